@@ -1,0 +1,116 @@
+"""The EIP training platform: create_app() builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, request
+
+from lms import extensions
+from lms.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: object | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, config: object | dict | None) -> None:
+    if config is None:
+        config = Config()
+    if isinstance(config, dict):
+        app.config.from_mapping(vars(Config()) | config)
+    else:
+        app.config.from_object(config)
+    app.instance_path = app.config["INSTANCE_PATH"]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def engine_options(config) -> dict:
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+def register_extensions(app: Flask) -> None:
+    from lms.i18n import select_locale
+
+    # Imported as a module: a package attribute named `db` would shadow lms.db.
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app, locale_selector=select_locale)
+    extensions.limiter.init_app(app)
+    extensions.login_manager.init_app(app)
+    from lms import models  # noqa: F401  (every table on the metadata)
+    from lms.accounts import auth  # noqa: F401  (registers the user loader)
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms.accounts.routes import bp as accounts
+    from lms.health import bp as health
+    from lms.modules.api import bp as api
+    from lms.modules.routes import bp as modules
+
+    app.register_blueprint(health)
+    app.register_blueprint(modules)
+    app.register_blueprint(accounts)
+    app.register_blueprint(api)
+    extensions.csrf.exempt(api)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from lms.db import reset_write_intent, set_write_intent
+    from lms.i18n import remember_requested_locale
+    from lms.mail.services import deliver_after_request
+
+    @app.before_request
+    def declare_write_intent():
+        # GET pages read; other methods write and take SQLite's write lock up front.
+        request.environ["lms.write_intent"] = set_write_intent(
+            request.method not in ("GET", "HEAD", "OPTIONS")
+        )
+
+    app.before_request(remember_requested_locale)
+    app.after_request(deliver_after_request)
+
+    @app.teardown_request
+    def forget_write_intent(exc):
+        token = request.environ.pop("lms.write_intent", None)
+        if token is not None:
+            reset_write_intent(token)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from lms.accounts.choices import role_labels
+    from lms.i18n import template_helpers
+    from lms.markdown import render_markdown
+
+    app.jinja_env.globals.update(template_helpers(), role_labels=role_labels)
+    app.jinja_env.filters["markdown"] = render_markdown
+
+
+def register_error_handlers(app: Flask) -> None:
+    from lms.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from lms.cli import lms_group
+
+    app.cli.add_command(lms_group)

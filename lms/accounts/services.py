@@ -1,0 +1,182 @@
+"""Account rules: creating people, signing in, profiles, passwords and roles.
+
+Functions flush, never commit: the route (or CLI command) that called them commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from lms.accounts.models import PasswordResetToken, Role, User, UserRole
+from lms.audit.models import record
+from lms.db import utcnow
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.mail.services import queue_email
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email costs as long as a
+# wrong password and the timing does not reveal who has an account.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None and user.password_hash is not None
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    email: str,
+    full_name: str,
+    password: str | None = None,
+    roles: tuple[str, ...] = (Role.LEARNER,),
+    **profile,
+) -> User:
+    """Create an account; ``password=None`` makes one that must be set by reset."""
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise ServiceError(_l("An account with this email already exists. Sign in, or reset your password."))
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        password_hash=hash_password(password) if password else None,
+        **profile,
+    )
+    user.roles = [UserRole(role=str(role)) for role in roles]
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (for any reason)."""
+    user = find_user_by_email(email)
+    if not password_matches(user, password) or not user.is_active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def update_profile(user: User, **fields) -> User:
+    for name, value in fields.items():
+        setattr(user, name, value)
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not password_matches(user, current_password):
+        raise ServiceError(_l("Your current password is not correct."))
+    set_password(user, new_password)
+
+
+def set_password(user: User, new_password: str) -> None:
+    """Set a new password and sign the user out everywhere else."""
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    db.session.flush()
+
+
+def grant_roles(user: User, roles: list[str], actor: User | None = None) -> None:
+    for role in roles:
+        if role not in {str(r) for r in Role}:
+            raise ServiceError(_l("Unknown role: %(role)s", role=role))
+        if not user.has_role(role):
+            user.roles.append(UserRole(role=role))
+            record("role_granted", user, actor=actor, role=role)
+    db.session.flush()
+
+
+# -- password reset -----------------------------------------------------------
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_password_reset(email: str, now: datetime | None = None) -> None:
+    """Email a reset link if the account exists. Says nothing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=_token_digest(token),
+            created_at=now,
+            expires_at=now + timedelta(seconds=max_age),
+        )
+    )
+    link = current_app.config["BASE_URL"] + url_for("accounts.reset_password", token=token)
+    queue_email(user, "password_reset", "password_reset", link=link, minutes=max_age // 60)
+
+
+def valid_reset_token(token: str, now: datetime | None = None) -> PasswordResetToken | None:
+    row = db.session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_digest(token))
+    )
+    now = now or utcnow()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def reset_password(token: str, new_password: str, now: datetime | None = None) -> User:
+    now = now or utcnow()
+    row = valid_reset_token(token, now)
+    if row is None:
+        raise ServiceError(
+            _l("This reset link is invalid, expired or already used. Please ask for a new one.")
+        )
+    # Claim the token with a conditional update: of two tabs using one link, one wins.
+    claimed = db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        raise ServiceError(
+            _l("This reset link is invalid, expired or already used. Please ask for a new one.")
+        )
+    user = row.user
+    # Every other outstanding link for this account dies with this one.
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    set_password(user, new_password)
+    return user
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count(User.id))) or 0

@@ -1,0 +1,80 @@
+"""``flask --app wsgi lms ...``: everything an organiser scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from lms.accounts.models import Role
+from lms.accounts.services import create_user, find_user_by_email, grant_roles
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.modules.content import ContentError, load_course_folder
+
+lms_group = AppGroup("lms", help="EIP training platform commands.")
+
+ROLE_NAMES = [str(role) for role in Role]
+
+
+@lms_group.command("create-user")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_NAMES), default=["learner"],
+              show_default=True, help="Repeat for several roles.")  # fmt: skip
+@click.option("--name", "full_name", help="Full name (default: the part of the email before @).")
+@click.option("--password", help="Password; asked for when not given.")
+@click.option("--locale", default="vi", show_default=True)
+def create_user_command(email, roles, full_name, password, locale):
+    """Create an account, or add roles to an existing one."""
+    user = find_user_by_email(email)
+    if user is not None:
+        grant_roles(user, list(roles))
+        db.session.commit()
+        click.echo(f"{user.email} exists; roles now: {', '.join(sorted(user.role_names))}")
+        return
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(
+            email, full_name or email.split("@")[0], password=password, roles=roles, locale=locale
+        )
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"created {user.email} with roles: {', '.join(sorted(user.role_names))}")
+
+
+@lms_group.command("load-content")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def load_content_command(folder: Path):
+    """Create or update a course from a content folder (safe to run again)."""
+    try:
+        report = load_course_folder(folder)
+    except ContentError as error:
+        raise click.ClickException(f"invalid content, nothing was changed: {error}") from None
+    if report.created:
+        click.echo(f"course {report.slug}: created")
+    elif report.changes:
+        click.echo(f"course {report.slug}: updated ({len(report.changes)} changes)")
+        for change in report.changes:
+            click.echo(f"  - {change}")
+    else:
+        click.echo(f"course {report.slug}: unchanged")
+
+
+@lms_group.command("demo")
+def demo_command():
+    """Load the shipped course, a demo edition scheduled from today, and demo accounts."""
+    from lms.demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)
+
+
+@lms_group.command("send-mail")
+def send_mail_command():
+    """Send the emails waiting in the outbox (run it from cron if delivery is deferred)."""
+    from lms.mail.services import deliver_pending
+
+    click.echo(f"sent {deliver_pending()} message(s)")

@@ -1,0 +1,110 @@
+"""Configuration read from ``LMS_*`` environment variables.
+
+Every setting has a safe default for `make run` on a laptop; production sets the
+environment. Secrets never live in the repository: without ``LMS_SECRET_KEY`` a key
+is generated once into the instance folder and reused from there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"LMS_{name}", default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return default if value in (None, "") else int(value)
+
+
+def instance_path() -> Path:
+    return Path(env("INSTANCE_PATH") or ROOT / "instance")
+
+
+def load_or_create_secret_key(folder: Path) -> str:
+    """Return the secret key kept in the instance folder, creating it on first start."""
+    key_file = folder / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting at once must not write two different keys.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class Config:
+    """Settings for running the platform; each reads an ``LMS_*`` variable."""
+
+    def __init__(self, instance: Path | None = None) -> None:
+        folder = instance or instance_path()
+        self.INSTANCE_PATH = str(folder)
+        self.SECRET_KEY = env("SECRET_KEY") or load_or_create_secret_key(folder)
+        self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or f"sqlite:///{folder / 'lms.sqlite3'}"
+        self.BASE_URL = (env("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+
+        self.LANGUAGES = (env("LANGUAGES") or "vi,en").split(",")
+        self.BABEL_DEFAULT_LOCALE = self.LANGUAGES[0]
+        self.BABEL_DEFAULT_TIMEZONE = "UTC"
+        self.BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+        self.DEFAULT_TIMEZONE = env("DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh"
+
+        self.MAIL_FROM = env("MAIL_FROM") or "EIP Training <no-reply@eip-training.example.org>"
+        self.MAIL_DIR = env("MAIL_DIR") or str(folder / "mail")
+        self.MAIL_DELIVER_IMMEDIATELY = env_bool("MAIL_DELIVER_IMMEDIATELY", True)
+        self.SMTP_HOST = env("SMTP_HOST")
+        self.SMTP_PORT = env_int("SMTP_PORT", 587)
+        self.SMTP_USER = env("SMTP_USER")
+        self.SMTP_PASSWORD = env("SMTP_PASSWORD")
+        self.SMTP_STARTTLS = env_bool("SMTP_STARTTLS", True)
+
+        self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
+        self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+        self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or "memory://"
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour"
+        self.RESET_RATE_LIMIT = env("RESET_RATE_LIMIT") or "5 per minute;20 per hour"
+        self.SIGNUP_RATE_LIMIT = env("SIGNUP_RATE_LIMIT") or "10 per minute;100 per hour"
+
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 60 * 1024 * 1024)
+
+
+class TestConfig(Config):
+    """Settings for the test suite: same code paths, throwaway storage."""
+
+    TESTING = True
+    __test__ = False  # not a pytest test class, despite its name
+
+    def __init__(self, database_url: str, instance: Path) -> None:
+        super().__init__(instance)
+        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.MAIL_DIR = str(instance / "mail")
+        self.BASE_URL = "http://localhost"
+        self.RATELIMIT_ENABLED = False

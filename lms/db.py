@@ -1,0 +1,125 @@
+"""Database foundations: the declarative base, column types and SQLite behaviour.
+
+Rules kept here so every model follows them without thinking:
+- constraint names come from a naming convention, so Alembic migrations are stable;
+- datetimes are stored in UTC and always come back timezone-aware;
+- text people type is stored per locale (``{"vi": ..., "en": ...}``), so a new
+  language needs a catalog, not a migration.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime stored in UTC on every database.
+
+    PostgreSQL keeps the instant in ``timestamptz``; SQLite has no time zones, so the
+    value is normalised to UTC before it is written and marked UTC when read back.
+    Naive datetimes are refused: they are the classic source of off-by-seven-hours bugs.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: attach a time zone before storing it")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Translated(TypeDecorator):
+    """Text stored per locale as a JSON object, e.g. ``{"vi": "...", "en": "..."}``.
+
+    Empty strings are dropped on write so that "missing" has one meaning and the
+    reader's fallback to another language works.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect) -> dict | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise TypeError(f"translated text must be a dict of locale to value, not {value!r}")
+        return {locale: text for locale, text in value.items() if text not in (None, "", [])}
+
+    def process_result_value(self, value: Any, dialect) -> dict:
+        return dict(value or {})
+
+
+# SQLite: one writer at a time. A write transaction that starts DEFERRED and upgrades
+# later can fail with "database is locked" regardless of the busy timeout, so write
+# transactions begin IMMEDIATE and wait their turn instead. Reads (GET requests) begin
+# deferred so they never queue behind writers (WAL lets them read concurrently).
+_sqlite_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "sqlite_write_intent", default=True
+)
+
+
+def set_write_intent(value: bool) -> contextvars.Token:
+    return _sqlite_write_intent.set(value)
+
+
+def reset_write_intent(token: contextvars.Token) -> None:
+    _sqlite_write_intent.reset(token)
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite_connection(dbapi_connection, connection_record) -> None:
+    if not _is_sqlite(dbapi_connection):
+        return
+    # Let SQLAlchemy's "begin" event below issue BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite_transaction(conn) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_write_intent.get() else "BEGIN")
+
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")

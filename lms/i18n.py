@@ -1,0 +1,232 @@
+"""Language and time: which locale a request uses, translated fields, and formatting.
+
+All dates, times and numbers go through Babel in the reader's locale. Course times are
+shown in the course's time zone and, when a signed-in reader lives in another zone,
+in theirs as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+from lms.extensions import db
+
+
+def language_name(code: str, in_locale: str | None = None) -> str:
+    """The language ``code`` named in ``in_locale`` (default: the reader's language)."""
+    try:
+        name = Locale.parse(code).get_display_name(in_locale or current_locale())
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
+
+
+def endonym(code: str) -> str:
+    """The language's name in itself ("Tiếng Việt", "English"), for the switcher."""
+    return language_name(code, in_locale=code)
+
+
+def supported_locales() -> list[str]:
+    return current_app.config["LANGUAGES"]
+
+
+def requested_locale() -> str | None:
+    """The locale asked for with ``?lang=`` on this request, if it is one we have."""
+    if not request:
+        return None
+    value = request.args.get("lang", "")
+    return value if value in supported_locales() else None
+
+
+def select_locale() -> str:
+    """``?lang=``, then the signed-in user's preference, then the session,
+    then the browser's Accept-Language, then the default (Vietnamese)."""
+    locales = supported_locales()
+    chosen = requested_locale()
+    if chosen:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in locales:
+        return current_user.locale
+    if session.get("lang") in locales:
+        return session["lang"]
+    return request.accept_languages.best_match(locales) or locales[0]
+
+
+def current_locale() -> str:
+    return str(get_locale() or supported_locales()[0])
+
+
+def remember_requested_locale() -> None:
+    """Keep a ``?lang=`` choice for the next pages (before_request hook).
+
+    For a signed-in user the choice also becomes their preference, because the
+    preference outranks the session: otherwise the switch would not stick. This is a
+    GET that writes, which we allow for the reader's own display language only: it is
+    idempotent, and SameSite=Lax keeps other sites' embedded requests from doing it.
+    """
+    chosen = requested_locale()
+    if not chosen:
+        return
+    session["lang"] = chosen
+    if current_user.is_authenticated and current_user.locale != chosen:
+        current_user.locale = chosen
+        db.session.commit()
+
+
+# -- translated fields ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Localised:
+    text: str | list[str]
+    locale: str
+    is_fallback: bool
+
+
+def pick_translation(value: dict | None, locale: str | None = None) -> Localised:
+    """The text for ``locale``, else the default locale's, else any other one."""
+    value = value or {}
+    locale = locale or current_locale()
+    order = [locale, *supported_locales(), *sorted(value)]
+    for candidate in order:
+        text = value.get(candidate)
+        if text:
+            return Localised(text, candidate, candidate != locale)
+    return Localised("", locale, False)
+
+
+def tr_text(value: dict | None, locale: str | None = None) -> str:
+    """Plain text of a translated field (for emails, calendars, attributes)."""
+    return pick_translation(value, locale).text
+
+
+def tr(value: dict | None) -> Markup:
+    """HTML of a translated field; a fallback is marked with its language."""
+    picked = pick_translation(value)
+    if not picked.is_fallback:
+        return Markup.escape(picked.text)
+    name = language_name(picked.locale)
+    return Markup('<span lang="{0}">{1}</span> <small class="fallback">({2})</small>').format(
+        picked.locale, picked.text, name
+    )
+
+
+# -- dates, times, numbers ------------------------------------------------------
+
+
+def zone(name: str | None) -> ZoneInfo:
+    return ZoneInfo(name or current_app.config["DEFAULT_TIMEZONE"])
+
+
+def viewer_zone() -> ZoneInfo | None:
+    """The signed-in reader's zone, or None for guests."""
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return zone(current_user.timezone)
+    return None
+
+
+def format_date(value: datetime, tz: ZoneInfo, format: str = "full") -> str:
+    return babel_dates.format_date(value.astimezone(tz), format, locale=current_locale())
+
+
+def format_datetime(value: datetime, tz: ZoneInfo, format: str = "medium") -> str:
+    return babel_dates.format_datetime(value, format, tzinfo=tz, locale=current_locale())
+
+
+def format_short_datetime(value: datetime, tz: ZoneInfo) -> str:
+    """e.g. "Th 7, 19 thg 8, 2023 23:59" / "Sat, Aug 19, 2023, 11:59 PM"."""
+    local = value.astimezone(tz)
+    locale = current_locale()
+    day = babel_dates.format_skeleton("yMMMEd", local, locale=locale)
+    time = babel_dates.format_time(local, "short", locale=locale)
+    return f"{day}, {time}"
+
+
+def format_time_range(starts: datetime, ends: datetime, tz: ZoneInfo) -> str:
+    return babel_dates.format_interval(
+        starts.astimezone(tz), ends.astimezone(tz), "Hm", tzinfo=tz, locale=current_locale()
+    )
+
+
+def zone_label(tz: ZoneInfo, at: datetime) -> str:
+    """e.g. "Giờ Việt Nam (GMT+07:00)"; the offset is the one in force at ``at``."""
+    locale = current_locale()
+    name = babel_dates.get_timezone_location(tz, locale=locale)
+    offset = babel_dates.format_datetime(at, "ZZZZ", tzinfo=tz, locale=locale)
+    return f"{name} ({offset})"
+
+
+@dataclass(frozen=True)
+class SessionTime:
+    date: str
+    times: str
+    zone: str
+    starts_iso: str
+
+
+def session_times(starts: datetime, ends: datetime, course_tz: ZoneInfo) -> list[SessionTime]:
+    """The session's day and hours in the course zone, then in the viewer's if different."""
+    zones = [course_tz]
+    mine = viewer_zone()
+    if mine is not None and _offset(mine, starts) != _offset(course_tz, starts):
+        zones.append(mine)
+    return [
+        SessionTime(
+            date=format_date(starts, tz),
+            times=format_time_range(starts, ends, tz),
+            zone=zone_label(tz, starts),
+            starts_iso=starts.astimezone(tz).isoformat(),
+        )
+        for tz in zones
+    ]
+
+
+def _offset(tz: ZoneInfo, at: datetime) -> timedelta | None:
+    return at.astimezone(tz).utcoffset()
+
+
+def format_timedelta(delta: timedelta) -> str:
+    return babel_dates.format_timedelta(delta, threshold=1.1, locale=current_locale())
+
+
+def format_number(value: int | float) -> str:
+    return babel_numbers.format_decimal(value, locale=current_locale())
+
+
+def url_with_lang(code: str) -> str:
+    """The current page's address with ``?lang=`` set to ``code``."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return request.path + "?" + urlencode(args, doseq=True)
+
+
+def template_helpers() -> dict:
+    return {
+        "tr": tr,
+        "tr_text": tr_text,
+        "pick_translation": pick_translation,
+        "format_date": format_date,
+        "format_datetime": format_datetime,
+        "format_short_datetime": format_short_datetime,
+        "format_timedelta": format_timedelta,
+        "format_number": format_number,
+        "session_times": session_times,
+        "zone": zone,
+        "zone_label": zone_label,
+        "current_locale": current_locale,
+        "supported_locales": supported_locales,
+        "endonym": endonym,
+        "language_name": language_name,
+        "url_with_lang": url_with_lang,
+    }

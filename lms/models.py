@@ -1,0 +1,18 @@
+"""Imports every model so that the metadata (and Alembic) sees all tables."""
+
+from lms.accounts.models import PasswordResetToken, User, UserRole
+from lms.audit.models import AuditEvent
+from lms.mail.models import OutboxMessage
+from lms.modules.models import Course, Module, Run, run_trainer
+
+__all__ = [
+    "AuditEvent",
+    "Course",
+    "Module",
+    "OutboxMessage",
+    "PasswordResetToken",
+    "Run",
+    "User",
+    "UserRole",
+    "run_trainer",
+]

@@ -1,0 +1,62 @@
+"""Public read-only JSON for partner sites that show the schedule."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, url_for
+
+from lms.db import utcnow
+from lms.modules import services
+from lms.modules.models import Course, Module, Run
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str):
+    course = services.find_published_course(slug) or abort(404)
+    response = jsonify(course_document(course))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def course_document(course: Course) -> dict:
+    zone = course.zone
+    return {
+        "slug": course.slug,
+        "family": course.family,
+        "title": course.title,
+        "summary": course.summary,
+        "organisers": course.organisers,
+        "timezone": course.timezone,
+        "url": url_for("modules.course", slug=course.slug, _external=True),
+        "registration": {
+            "opens_at": course.registration_opens_at.astimezone(zone).isoformat(),
+            "closes_at": course.registration_closes_at.astimezone(zone).isoformat(),
+            "state": course.registration_state(utcnow()).value,
+        },
+        "modules": [module_document(module, zone) for module in course.modules],
+    }
+
+
+def module_document(module: Module, zone) -> dict:
+    return {
+        "key": module.key,
+        "position": module.position,
+        "title": module.title,
+        "duration_minutes": module.duration_minutes,
+        "runs": [run_document(run, zone) for run in module.runs],
+    }
+
+
+def run_document(run: Run, zone) -> dict:
+    return {
+        "key": run.key,
+        "label": run.label,
+        "starts_at": run.starts_at.astimezone(zone).isoformat(),
+        "ends_at": run.ends_at.astimezone(zone).isoformat(),
+        "status": run.status,
+        "capacity": run.capacity,
+        "seats_left": run.seats_left,
+        "trainers": [trainer.full_name for trainer in run.trainers],
+    }

@@ -1,0 +1,166 @@
+"""Courses (each one edition of a course family), their modules and live runs."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.db import Translated, UTCDateTime, utcnow
+from lms.extensions import db
+
+
+class CourseStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class RegistrationState(enum.StrEnum):
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RunStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Course(db.Model):
+    """One edition of a course: its own slug, dates, modules and runs."""
+
+    __tablename__ = "course"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    # Editions of the same course share a family (e.g. "eip"), so a re-run is a new
+    # course row with its own learners, not a mutation of the old one.
+    family: Mapped[str] = mapped_column(String(80), index=True)
+    title: Mapped[dict] = mapped_column(Translated)
+    summary: Mapped[dict] = mapped_column(Translated, default=dict)
+    organisers: Mapped[dict] = mapped_column(Translated, default=dict)
+    audience: Mapped[dict] = mapped_column(Translated, default=dict)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    change_cutoff_hours: Mapped[int] = mapped_column(default=24)
+    status: Mapped[str] = mapped_column(String(20), default=CourseStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def registration_state(self, now: datetime) -> RegistrationState:
+        if now < self.registration_opens_at:
+            return RegistrationState.NOT_YET_OPEN
+        if now <= self.registration_closes_at:
+            return RegistrationState.OPEN
+        return RegistrationState.CLOSED
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CourseStatus.PUBLISHED
+
+    @property
+    def runs(self) -> list[Run]:
+        return [run for module in self.modules for run in module.runs]
+
+    @property
+    def starts_at(self) -> datetime | None:
+        return min((run.starts_at for run in self.runs), default=None)
+
+    @property
+    def ends_at(self) -> datetime | None:
+        return max((run.ends_at for run in self.runs), default=None)
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(module.duration_minutes for module in self.modules)
+
+    def __repr__(self) -> str:
+        return f"<Course {self.slug}>"
+
+
+class Module(db.Model):
+    __tablename__ = "module"
+    __table_args__ = (
+        UniqueConstraint("course_id", "key"),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    # A stable key from the content folder, so reloading updates rather than duplicates.
+    key: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int]
+    title: Mapped[dict] = mapped_column(Translated)
+    outline: Mapped[dict] = mapped_column(Translated, default=dict)
+    objectives: Mapped[dict] = mapped_column(Translated, default=dict)
+    duration_minutes: Mapped[int] = mapped_column(default=120)
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+    runs: Mapped[list[Run]] = relationship(
+        back_populates="module", order_by="Run.starts_at", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Module {self.course_id}/{self.position} {self.key}>"
+
+
+run_trainer = Table(
+    "run_trainer",
+    db.Model.metadata,
+    Column("run_id", ForeignKey("run.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Run(db.Model):
+    """One live delivery of a module: learners choose one run of each module."""
+
+    __tablename__ = "run"
+    __table_args__ = (
+        UniqueConstraint("module_id", "key"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("taken >= 0 AND taken <= capacity", name="taken_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[dict] = mapped_column(Translated, default=dict)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int]
+    # Seats taken, kept by a conditional UPDATE so capacity holds under concurrency.
+    taken: Mapped[int] = mapped_column(default=0)
+    join_url: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.SCHEDULED)
+    # iCalendar SEQUENCE: goes up whenever the run is rescheduled or cancelled.
+    sequence: Mapped[int] = mapped_column(default=0)
+
+    module: Mapped[Module] = relationship(back_populates="runs")
+    trainers: Mapped[list[User]] = relationship(secondary=run_trainer, order_by=User.full_name)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == RunStatus.CANCELLED
+
+    def __repr__(self) -> str:
+        return f"<Run {self.module_id}/{self.key} {self.starts_at:%Y-%m-%d %H:%M}Z>"

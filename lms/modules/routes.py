@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from lms.db import utcnow
+from lms.modules import services
+
+bp = Blueprint("modules", __name__)
+
+
+@bp.get("/")
+def catalogue():
+    return render_template("modules/catalogue.html", courses=services.published_courses(), now=utcnow())
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str):
+    course = services.find_published_course(slug) or abort(404)
+    return render_template("modules/course.html", course=course, now=utcnow())
+
+
+@bp.get("/courses/<slug>/modules/<key>")
+def module(slug: str, key: str):
+    course = services.find_published_course(slug) or abort(404)
+    module = services.find_module(course, key) or abort(404)
+    return render_template("modules/module.html", course=course, module=module, now=utcnow())
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("modules/privacy.html")

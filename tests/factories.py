@@ -1,0 +1,105 @@
+"""Factories for test data. They flush into the current app context's session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from lms.accounts.models import User, UserRole
+from lms.accounts.services import hash_password
+from lms.extensions import db
+from lms.modules.models import Course, CourseStatus, Module, Run
+
+PASSWORD = "correct horse battery"
+# Hashing is deliberately slow; tests share one hash of the common password.
+_PASSWORD_HASH = None
+
+
+def password_hash() -> str:
+    global _PASSWORD_HASH
+    if _PASSWORD_HASH is None:
+        _PASSWORD_HASH = hash_password(PASSWORD)
+    return _PASSWORD_HASH
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    full_name = factory.Sequence(lambda n: f"Nguyễn Văn {n}")
+    password_hash = factory.LazyFunction(password_hash)
+    organisation = "Ban quản lý các khu công nghiệp Đà Nẵng"
+    organisation_type = "park_management_board"
+    province = "da-nang"
+    gender = "undisclosed"
+    locale = "vi"
+    timezone = "Asia/Ho_Chi_Minh"
+
+    @factory.post_generation
+    def roles(user, create, extracted, **kwargs):
+        user.roles = [UserRole(role=role) for role in (extracted or ["learner"])]
+        if create:
+            db.session.flush()
+
+
+class CourseFactory(BaseFactory):
+    class Meta:
+        model = Course
+
+    slug = factory.Sequence(lambda n: f"course-{n}")
+    family = "eip"
+    title = factory.LazyAttribute(lambda c: {"vi": f"Khóa học {c.slug}", "en": f"Course {c.slug}"})
+    summary = {"vi": "Tóm tắt khóa học.", "en": "Course summary."}
+    timezone = "Asia/Ho_Chi_Minh"
+    registration_opens_at = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(days=7))
+    registration_closes_at = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(days=14))
+    status = CourseStatus.PUBLISHED
+
+
+class ModuleFactory(BaseFactory):
+    class Meta:
+        model = Module
+
+    course = factory.SubFactory(CourseFactory)
+    key = factory.Sequence(lambda n: f"module-{n}")
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.LazyAttribute(lambda m: {"vi": f"Học phần {m.key}", "en": f"Module {m.key}"})
+    outline = {"vi": "## Nội dung\n\n- Một", "en": "## Content\n\n- One"}
+    duration_minutes = 120
+
+
+class RunFactory(BaseFactory):
+    class Meta:
+        model = Run
+
+    module = factory.SubFactory(ModuleFactory)
+    key = factory.Sequence(lambda n: f"r{n}")
+    label = {"vi": "Lớp A", "en": "Run A"}
+    starts_at = factory.LazyFunction(lambda: datetime.now(UTC).replace(microsecond=0) + timedelta(days=30))
+    ends_at = factory.LazyAttribute(lambda r: r.starts_at + timedelta(minutes=120))
+    capacity = 20
+    taken = 0
+    join_url = "https://meet.example.org/room"
+
+
+def course_with_modules(modules: int = 2, runs_per_module: int = 2, **course_fields) -> Course:
+    """A published course with ``modules`` modules of ``runs_per_module`` runs each."""
+    course = CourseFactory(**course_fields)
+    first = datetime(2030, 10, 8, 2, 0, tzinfo=UTC)  # 09:00 in Viet Nam
+    for position in range(1, modules + 1):
+        module = ModuleFactory(course=course, position=position, key=f"m{position}")
+        for index in range(runs_per_module):
+            starts = first + timedelta(weeks=2 * (position - 1), days=2 * index)
+            RunFactory(module=module, key="abcdef"[index], starts_at=starts)
+    db.session.refresh(course)
+    return course
