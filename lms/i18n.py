@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -43,8 +43,6 @@ def supported_locales() -> list[str]:
 
 def requested_locale() -> str | None:
     """The locale asked for with ``?lang=`` on this request, if it is one we have."""
-    if not request:
-        return None
     value = request.args.get("lang", "")
     return value if value in supported_locales() else None
 
@@ -53,6 +51,8 @@ def select_locale() -> str:
     """``?lang=``, then the signed-in user's preference, then the session,
     then the browser's Accept-Language, then the default (Vietnamese)."""
     locales = supported_locales()
+    if not has_request_context():  # CLI and background work: emails use force_locale
+        return locales[0]
     chosen = requested_locale()
     if chosen:
         return chosen
@@ -196,8 +196,14 @@ def _offset(tz: ZoneInfo, at: datetime) -> timedelta | None:
     return at.astimezone(tz).utcoffset()
 
 
-def format_timedelta(delta: timedelta) -> str:
-    return babel_dates.format_timedelta(delta, threshold=1.1, locale=current_locale())
+def format_countdown(delta: timedelta) -> str:
+    """How long is left, precise enough to act on: "10 days", "30 hours", "45 minutes".
+
+    A unit is used only once at least two of it are left, so ten days never reads
+    as "1 week".
+    """
+    delta = max(delta, timedelta(minutes=1))
+    return babel_dates.format_timedelta(delta, threshold=2, locale=current_locale())
 
 
 def format_number(value: int | float) -> str:
@@ -219,7 +225,7 @@ def template_helpers() -> dict:
         "format_date": format_date,
         "format_datetime": format_datetime,
         "format_short_datetime": format_short_datetime,
-        "format_timedelta": format_timedelta,
+        "format_countdown": format_countdown,
         "format_number": format_number,
         "session_times": session_times,
         "zone": zone,

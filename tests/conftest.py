@@ -70,8 +70,14 @@ def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app(TestConfig(database_url, tmp_path / "instance"))
+def app(request, database_url, tmp_path):
+    """The app on one backend; ``@pytest.mark.config(NAME=value)`` overrides settings."""
+    config = TestConfig(database_url, tmp_path / "instance")
+    marker = request.node.get_closest_marker("config")
+    for name, value in (marker.kwargs if marker else {}).items():
+        setattr(config, name, value)
+    app = create_app(config)
+    app.test_client_class = TestClient
     yield app
     with app.app_context():
         extensions.db.session.remove()
@@ -108,7 +114,7 @@ class TestClient(FlaskClient):
             extensions.db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
-    def csrf_token(self, path: str = "/account/login") -> str:
+    def csrf_token(self, path: str = "/account/reset") -> str:
         page = self.get(path).get_data(as_text=True)
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         assert match, f"no CSRF token on {path}"
@@ -129,7 +135,6 @@ class TestClient(FlaskClient):
 
 @pytest.fixture
 def client(app):
-    app.test_client_class = TestClient
     return app.test_client()
 
 

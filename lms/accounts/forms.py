@@ -4,14 +4,19 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, TIMEZONES
 from lms.i18n import endonym
 
 
-def language_choices() -> list[tuple[str, str]]:
-    return [(code, endonym(code)) for code in current_app.config["LANGUAGES"]]
+def options(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def language_choices() -> list[SelectChoice]:
+    return options((code, endonym(code)) for code in current_app.config["LANGUAGES"])
 
 
 class MinimumPasswordLength:
@@ -43,15 +48,15 @@ class ProfileFields(FlaskForm):
     organisation = StringField(
         _l("Organisation"), validators=[DataRequired(_l("Please enter your organisation.")), Length(max=200)]
     )
-    organisation_type = SelectField(_l("Type of organisation"), choices=ORGANISATION_TYPES)
+    organisation_type = SelectField(_l("Type of organisation"), choices=options(ORGANISATION_TYPES))
     job_title = StringField(_l("Job title"), validators=[Length(max=200)])
-    province = SelectField(_l("Province or city"), choices=PROVINCES)
-    gender = SelectField(_l("Gender"), choices=GENDERS, default="undisclosed")
+    province = SelectField(_l("Province or city"), choices=options(PROVINCES))
+    gender = SelectField(_l("Gender"), choices=options(GENDERS), default="undisclosed")
     locale = SelectField(_l("Preferred language"))
     timezone = SelectField(
         _l("Time zone"),
         description=_l("Session times are also shown in this zone when it differs from the course's."),
-        choices=TIMEZONES,
+        choices=options(TIMEZONES),
         default="Asia/Ho_Chi_Minh",
     )
 

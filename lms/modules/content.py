@@ -141,8 +141,9 @@ def read_course_folder(folder: Path) -> CourseSpec:
     if not module_folders:
         raise ContentError(folder / "modules", "modules", "no module folders found")
     modules = tuple(_read_module(path, tz, known_trainers) for path in module_folders)
-    _check_unique(folder / "modules", "key", [module.key for module in modules])
-    _check_unique(folder / "modules", "position", [module.position for module in modules])
+    module_files = [path / "module.yaml" for path in module_folders]
+    _check_unique("key", [(file, module.key) for file, module in zip(module_files, modules, strict=True)])
+    _check_unique("position", [(file, module.position) for file, module in zip(module_files, modules, strict=True)])
     status = reader.text("status", default=CourseStatus.PUBLISHED)
     if status not in {str(s) for s in CourseStatus}:
         raise ContentError(course_file, "status", f"must be one of {', '.join(CourseStatus)}")
@@ -200,7 +201,7 @@ def _read_module(folder: Path, tz: ZoneInfo, known_trainers: set[str]) -> Module
         _read_run(module_file, index, item, tz, duration, known_trainers)
         for index, item in enumerate(reader.list("runs"))
     )
-    _check_unique(module_file, "runs.key", [run.key for run in runs])
+    _check_unique("runs.key", [(module_file, run.key) for run in runs])
     outline = {
         path.name.split(".")[1]: path.read_text(encoding="utf-8").strip()
         for path in sorted(folder.glob("outline.*.md"))
@@ -236,12 +237,13 @@ def _read_run(path: Path, index: int, item, tz: ZoneInfo, duration: int, known_t
     )
 
 
-def _check_unique(path: Path, field_name: str, values: list) -> None:
-    seen = set()
-    for value in values:
+def _check_unique(field_name: str, values: list[tuple[Path, object]]) -> None:
+    """Each value once; a repeat is reported in the file where it appears again."""
+    seen: dict[object, Path] = {}
+    for path, value in values:
         if value in seen:
-            raise ContentError(path, field_name, f"{value!r} is used twice")
-        seen.add(value)
+            raise ContentError(path, field_name, f"{value!r} is already used in {seen[value]}")
+        seen[value] = path
 
 
 class _Fields:

@@ -1,0 +1,68 @@
+"""Browser journeys: the real app served on loopback, driven in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from lms import create_app, extensions
+from lms.config import TestConfig
+from lms.demo import load_demo
+from tests.conftest import missing_part
+
+CHROMIUM = os.environ.get("LMS_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        missing_part(f"browser journeys: no Chromium at {CHROMIUM} (apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app with the demo loaded, served by a real HTTP server on a free port."""
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app(TestConfig(f"sqlite:///{folder / 'live.sqlite3'}", folder / "instance"))
+    with app.app_context():
+        upgrade()
+        load_demo()
+        extensions.db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        extensions.db.engine.dispose()
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """Where journeys leave screenshots for a person to look at (not asserted)."""
+    folder = Path(os.environ.get("LMS_SCREENSHOTS", Path(__file__).resolve().parents[2] / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A learner in Viet Nam: the browser asks for Vietnamese.
+    return {**browser_context_args, "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
