@@ -143,7 +143,9 @@ def read_course_folder(folder: Path) -> CourseSpec:
     modules = tuple(_read_module(path, tz, known_trainers) for path in module_folders)
     module_files = [path / "module.yaml" for path in module_folders]
     _check_unique("key", [(file, module.key) for file, module in zip(module_files, modules, strict=True)])
-    _check_unique("position", [(file, module.position) for file, module in zip(module_files, modules, strict=True)])
+    _check_unique(
+        "position", [(file, module.position) for file, module in zip(module_files, modules, strict=True)]
+    )
     status = reader.text("status", default=CourseStatus.PUBLISHED)
     if status not in {str(s) for s in CourseStatus}:
         raise ContentError(course_file, "status", f"must be one of {', '.join(CourseStatus)}")

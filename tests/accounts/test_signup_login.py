@@ -69,8 +69,12 @@ def test_sign_in_with_the_right_password(client, db):
 
 def test_sign_in_with_a_wrong_password_says_so_without_revealing_the_account(client, db):
     UserFactory(email="hoa@example.org")
-    wrong_password = page_text(client.submit("/account/login?lang=en", {"email": "hoa@example.org", "password": "nope-nope"}))
-    unknown_email = page_text(client.submit("/account/login?lang=en", {"email": "who@example.org", "password": "nope-nope"}))
+    wrong_password = page_text(
+        client.submit("/account/login?lang=en", {"email": "hoa@example.org", "password": "nope-nope"})
+    )
+    unknown_email = page_text(
+        client.submit("/account/login?lang=en", {"email": "who@example.org", "password": "nope-nope"})
+    )
     assert "The email or password is not correct." in wrong_password
     assert "The email or password is not correct." in unknown_email
     assert client.get("/account/profile").status_code == 302
@@ -78,7 +82,9 @@ def test_sign_in_with_a_wrong_password_says_so_without_revealing_the_account(cli
 
 def test_a_deactivated_account_cannot_sign_in(client, db):
     UserFactory(email="gone@example.org", is_active_account=False)
-    text = page_text(client.submit("/account/login?lang=en", {"email": "gone@example.org", "password": PASSWORD}))
+    text = page_text(
+        client.submit("/account/login?lang=en", {"email": "gone@example.org", "password": PASSWORD})
+    )
     assert "The email or password is not correct." in text
 
 
@@ -90,7 +96,9 @@ def test_sign_in_follows_only_local_next_addresses(client, db):
     assert response.request.path == "/account/profile"
     client.post("/account/logout", data={"csrf_token": client.csrf_token("/account/profile")})
     response = client.submit(
-        "/account/login?next=/courses/x", {"email": "hoa@example.org", "password": PASSWORD}, follow_redirects=False
+        "/account/login?next=/courses/x",
+        {"email": "hoa@example.org", "password": PASSWORD},
+        follow_redirects=False,
     )
     assert response.headers["Location"] == "/courses/x"
 

@@ -31,7 +31,9 @@ def test_vietnamese_and_english_are_there():
 @pytest.mark.parametrize("locale", LOCALES)
 def test_catalog_has_no_untranslated_or_fuzzy_entries(locale):
     catalog = read_catalog(locale)
-    untranslated = [m.id for m in messages(catalog) if not all(m.string if isinstance(m.string, tuple) else [m.string])]
+    untranslated = [
+        m.id for m in messages(catalog) if not all(m.string if isinstance(m.string, tuple) else [m.string])
+    ]
     fuzzy = [m.id for m in messages(catalog) if m.fuzzy]
     assert untranslated == []
     assert fuzzy == []

@@ -27,7 +27,10 @@ def test_demo_loads_both_editions_and_accounts_and_is_idempotent(app, db):
     output = run_demo(app)
     assert "course eip-demo: exists" in output
     db.session.expire_all()
-    assert counts == (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Run.id))))
+    assert counts == (
+        db.session.scalar(select(func.count(User.id))),
+        db.session.scalar(select(func.count(Run.id))),
+    )
     assert counts[1] == 24  # two editions of six modules with two runs
 
 

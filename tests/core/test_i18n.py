@@ -72,7 +72,9 @@ def test_dates_are_formatted_for_the_reader(app, locale, expected):
     moment = datetime(2023, 10, 10, 2, 0, tzinfo=UTC)
     with app.test_request_context(), force_locale(locale):
         assert i18n.format_date(moment, VN) == expected
-        assert i18n.format_time_range(moment, moment.replace(hour=4), VN).translate(NO_SPACES) == "09:00–11:00"
+        assert (
+            i18n.format_time_range(moment, moment.replace(hour=4), VN).translate(NO_SPACES) == "09:00–11:00"
+        )
 
 
 def test_deadline_is_shown_in_the_course_zone(app):
@@ -123,7 +125,11 @@ def test_translated_fields_escape_html(app):
 
 def test_a_third_language_needs_no_schema_change(app):
     # Text for a language the site does not offer yet is stored and picked when asked.
-    value = {"vi": "Khu công nghiệp sinh thái", "en": "Eco-industrial park", "id": "Kawasan industri ekologis"}
+    value = {
+        "vi": "Khu công nghiệp sinh thái",
+        "en": "Eco-industrial park",
+        "id": "Kawasan industri ekologis",
+    }
     with app.test_request_context():
         assert i18n.pick_translation(value, "id").text == "Kawasan industri ekologis"
         assert i18n.language_name("id", "en") == "Indonesian"

@@ -21,7 +21,9 @@ def test_newcomer_switches_language_signs_up_and_sees_profile(page: Page, live_s
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Free online training")
 
-    page.get_by_role("link", name=re.compile(r"Online training course on eco-industrial parks 2023 \(demo")).click()
+    page.get_by_role(
+        "link", name=re.compile(r"Online training course on eco-industrial parks 2023 \(demo")
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("(demo edition)")
     expect(page.locator(".module-card")).to_have_count(6)
     expect(page.locator(".run")).to_have_count(12)

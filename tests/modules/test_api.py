@@ -33,7 +33,8 @@ def test_course_json_has_window_modules_and_runs_with_offsets(client, db):
     run = first["runs"][0]
     assert run["starts_at"] == "2023-10-10T09:00:00+07:00"
     assert datetime.fromisoformat(run["ends_at"]) - datetime.fromisoformat(run["starts_at"]) == (
-        datetime.fromisoformat("2023-10-10T11:00:00+07:00") - datetime.fromisoformat("2023-10-10T09:00:00+07:00")
+        datetime.fromisoformat("2023-10-10T11:00:00+07:00")
+        - datetime.fromisoformat("2023-10-10T09:00:00+07:00")
     )
     assert run["capacity"] == 150 and run["seats_left"] == 150
     assert "join_url" not in run  # only confirmed learners get the join link
@@ -59,4 +60,3 @@ def test_api_query_count_is_fixed(app, client, db):
         client.get("/api/v1/courses/eip-2023")
     # course, modules, runs, trainers (with their roles): a fixed number, whatever the size
     assert counter.count <= 5, counter.statements
-

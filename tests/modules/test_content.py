@@ -32,7 +32,10 @@ def edit_yaml(path: Path, change) -> None:
 
 
 def row_counts(db) -> dict[str, int]:
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model)) for model in (Course, Module, Run, User)}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Course, Module, Run, User)
+    }
 
 
 def test_shipped_course_has_six_modules_of_two_runs_in_both_languages():

@@ -53,7 +53,11 @@ def test_catalogue_lists_published_courses_only(client, db):
 
 def test_open_registration_shows_the_deadline_and_time_left(client, db):
     now = datetime.now(UTC)
-    CourseFactory(slug="open", registration_opens_at=now - timedelta(days=1), registration_closes_at=now + timedelta(days=10, hours=1))
+    CourseFactory(
+        slug="open",
+        registration_opens_at=now - timedelta(days=1),
+        registration_closes_at=now + timedelta(days=10, hours=1),
+    )
     text = page_text(client.get("/courses/open?lang=en"))
     assert "Registration is open." in text
     assert "10 days left" in text
@@ -62,7 +66,11 @@ def test_open_registration_shows_the_deadline_and_time_left(client, db):
 
 def test_registration_not_yet_open(client, db):
     now = datetime.now(UTC)
-    CourseFactory(slug="soon", registration_opens_at=now + timedelta(days=3), registration_closes_at=now + timedelta(days=30))
+    CourseFactory(
+        slug="soon",
+        registration_opens_at=now + timedelta(days=3),
+        registration_closes_at=now + timedelta(days=30),
+    )
     assert "Registration is not open yet." in page_text(client.get("/courses/soon?lang=en"))
 
 
