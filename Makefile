@@ -36,6 +36,8 @@ run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup $(VENV)/.requirements-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 extract-messages: $(VENV)/.requirements
