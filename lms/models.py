@@ -2,6 +2,7 @@
 
 from lms.accounts.models import PasswordResetToken, User, UserRole
 from lms.audit.models import AuditEvent
+from lms.enrollment.models import Registration, RunChoice
 from lms.mail.models import OutboxMessage
 from lms.modules.models import Course, Module, Run, run_trainer
 
@@ -11,7 +12,9 @@ __all__ = [
     "Module",
     "OutboxMessage",
     "PasswordResetToken",
+    "Registration",
     "Run",
+    "RunChoice",
     "User",
     "UserRole",
     "run_trainer",

@@ -1,0 +1,110 @@
+"""Registrations and the learner's choice of run for each module.
+
+A seat is a RunChoice in state ``confirmed``; ``Run.taken`` counts them and is only
+changed by conditional UPDATEs (see services). Choices are never deleted: a switch,
+a cancellation or a promotion changes a choice's state and records when and by whom.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.db import UTCDateTime, utcnow
+from lms.extensions import db
+from lms.modules.models import Course, Module, Run
+
+
+class RegistrationStatus(enum.StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class ChoiceStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"  # holds a seat
+    WAITING = "waiting"  # on the run's waiting list, first come first served
+    SWITCHED = "switched"  # the learner moved to the module's other run
+    LEFT = "left"  # the learner left the waiting list
+    CANCELLED = "cancelled"  # the registration (or the run) was cancelled
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.ACTIVE)
+    privacy_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    course: Mapped[Course] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    choices: Mapped[list[RunChoice]] = relationship(back_populates="registration", order_by="RunChoice.id")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == RegistrationStatus.ACTIVE
+
+    def current_choices(self) -> list[RunChoice]:
+        return [choice for choice in self.choices if choice.is_current]
+
+
+class RunChoice(db.Model):
+    __tablename__ = "run_choice"
+    __table_args__ = (
+        # A learner holds at most one seat, and waits on at most one run, per module.
+        Index(
+            "uq_run_choice_one_seat_per_module",
+            "user_id",
+            "module_id",
+            unique=True,
+            sqlite_where=text("status = 'confirmed'"),
+            postgresql_where=text("status = 'confirmed'"),
+        ),
+        Index(
+            "uq_run_choice_one_wait_per_module",
+            "user_id",
+            "module_id",
+            unique=True,
+            sqlite_where=text("status = 'waiting'"),
+            postgresql_where=text("status = 'waiting'"),
+        ),
+        Index("ix_run_choice_run_status", "run_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration] = relationship(back_populates="choices")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    module: Mapped[Module] = relationship()
+    run: Mapped[Run] = relationship()
+
+    @property
+    def is_current(self) -> bool:
+        return self.status in (ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING)
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == ChoiceStatus.CONFIRMED
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == ChoiceStatus.WAITING
