@@ -78,3 +78,16 @@ def send_mail_command():
     from lms.mail.services import deliver_pending
 
     click.echo(f"sent {deliver_pending()} message(s)")
+
+
+@lms_group.command("send-reminders")
+def send_reminders_command():
+    """Email a reminder to each learner whose session starts within 24 hours (run it from cron)."""
+    from lms.db import utcnow
+    from lms.enrollment.reminders import send_reminders
+    from lms.mail.services import deliver_pending
+
+    count = send_reminders(utcnow())
+    db.session.commit()
+    deliver_pending()
+    click.echo(f"sent {count} reminder(s)")

@@ -175,10 +175,18 @@ class SessionTime:
     starts_iso: str
 
 
-def session_times(starts: datetime, ends: datetime, course_tz: ZoneInfo) -> list[SessionTime]:
-    """The session's day and hours in the course zone, then in the viewer's if different."""
+_SIGNED_IN_VIEWER = object()
+
+
+def session_times(
+    starts: datetime, ends: datetime, course_tz: ZoneInfo, viewer=_SIGNED_IN_VIEWER
+) -> list[SessionTime]:
+    """The session's day and hours in the course zone, then in the viewer's if different.
+
+    ``viewer`` is a zone; by default the signed-in reader's (emails pass the recipient's).
+    """
     zones = [course_tz]
-    mine = viewer_zone()
+    mine = viewer_zone() if viewer is _SIGNED_IN_VIEWER else viewer
     if mine is not None and _offset(mine, starts) != _offset(course_tz, starts):
         zones.append(mine)
     return [

@@ -15,6 +15,7 @@ from lms.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from lms.enrollment.ical import ensure_calendar_token
 from lms.errors import ServiceError
 from lms.extensions import db, limiter
 from lms.i18n import current_locale
@@ -113,7 +114,18 @@ def profile():
         session["lang"] = current_user.locale
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, user=current_user)
+    return render_template("accounts/profile.html", form=form, user=current_user, **calendar_links())
+
+
+def calendar_links() -> dict:
+    """The personal calendar feed, as a subscribe link and a plain address."""
+    user = current_user._get_current_object()
+    had_token = bool(user.calendar_token)
+    token = ensure_calendar_token(user)
+    if not had_token:
+        db.session.commit()
+    feed_url = current_app.config["BASE_URL"] + url_for("calendars.personal_feed", token=token)
+    return {"calendar_url": feed_url, "calendar_webcal_url": "webcal://" + feed_url.split("://", 1)[1]}
 
 
 @bp.route("/password", methods=["GET", "POST"])

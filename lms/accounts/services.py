@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -21,6 +21,7 @@ from lms.db import utcnow
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.mail.services import queue_email
+from lms.urls import external_url
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email costs as long as a
@@ -136,7 +137,7 @@ def request_password_reset(email: str, now: datetime | None = None) -> None:
             expires_at=now + timedelta(seconds=max_age),
         )
     )
-    link = current_app.config["BASE_URL"] + url_for("accounts.reset_password", token=token)
+    link = external_url("accounts.reset_password", token=token)
     queue_email(user, "password_reset", "password_reset", link=link, minutes=max_age // 60)
 
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
+from flask_login import current_user
 
 from lms.db import utcnow
+from lms.enrollment.services import find_registration
 from lms.modules import services
 
 bp = Blueprint("modules", __name__)
@@ -16,7 +18,8 @@ def catalogue():
 @bp.get("/courses/<slug>")
 def course(slug: str):
     course = services.find_published_course(slug) or abort(404)
-    return render_template("modules/course.html", course=course, now=utcnow())
+    registration = find_registration(current_user, course) if current_user.is_authenticated else None
+    return render_template("modules/course.html", course=course, registration=registration, now=utcnow())
 
 
 @bp.get("/courses/<slug>/modules/<key>")

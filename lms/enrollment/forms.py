@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField
+from wtforms.validators import DataRequired, InputRequired, NumberRange
+
+from lms.enrollment.services import Pick
+
+
+class RegistrationForm(FlaskForm):
+    """The checkboxes; the run picks are radio groups named ``module-<id>``."""
+
+    confirm_profile = BooleanField(
+        _l("My details above are correct"),
+        validators=[DataRequired(_l("Please check your details and confirm them."))],
+    )
+    accept_privacy = BooleanField(
+        _l("I accept the privacy notice"),
+        validators=[DataRequired(_l("Please accept the privacy notice to register."))],
+    )
+
+
+def parse_picks(form_data) -> tuple[dict[int, Pick], dict[int, str]]:
+    """Read ``module-<id> = run-<id> | wait-<id>`` pairs.
+
+    Returns the picks and the raw values (to show the form again as it was sent).
+    Anything malformed is ignored here and reported by the service as a missing pick.
+    """
+    picks, raw = {}, {}
+    for name, value in form_data.items():
+        if not name.startswith("module-"):
+            continue
+        module_id = name.removeprefix("module-")
+        kind, _, run_id = value.partition("-")
+        if not (module_id.isdigit() and run_id.isdigit() and kind in ("run", "wait")):
+            continue
+        picks[int(module_id)] = Pick(int(run_id), wait_if_full=kind == "wait")
+        raw[int(module_id)] = value
+    return picks, raw
+
+
+class SwitchForm(FlaskForm):
+    run_id = HiddenField(validators=[InputRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form: its CSRF token is the point."""
+
+
+class CancelForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Yes, cancel my registration and release my seats"),
+        validators=[DataRequired(_l("Please tick the box to confirm the cancellation."))],
+    )
+
+
+class CapacityForm(FlaskForm):
+    capacity = IntegerField(
+        _l("Capacity"),
+        validators=[
+            InputRequired(_l("Please enter a number of seats.")),
+            NumberRange(min=0, max=100000, message=_l("Please enter a number of seats from 0 upwards.")),
+        ],
+    )

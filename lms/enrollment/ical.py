@@ -1,0 +1,166 @@
+"""iCalendar files: the course calendar, a learner's personal feed, email attachments.
+
+Each run is one event whose UID never changes (``run-<id>@<host>``) and whose SEQUENCE
+is the run's, raised on every reschedule or cancellation, so calendar apps update the
+event they already have instead of adding a second one. Times are written in the
+course's time zone with its VTIMEZONE, so the event shows at the right hour in every
+reader's calendar. All text is in the reader's language.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from icalendar import Calendar, Event
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms.accounts.models import User
+from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.extensions import db
+from lms.i18n import tr_text
+from lms.modules.models import Module, Run
+
+PRODID = "-//EIP Training//Training platform//EN"
+
+
+def run_event(run: Run, locale: str, *, include_join_link: bool, base_url: str) -> Event:
+    """The run as a VEVENT in ``locale``; the join link only with ``include_join_link``."""
+    module = run.module
+    course = module.course
+    course_zone = course.zone
+    with force_locale(locale):
+        module_title = tr_text(module.title, locale)
+        label = tr_text(run.label, locale)
+        summary = f"{module_title} – {label}" if label else module_title
+        lines = [
+            tr_text(course.title, locale),
+            _("Module %(num)s: %(title)s", num=module.position, title=module_title),
+        ]
+        if run.trainers:
+            names = ", ".join(trainer.full_name for trainer in run.trainers)
+            lines.append(_("Trainers: %(names)s", names=names))
+        if run.is_cancelled:
+            lines.append(_("This session is cancelled."))
+        elif include_join_link and run.join_url:
+            lines.append(_("Join the live session: %(url)s", url=run.join_url))
+        module_url = base_url + app_path("modules.module", slug=course.slug, key=module.key)
+        lines.append(_("Module page: %(url)s", url=module_url))
+        return Event.new(
+            uid=f"run-{run.id}@{urlsplit(base_url).hostname or 'localhost'}",
+            sequence=run.sequence,
+            start=run.starts_at.astimezone(course_zone),
+            end=run.ends_at.astimezone(course_zone),
+            summary=summary,
+            description="\n".join(lines),
+            url=module_url,
+            location=_("Online"),
+            status="CANCELLED" if run.is_cancelled else "CONFIRMED",
+        )
+
+
+def build_calendar(
+    runs: Iterable[Run], locale: str, *, name: str, include_join_link: bool, method: str = "PUBLISH"
+) -> bytes:
+    """A calendar of ``runs`` (with their time zones) as iCalendar bytes.
+
+    With ``method="CANCEL"`` every event is marked cancelled, as RFC 5546 asks.
+    """
+    base_url = current_app.config["BASE_URL"]
+    runs = sorted(runs, key=lambda run: (run.starts_at, run.id))
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.method = method
+    calendar.calendar_name = name
+    cancelling = method == "CANCEL"
+    for run in runs:
+        event = run_event(
+            run, locale, include_join_link=include_join_link and not cancelling, base_url=base_url
+        )
+        if cancelling:
+            event.status = "CANCELLED"
+        calendar.add_component(event)
+    # Time zone rules for the years the runs span (the default, 1970-2038, would list
+    # decades of daylight-saving changes for zones that have them).
+    if runs:
+        first, last = runs[0].starts_at.date(), max(run.ends_at for run in runs).date()
+        calendar.add_missing_timezones(
+            first_date=date(first.year - 1, 1, 1), last_date=last + timedelta(days=366)
+        )
+    return calendar.to_ical()
+
+
+def feed_name(locale: str) -> str:
+    """The name calendar apps show for a personal feed."""
+    with force_locale(locale):
+        return _("EIP training: my sessions")
+
+
+def app_path(endpoint: str, **values) -> str:
+    """The path of an endpoint, in a request or not (emails sent from the command line)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    adapter = current_app.url_map.bind("localhost", script_name=current_app.config["APPLICATION_ROOT"])
+    return adapter.build(endpoint, values)
+
+
+# -- personal feed tokens -------------------------------------------------------------
+
+
+def ensure_calendar_token(user: User) -> str:
+    """The user's calendar token, created on first use (flushes, never commits).
+
+    Claimed with a conditional UPDATE, so two pages opened at once agree on one token.
+    """
+    if user.calendar_token:
+        return user.calendar_token
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.calendar_token.is_(None))
+        .values(calendar_token=secrets.token_urlsafe(32))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user, attribute_names=["calendar_token"])
+    return user.calendar_token
+
+
+def reset_calendar_token(user: User) -> str:
+    """A new token: links with the old one stop working (flushes, never commits)."""
+    user.calendar_token = secrets.token_urlsafe(32)
+    db.session.flush()
+    return user.calendar_token
+
+
+def find_user_by_calendar_token(token: str) -> User | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(User).where(User.calendar_token == token))
+
+
+def feed_runs_of(user: User) -> list[Run]:
+    """The runs where the user holds a seat, in active registrations, across courses."""
+    return list(
+        db.session.scalars(
+            select(Run)
+            .join(RunChoice, RunChoice.run_id == Run.id)
+            .join(Registration, Registration.id == RunChoice.registration_id)
+            .where(
+                RunChoice.user_id == user.id,
+                RunChoice.status == ChoiceStatus.CONFIRMED,
+                Registration.status == RegistrationStatus.ACTIVE,
+            )
+            .options(
+                joinedload(Run.module).joinedload(Module.course),
+                selectinload(Run.trainers),
+            )
+            .order_by(Run.starts_at, Run.id)
+        )
+    )

@@ -1,0 +1,103 @@
+"""Reminder emails, sent within the 24 hours before a learner's session.
+
+Run ``flask --app wsgi lms send-reminders`` from cron (every 15 minutes, say). Each
+seat is claimed with a conditional UPDATE before its email is queued, so two runs of
+the command at the same time never remind anyone twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms.accounts.models import User
+from lms.enrollment import ical
+from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.enrollment.services import JOIN_LINK_OPENS_BEFORE
+from lms.extensions import db
+from lms.i18n import session_times, tr_text, zone
+from lms.mail.services import Attachment, queue_email
+from lms.modules.models import Module, Run, RunStatus
+
+REMIND_AHEAD = timedelta(hours=24)
+
+
+def due_choices(now: datetime) -> list[RunChoice]:
+    """Seats in runs that start within the next 24 hours and have no reminder yet."""
+    return list(
+        db.session.scalars(
+            select(RunChoice)
+            .join(Run, Run.id == RunChoice.run_id)
+            .join(Registration, Registration.id == RunChoice.registration_id)
+            .join(User, User.id == RunChoice.user_id)
+            .where(
+                RunChoice.status == ChoiceStatus.CONFIRMED,
+                RunChoice.reminder_sent_at.is_(None),
+                Registration.status == RegistrationStatus.ACTIVE,
+                Run.status == RunStatus.SCHEDULED,
+                Run.starts_at > now,
+                Run.starts_at <= now + REMIND_AHEAD,
+                User.is_active_account.is_(True),
+            )
+            .options(
+                joinedload(RunChoice.user),
+                joinedload(RunChoice.run).options(
+                    joinedload(Run.module).joinedload(Module.course), selectinload(Run.trainers)
+                ),
+            )
+            .order_by(Run.starts_at, RunChoice.id)
+        )
+    )
+
+
+def claim(choice: RunChoice, now: datetime) -> bool:
+    """Mark the reminder sent, unless another process did first."""
+    result = db.session.execute(
+        update(RunChoice)
+        .where(RunChoice.id == choice.id, RunChoice.reminder_sent_at.is_(None))
+        .values(reminder_sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def send_reminders(now: datetime) -> int:
+    """Queue a reminder for every seat due one; return how many (flushes, never commits)."""
+    sent = 0
+    for choice in due_choices(now):
+        if not claim(choice, now):
+            continue
+        queue_reminder(choice)
+        sent += 1
+    return sent
+
+
+def queue_reminder(choice: RunChoice) -> None:
+    user, run = choice.user, choice.run
+    module = run.module
+    course = module.course
+    with force_locale(user.locale):
+        module_title = tr_text(module.title, user.locale)
+        data = ical.build_calendar([run], user.locale, name=module_title, include_join_link=True)
+        base_url = current_app.config["BASE_URL"]
+        queue_email(
+            user,
+            "reminder",
+            "reminder",
+            attachments=(
+                Attachment(f"{course.slug}-{module.key}.ics", "text/calendar; charset=utf-8", data),
+            ),
+            course_title=tr_text(course.title, user.locale),
+            module_number=module.position,
+            module_title=module_title,
+            run_label=tr_text(run.label, user.locale) or run.key,
+            times=session_times(run.starts_at, run.ends_at, course.zone, zone(user.timezone)),
+            trainers=", ".join(trainer.full_name for trainer in run.trainers),
+            lead_minutes=int(JOIN_LINK_OPENS_BEFORE.total_seconds()) // 60,
+            schedule_url=base_url + ical.app_path("enrollment.schedule"),
+            module_url=base_url + ical.app_path("modules.module", slug=course.slug, key=module.key),
+        )

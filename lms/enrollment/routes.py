@@ -1,0 +1,225 @@
+"""Registering, "My schedule", switching and cancelling; the organiser's seat overview."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from lms.accounts.auth import role_required
+from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
+from lms.db import utcnow
+from lms.enrollment import services
+from lms.enrollment.forms import (
+    CancelForm,
+    CapacityForm,
+    ConfirmForm,
+    RegistrationForm,
+    SwitchForm,
+    parse_picks,
+)
+from lms.enrollment.models import Registration, RunChoice
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.modules.models import Run
+from lms.modules.services import find_published_course
+
+bp = Blueprint("enrollment", __name__)
+
+
+@bp.route("/courses/<slug>/register", methods=["GET", "POST"])
+@login_required
+def register(slug: str):
+    course = find_published_course(slug) or abort(404)
+    existing = services.find_registration(current_user, course)
+    if existing is not None and existing.is_active:
+        flash(_("You are already registered for this course."), "info")
+        return redirect(url_for("enrollment.schedule"))
+    form = RegistrationForm()
+    picks, raw = parse_picks(request.form)
+    error = None
+    if form.validate_on_submit():
+        try:
+            services.register(current_user, course, picks, accepted_privacy=form.accept_privacy.data)
+            db.session.commit()
+        except ServiceError as failure:
+            db.session.rollback()
+            error = failure.message
+        except IntegrityError:  # the same learner submitting twice at once
+            db.session.rollback()
+            flash(_("You are already registered for this course."), "info")
+            return redirect(url_for("enrollment.schedule"))
+        else:
+            flash(
+                _("You are registered. Your sessions are below and a confirmation email is on its way."),
+                "success",
+            )
+            return redirect(url_for("enrollment.schedule"))
+    elif request.method == "POST":
+        error = _("Please correct the marked fields; your choices are kept.")
+    return render_template(
+        "enrollment/register.html",
+        course=course,
+        form=form,
+        chosen=raw,
+        error=error,
+        waiting=services.waiting_counts(course),
+        now=utcnow(),
+        profile=profile_summary(current_user),
+    )
+
+
+def profile_summary(user) -> list[tuple[str, str]]:
+    return [
+        (_("Full name"), user.full_name),
+        (_("Email"), user.email),
+        (_("Organisation"), user.organisation),
+        (_("Type of organisation"), label_for(ORGANISATION_TYPES, user.organisation_type)),
+        (_("Job title"), user.job_title or "—"),
+        (_("Province or city"), label_for(PROVINCES, user.province)),
+        (_("Gender"), label_for(GENDERS, user.gender)),
+    ]
+
+
+@bp.get("/my/schedule")
+@login_required
+def schedule():
+    registrations = services.active_registrations(current_user)
+    choices = [choice for registration in registrations for choice in registration.current_choices()]
+    return render_template(
+        "enrollment/schedule.html",
+        registrations=registrations,
+        positions=services.waiting_positions(choices),
+        now=utcnow(),
+        switch_form=SwitchForm(),
+        confirm_form=ConfirmForm(),
+        join_link_visible=services.join_link_visible,
+        change_deadline=services.change_deadline,
+    )
+
+
+def _own_registration(registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.user_id != current_user.id:
+        abort(404)
+    return registration
+
+
+@bp.post("/my/registrations/<int:registration_id>/switch")
+@login_required
+def switch(registration_id: int):
+    registration = _own_registration(registration_id)
+    form = SwitchForm()
+    if not form.validate_on_submit() or not form.run_id.data.isdigit():
+        flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
+        return redirect(url_for("enrollment.schedule"))
+    try:
+        changes = services.switch_run(current_user, registration, int(form.run_id.data))
+        db.session.commit()
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "error")
+    else:
+        if changes.confirmed:
+            flash(
+                _("Done: you have a seat in the new run, and your old seat went to the next person."),
+                "success",
+            )
+        else:
+            flash(
+                _(
+                    "That run is full: you are on its waiting list and keep your current seat until a seat is free."
+                ),
+                "info",
+            )
+    return redirect(url_for("enrollment.schedule"))
+
+
+@bp.post("/my/choices/<int:choice_id>/leave")
+@login_required
+def leave_waiting_list(choice_id: int):
+    choice = db.session.get(RunChoice, choice_id)
+    if choice is None or choice.user_id != current_user.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.leave_waiting_list(current_user, choice)
+        db.session.commit()
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "error")
+    else:
+        flash(_("You have left the waiting list."), "success")
+    return redirect(url_for("enrollment.schedule"))
+
+
+@bp.route("/my/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(registration_id: int):
+    registration = _own_registration(registration_id)
+    if not registration.is_active:
+        flash(_("This registration is already cancelled."), "info")
+        return redirect(url_for("enrollment.schedule"))
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_registration(current_user, registration)
+            db.session.commit()
+        except ServiceError as failure:
+            db.session.rollback()
+            flash(failure.message, "error")
+            return redirect(url_for("enrollment.schedule"))
+        flash(_("Your registration is cancelled and your seats are released."), "success")
+        return redirect(url_for("modules.course", slug=registration.course.slug))
+    return render_template("enrollment/cancel.html", registration=registration, form=form)
+
+
+# -- organisers ----------------------------------------------------------------------
+
+
+@bp.get("/organise/courses/<slug>/runs")
+@role_required("organiser")
+def seats(slug: str):
+    course = find_published_course(slug) or abort(404)
+    by_run = defaultdict(list)
+    for choice in services.course_registrants(course):
+        by_run[choice.run_id].append(choice)
+    return render_template(
+        "enrollment/seats.html",
+        course=course,
+        by_run=by_run,
+        waiting=services.waiting_counts(course),
+        capacity_form=CapacityForm(),
+        now=utcnow(),
+    )
+
+
+@bp.post("/organise/runs/<int:run_id>/capacity")
+@role_required("organiser")
+def change_capacity(run_id: int):
+    run = db.session.get(Run, run_id) or abort(404)
+    form = CapacityForm()
+    slug = run.module.course.slug
+    if not form.validate_on_submit():
+        for message in form.capacity.errors:
+            flash(message, "error")
+        return redirect(url_for("enrollment.seats", slug=slug))
+    try:
+        changes = services.set_capacity(run, form.capacity.data, current_user)
+        db.session.commit()
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "error")
+    else:
+        flash(
+            _(
+                "Capacity saved. %(count)s people were moved from the waiting list to a seat.",
+                count=len(changes.promoted),
+            ),
+            "success",
+        )
+    return redirect(url_for("enrollment.seats", slug=slug) + f"#run-{run_id}")

@@ -1,0 +1,508 @@
+"""Registration rules: the window, one run per module, seats that never overbook,
+first-come-first-served waiting lists, switches and cancellations.
+
+Seats are counted in ``run.taken`` and changed only by conditional UPDATEs
+(``taken < capacity``), so two requests can never take the last seat twice, on SQLite
+(write transactions begin IMMEDIATE) or PostgreSQL (the UPDATE re-checks the row after
+waiting for its lock). Choices are never deleted: they change state, with when and by
+whom. Functions flush, never commit; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from lms.accounts.models import User
+from lms.audit.models import record
+from lms.db import utcnow
+from lms.enrollment import notify
+from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.i18n import tr_text
+from lms.modules.models import Course, Module, RegistrationState, Run, RunStatus
+
+JOIN_LINK_OPENS_BEFORE = timedelta(minutes=30)
+
+
+class RunFull(ServiceError):
+    """The chosen run has no seat left (and the learner did not ask to wait)."""
+
+    def __init__(self, module: Module, run: Run) -> None:
+        super().__init__(
+            _l(
+                "%(run)s of module %(position)s has just filled up. Choose the other run, or the waiting list of this one.",
+                run=tr_text(run.label) or run.key,
+                position=module.position,
+            )
+        )
+        self.module_id = module.id
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What the learner chose for one module: a run, and whether to wait if it is full."""
+
+    run_id: int
+    wait_if_full: bool = False
+
+
+@dataclass
+class Changes:
+    """What a service call did, for the emails the route sends after committing."""
+
+    confirmed: list[RunChoice] = field(default_factory=list)
+    waiting: list[RunChoice] = field(default_factory=list)
+    released: list[RunChoice] = field(default_factory=list)
+    promoted: list[RunChoice] = field(default_factory=list)
+
+
+# -- seats -----------------------------------------------------------------------
+
+
+def take_seat(run_id: int) -> bool:
+    """Take one seat if one is free; True when it was taken."""
+    result = db.session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.taken < Run.capacity, Run.status == RunStatus.SCHEDULED)
+        .values(taken=Run.taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def lock_runs(run_ids) -> None:
+    """Lock the runs a change will touch, in id order, before touching any of them.
+
+    On PostgreSQL two changes that touch the same runs in different orders (a switch
+    from A to B and one from B to A) would otherwise deadlock. SQLite needs nothing:
+    its write transactions already run one at a time.
+    """
+    ids = sorted(set(run_ids))
+    if ids and db.engine.dialect.name != "sqlite":
+        db.session.execute(select(Run.id).where(Run.id.in_(ids)).order_by(Run.id).with_for_update())
+
+
+def give_back_seat(run_id: int) -> None:
+    db.session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.taken > 0)
+        .values(taken=Run.taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _end_choice(choice: RunChoice, status: ChoiceStatus, now: datetime, actor: User | None) -> bool:
+    """Move a current choice to an end state, once (True if this call did it)."""
+    result = db.session.execute(
+        update(RunChoice)
+        .where(RunChoice.id == choice.id, RunChoice.status == choice.status)
+        .values(status=status, ended_at=now, ended_by_id=getattr(actor, "id", None))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(choice)
+    return result.rowcount == 1
+
+
+def waiting_position(choice: RunChoice) -> int:
+    """1 for the first person waiting on the run."""
+    earlier = db.session.scalar(
+        select(db.func.count(RunChoice.id)).where(
+            RunChoice.run_id == choice.run_id,
+            RunChoice.status == ChoiceStatus.WAITING,
+            RunChoice.id < choice.id,
+        )
+    )
+    return (earlier or 0) + 1
+
+
+def promote_waiting(run_id: int, now: datetime, changes: Changes) -> None:
+    """Give free seats of a run to the people waiting for it, oldest first.
+
+    A promoted learner who held a seat in the module's other run gives that seat back,
+    which may promote someone waiting there in turn.
+    """
+    while True:
+        candidate = db.session.scalar(
+            select(RunChoice)
+            .where(RunChoice.run_id == run_id, RunChoice.status == ChoiceStatus.WAITING)
+            .order_by(RunChoice.id)
+            .limit(1)
+        )
+        if candidate is None or not take_seat(run_id):
+            return
+        previous_seat = _current_choice(candidate.user_id, candidate.module_id, ChoiceStatus.CONFIRMED)
+        if previous_seat is not None and _end_choice(previous_seat, ChoiceStatus.SWITCHED, now, None):
+            give_back_seat(previous_seat.run_id)
+            changes.released.append(previous_seat)
+        claimed = db.session.execute(
+            update(RunChoice)
+            .where(RunChoice.id == candidate.id, RunChoice.status == ChoiceStatus.WAITING)
+            .values(status=ChoiceStatus.CONFIRMED, confirmed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.expire(candidate)
+        if claimed != 1:
+            give_back_seat(run_id)
+            continue
+        changes.promoted.append(candidate)
+        if previous_seat is not None:
+            promote_waiting(previous_seat.run_id, now, changes)
+
+
+def _current_choice(user_id: int, module_id: int, status: ChoiceStatus) -> RunChoice | None:
+    return db.session.scalar(
+        select(RunChoice).where(
+            RunChoice.user_id == user_id, RunChoice.module_id == module_id, RunChoice.status == status
+        )
+    )
+
+
+# -- reading -----------------------------------------------------------------------
+
+
+def find_registration(user: User, course: Course) -> Registration | None:
+    return db.session.scalar(
+        select(Registration)
+        .where(Registration.user_id == user.id, Registration.course_id == course.id)
+        .options(selectinload(Registration.choices).selectinload(RunChoice.run))
+    )
+
+
+def active_registrations(user: User) -> list[Registration]:
+    """The learner's active registrations with everything "My schedule" shows."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.user_id == user.id, Registration.status == RegistrationStatus.ACTIVE)
+            .options(
+                selectinload(Registration.course),
+                selectinload(Registration.choices).selectinload(RunChoice.run).selectinload(Run.trainers),
+                selectinload(Registration.choices).selectinload(RunChoice.module).selectinload(Module.runs),
+            )
+            .order_by(Registration.id)
+        )
+    )
+
+
+def waiting_positions(choices: list[RunChoice]) -> dict[int, int]:
+    """Waiting-list positions of several choices in one query: {choice id: position}."""
+    waiting = [choice for choice in choices if choice.is_waiting]
+    if not waiting:
+        return {}
+    run_ids = {choice.run_id for choice in waiting}
+    rows = db.session.execute(
+        select(RunChoice.id, RunChoice.run_id)
+        .where(RunChoice.run_id.in_(run_ids), RunChoice.status == ChoiceStatus.WAITING)
+        .order_by(RunChoice.run_id, RunChoice.id)
+    ).all()
+    positions, counters = {}, {}
+    for choice_id, run_id in rows:
+        counters[run_id] = counters.get(run_id, 0) + 1
+        positions[choice_id] = counters[run_id]
+    return {choice.id: positions[choice.id] for choice in waiting if choice.id in positions}
+
+
+def join_link_visible(choice: RunChoice, now: datetime) -> bool:
+    run = choice.run
+    return (
+        choice.is_confirmed
+        and not run.is_cancelled
+        and bool(run.join_url)
+        and run.starts_at - JOIN_LINK_OPENS_BEFORE <= now <= run.ends_at
+    )
+
+
+def change_deadline(course: Course, run: Run) -> datetime:
+    """The last moment a learner may switch into or out of ``run`` (or cancel)."""
+    return run.starts_at - timedelta(hours=course.change_cutoff_hours)
+
+
+# -- registering -------------------------------------------------------------------
+
+
+def check_window(course: Course, now: datetime) -> None:
+    state = course.registration_state(now)
+    if not course.is_published or state == RegistrationState.CLOSED:
+        raise ServiceError(
+            _l(
+                "Registration for this course is closed, so nothing was saved. Contact the organisers if you need help."
+            )
+        )
+    if state == RegistrationState.NOT_YET_OPEN:
+        raise ServiceError(_l("Registration for this course has not opened yet, so nothing was saved."))
+
+
+def register(
+    user: User,
+    course: Course,
+    picks: dict[int, Pick],
+    *,
+    accepted_privacy: bool,
+    now: datetime | None = None,
+) -> tuple[Registration, Changes]:
+    """Register ``user`` with one pick per module, all or nothing.
+
+    ``picks`` maps module id to the chosen run. Raises ServiceError (nothing saved)
+    when the window is closed, a pick is missing or foreign, a run is cancelled or
+    started, or a chosen run is full and the learner did not ask to wait.
+    """
+    now = now or utcnow()
+    check_window(course, now)
+    if not accepted_privacy:
+        raise ServiceError(_l("Please accept the privacy notice to register."))
+    runs_by_module = _validate_picks(course, picks, now)
+    lock_runs(run.id for run in runs_by_module.values())
+    registration = _open_registration(user, course, now)
+    changes = Changes()
+    for module in course.modules:
+        run = runs_by_module[module.id]
+        pick = picks[module.id]
+        if take_seat(run.id):
+            changes.confirmed.append(_add_choice(registration, module, run, ChoiceStatus.CONFIRMED, now))
+        elif pick.wait_if_full:
+            changes.waiting.append(_add_choice(registration, module, run, ChoiceStatus.WAITING, now))
+        else:
+            raise RunFull(module, run)
+    db.session.flush()
+    record("registered", registration, actor=user, course_id=course.id)
+    notify.registered(registration, changes)
+    return registration, changes
+
+
+def _validate_picks(course: Course, picks: dict[int, Pick], now: datetime) -> dict[int, Run]:
+    runs_by_module = {}
+    for module in course.modules:
+        pick = picks.get(module.id)
+        if pick is None:
+            raise ServiceError(_l("Please choose a run for module %(position)s.", position=module.position))
+        run = next((run for run in module.runs if run.id == pick.run_id), None)
+        if run is None:
+            raise ServiceError(
+                _l(
+                    "The run chosen for module %(position)s does not belong to it. Please reload the page and choose again.",
+                    position=module.position,
+                )
+            )
+        if run.is_cancelled:
+            raise ServiceError(
+                _l(
+                    "%(run)s of module %(position)s has been cancelled. Please choose the other run.",
+                    run=tr_text(run.label) or run.key,
+                    position=module.position,
+                )
+            )
+        if run.starts_at <= now:
+            raise ServiceError(
+                _l(
+                    "%(run)s of module %(position)s has already started. Please choose the other run.",
+                    run=tr_text(run.label) or run.key,
+                    position=module.position,
+                )
+            )
+        runs_by_module[module.id] = run
+    foreign = set(picks) - {module.id for module in course.modules}
+    if foreign:
+        raise ServiceError(
+            _l("The form contained a module of another course. Please reload the page and choose again.")
+        )
+    return runs_by_module
+
+
+def _open_registration(user: User, course: Course, now: datetime) -> Registration:
+    registration = db.session.scalar(
+        select(Registration).where(Registration.user_id == user.id, Registration.course_id == course.id)
+    )
+    if registration is not None and registration.is_active:
+        raise ServiceError(_l("You are already registered for this course. Your choices are on My schedule."))
+    if registration is None:
+        registration = Registration(
+            user_id=user.id, course_id=course.id, privacy_accepted_at=now, created_at=now
+        )
+        db.session.add(registration)
+    else:  # registering again after cancelling: the old choices stay as history
+        registration.status = RegistrationStatus.ACTIVE
+        registration.privacy_accepted_at = now
+        registration.cancelled_at = None
+        registration.cancelled_by_id = None
+    db.session.flush()
+    return registration
+
+
+def _add_choice(
+    registration: Registration, module: Module, run: Run, status: ChoiceStatus, now: datetime
+) -> RunChoice:
+    choice = RunChoice(
+        registration=registration,
+        user_id=registration.user_id,
+        module_id=module.id,
+        run_id=run.id,
+        status=status,
+        created_at=now,
+        confirmed_at=now if status == ChoiceStatus.CONFIRMED else None,
+    )
+    db.session.add(choice)
+    return choice
+
+
+# -- changing ----------------------------------------------------------------------
+
+
+def _check_can_change(registration: Registration, user: User, run: Run, now: datetime) -> None:
+    if registration.user_id != user.id or not registration.is_active:
+        raise ServiceError(_l("This registration is not yours or has been cancelled."))
+    if now > change_deadline(registration.course, run):
+        raise ServiceError(
+            _l("Changes to %(run)s closed %(hours)s hours before it starts. Contact the organisers if you need help.",
+               run=tr_text(run.label) or run.key, hours=registration.course.change_cutoff_hours)
+        )  # fmt: skip
+
+
+def switch_run(
+    user: User, registration: Registration, target_run_id: int, now: datetime | None = None
+) -> Changes:
+    """Move the learner's seat in a module to the module's run ``target_run_id``.
+
+    With a free seat the switch happens at once and the old seat goes to the first
+    person waiting for it. When the target is full the learner joins its waiting
+    list and keeps the current seat until promoted.
+    """
+    now = now or utcnow()
+    course = registration.course
+    target = db.session.get(Run, target_run_id)
+    if target is None or target.module.course_id != course.id:
+        raise ServiceError(
+            _l("This run does not belong to your course. Please reload the page and choose again.")
+        )
+    if target.is_cancelled:
+        raise ServiceError(_l("This run has been cancelled. Please choose another one."))
+    _check_can_change(registration, user, target, now)
+    seat = _current_choice(user.id, target.module_id, ChoiceStatus.CONFIRMED)
+    waiting = _current_choice(user.id, target.module_id, ChoiceStatus.WAITING)
+    if seat is not None and seat.run_id == target.id:
+        raise ServiceError(_l("You already have a seat in this run."))
+    if waiting is not None and waiting.run_id == target.id:
+        raise ServiceError(_l("You are already on the waiting list of this run."))
+    if seat is not None:
+        _check_can_change(registration, user, seat.run, now)
+    lock_runs(run.id for run in target.module.runs)
+    changes = Changes()
+    if waiting is not None and _end_choice(waiting, ChoiceStatus.LEFT, now, user):
+        changes.released.append(waiting)
+    if take_seat(target.id):
+        if seat is not None and _end_choice(seat, ChoiceStatus.SWITCHED, now, user):
+            give_back_seat(seat.run_id)
+            changes.released.append(seat)
+        changes.confirmed.append(
+            _add_choice(registration, target.module, target, ChoiceStatus.CONFIRMED, now)
+        )
+        db.session.flush()
+        if seat is not None:
+            promote_waiting(seat.run_id, now, changes)
+    else:
+        changes.waiting.append(_add_choice(registration, target.module, target, ChoiceStatus.WAITING, now))
+        db.session.flush()
+    record("run_switched", registration, actor=user, course_id=course.id, run_id=target.id,
+           outcome="confirmed" if changes.confirmed else "waiting")  # fmt: skip
+    notify.changed(registration, changes)
+    notify.promoted(changes)
+    return changes
+
+
+def leave_waiting_list(user: User, choice: RunChoice, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if choice.user_id != user.id or not choice.is_waiting:
+        raise ServiceError(_l("You are not on this waiting list."))
+    _end_choice(choice, ChoiceStatus.LEFT, now, user)
+    db.session.flush()
+
+
+def cancel_registration(
+    user: User, registration: Registration, now: datetime | None = None, actor: User | None = None
+) -> Changes:
+    """Cancel the whole registration; freed seats go to the people waiting.
+
+    Learners may cancel until the change cut-off of their first current run;
+    organisers (``actor`` other than the learner) at any time.
+    """
+    now = now or utcnow()
+    actor = actor or user
+    if registration.user_id != user.id or not registration.is_active:
+        raise ServiceError(_l("This registration is not yours or has been cancelled."))
+    current = registration.current_choices()
+    if actor.id == user.id:
+        for choice in current:
+            _check_can_change(registration, user, choice.run, now)
+    lock_runs(run.id for module in registration.course.modules for run in module.runs)
+    changes = Changes()
+    for choice in current:
+        was_confirmed = choice.is_confirmed
+        if _end_choice(choice, ChoiceStatus.CANCELLED, now, actor):
+            changes.released.append(choice)
+            if was_confirmed:
+                give_back_seat(choice.run_id)
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    registration.cancelled_by_id = actor.id
+    db.session.flush()
+    for run_id in {choice.run_id for choice in changes.released}:
+        promote_waiting(run_id, now, changes)
+    record("registration_cancelled", registration, actor=actor, course_id=registration.course_id)
+    notify.cancelled(registration, changes)
+    notify.promoted(changes)
+    return changes
+
+
+def set_capacity(run: Run, capacity: int, actor: User, now: datetime | None = None) -> Changes:
+    """Change a run's capacity (never below the seats taken); a raise promotes at once."""
+    now = now or utcnow()
+    lock_runs(other.id for other in run.module.runs)
+    db.session.refresh(run)
+    if capacity < run.taken:
+        raise ServiceError(
+            _l(
+                "%(taken)s seats are already taken, so the capacity cannot be lower than that.",
+                taken=run.taken,
+            )
+        )
+    previous = run.capacity
+    run.capacity = capacity
+    db.session.flush()
+    changes = Changes()
+    promote_waiting(run.id, now, changes)
+    record(
+        "capacity_changed", run, actor=actor, course_id=run.module.course_id, before=previous, after=capacity
+    )
+    return changes
+
+
+def waiting_counts(course: Course) -> dict[int, int]:
+    """How many people wait for each run of the course: {run id: count}."""
+    rows = db.session.execute(
+        select(RunChoice.run_id, db.func.count(RunChoice.id))
+        .join(Module, Module.id == RunChoice.module_id)
+        .where(Module.course_id == course.id, RunChoice.status == ChoiceStatus.WAITING)
+        .group_by(RunChoice.run_id)
+    ).all()
+    return dict(rows)
+
+
+def course_registrants(course: Course) -> list[RunChoice]:
+    """Every current choice of the course with its learner, for the organiser's lists."""
+    return list(
+        db.session.scalars(
+            select(RunChoice)
+            .join(Module, Module.id == RunChoice.module_id)
+            .where(
+                Module.course_id == course.id,
+                RunChoice.status.in_([ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING]),
+            )
+            .options(selectinload(RunChoice.user))
+            .order_by(RunChoice.run_id, RunChoice.status, RunChoice.id)
+        )
+    )

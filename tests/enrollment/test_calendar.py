@@ -1,0 +1,342 @@
+"""Calendars: the course calendar, the personal feed and its secret address.
+
+Every feed is read back with icalendar, as a calendar app would read it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_babel import force_locale
+
+from lms.enrollment.ical import build_calendar, ensure_calendar_token, reset_calendar_token, run_event
+from lms.enrollment.models import ChoiceStatus, RegistrationStatus
+from lms.modules.models import CourseStatus, RunStatus
+from tests.enrollment.seating import events_by_uid, hold, parse, uid
+from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, course_with_modules
+from tests.helpers import count_queries, page_text
+
+JOIN_URL = "https://meet.example.org/room"
+
+
+def feed_url(user) -> str:
+    return f"/calendar/{ensure_calendar_token(user)}.ics"
+
+
+def descriptions(data: bytes) -> str:
+    return "\n".join(str(event["DESCRIPTION"]) for event in parse(data).walk("VEVENT"))
+
+
+def assert_times(event, run) -> None:
+    """The event starts and ends at the run's instants, written in the course's zone."""
+    assert event.start.astimezone(UTC) == run.starts_at
+    assert event.end.astimezone(UTC) == run.ends_at
+    assert event["DTSTART"].params["TZID"] == run.module.course.timezone
+    assert event["DTEND"].params["TZID"] == run.module.course.timezone
+
+
+# -- the course calendar ------------------------------------------------------------
+
+
+def test_course_calendar_has_every_run_at_the_right_instant(client, db):
+    course = course_with_modules(modules=2, runs_per_module=2, slug="eip-2030")
+    response = client.get("/courses/eip-2030/calendar.ics?lang=en")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="eip-2030.ics"'
+    calendar = parse(response.data)
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert str(calendar["X-WR-CALNAME"]) == "Course eip-2030"
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Asia/Ho_Chi_Minh"]
+    events = events_by_uid(response.data)
+    assert set(events) == {uid(run) for run in course.runs}
+    for run in course.runs:
+        event = events[uid(run)]
+        assert_times(event, run)
+        assert event.start.hour == 9  # 02:00 UTC is 09:00 in Viet Nam
+        assert str(event["STATUS"]) == "CONFIRMED"
+        assert str(event["LOCATION"]) == "Online"
+        assert event["URL"] == f"http://localhost/courses/eip-2030/modules/{run.module.key}"
+        assert int(event["SEQUENCE"]) == 0
+        assert event["DTSTAMP"].dt.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("lang", "summary", "course_title"),
+    [("vi", "Học phần m1 – Lớp A", "Khóa học eip-2030"), ("en", "Module m1 – Run A", "Course eip-2030")],
+)
+def test_course_calendar_speaks_the_readers_language(client, db, lang, summary, course_title):
+    course = course_with_modules(modules=1, runs_per_module=1, slug="eip-2030")
+    course.runs[0].trainers = [UserFactory(full_name="Nguyễn Thị Lan", roles=["trainer"])]
+    data = client.get(f"/courses/eip-2030/calendar.ics?lang={lang}").data
+    [event] = parse(data).walk("VEVENT")
+    assert str(event["SUMMARY"]) == summary
+    assert course_title in str(event["DESCRIPTION"])
+    assert "Nguyễn Thị Lan" in str(event["DESCRIPTION"])
+    assert str(parse(data)["X-WR-CALNAME"]) == course_title
+
+
+def test_course_calendar_follows_the_browser_language_without_lang(client, db):
+    course_with_modules(modules=1, runs_per_module=1, slug="eip-2030")
+    data = client.get("/courses/eip-2030/calendar.ics", headers={"Accept-Language": "en-GB,en;q=0.8"}).data
+    assert str(parse(data).walk("VEVENT")[0]["SUMMARY"]) == "Module m1 – Run A"
+    data = client.get("/courses/eip-2030/calendar.ics").data
+    assert str(parse(data).walk("VEVENT")[0]["SUMMARY"]) == "Học phần m1 – Lớp A"
+
+
+def test_course_calendar_has_no_join_links(client, db):
+    course_with_modules(modules=2, runs_per_module=2, slug="eip-2030")
+    data = client.get("/courses/eip-2030/calendar.ics?lang=en").data
+    assert "meet.example.org" not in descriptions(data)
+    assert b"meet.example.org" not in data.replace(b"\r\n ", b"")  # not even in a folded line
+
+
+def test_course_calendar_marks_a_cancelled_run(client, db):
+    course = course_with_modules(modules=1, runs_per_module=2, slug="eip-2030")
+    cancelled, kept = course.runs
+    cancelled.status = RunStatus.CANCELLED
+    cancelled.sequence += 1
+    events = events_by_uid(client.get("/courses/eip-2030/calendar.ics?lang=en").data)
+    assert str(events[uid(cancelled)]["STATUS"]) == "CANCELLED"
+    assert int(events[uid(cancelled)]["SEQUENCE"]) == 1
+    assert "This session is cancelled." in str(events[uid(cancelled)]["DESCRIPTION"])
+    assert str(events[uid(kept)]["STATUS"]) == "CONFIRMED"
+
+
+def test_a_rescheduled_run_keeps_its_uid_with_a_higher_sequence(client, db):
+    course = course_with_modules(modules=1, runs_per_module=1, slug="eip-2030")
+    run = course.runs[0]
+    before = events_by_uid(client.get("/courses/eip-2030/calendar.ics").data)[uid(run)]
+    run.starts_at += timedelta(days=1, hours=5)  # 14:00 the next day in Viet Nam
+    run.ends_at += timedelta(days=1, hours=5)
+    run.sequence += 1
+    after_events = events_by_uid(client.get("/courses/eip-2030/calendar.ics").data)
+    assert list(after_events) == [uid(run)]
+    after = after_events[uid(run)]
+    assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
+    assert_times(after, run)
+    assert after.start.hour == 14
+    assert after.start.astimezone(UTC) - before.start.astimezone(UTC) == timedelta(days=1, hours=5)
+
+
+def test_unknown_and_draft_courses_have_no_calendar(client, db):
+    CourseFactory(slug="draft", status=CourseStatus.DRAFT)
+    assert client.get("/courses/draft/calendar.ics").status_code == 404
+    assert client.get("/courses/nowhere/calendar.ics").status_code == 404
+
+
+# -- the personal feed ----------------------------------------------------------------
+
+
+def test_personal_feed_has_the_owners_seats_with_join_links(client, db):
+    learner = UserFactory(locale="en")
+    course = course_with_modules(modules=2, runs_per_module=2, slug="eip-2030")
+    m1a, _m1b, _m2a, m2b = course.runs
+    hold(learner, m1a)
+    hold(learner, m2b)
+    response = client.get(feed_url(learner))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="eip-training.ics"'
+    assert response.headers["Cache-Control"] == "no-store"
+    calendar = parse(response.data)
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Asia/Ho_Chi_Minh"]
+    assert str(calendar["X-WR-CALNAME"]) == "EIP training: my sessions"
+    events = events_by_uid(response.data)
+    assert set(events) == {uid(m1a), uid(m2b)}
+    for run in (m1a, m2b):
+        assert_times(events[uid(run)], run)
+        assert f"Join the live session: {JOIN_URL}" in str(events[uid(run)]["DESCRIPTION"])
+
+
+@pytest.mark.parametrize(("locale", "summary"), [("vi", "Học phần m1 – Lớp A"), ("en", "Module m1 – Run A")])
+def test_personal_feed_is_in_the_owners_language(client, db, locale, summary):
+    learner = UserFactory(locale=locale)
+    course = course_with_modules(modules=1, runs_per_module=1, slug="eip-2030")
+    hold(learner, course.runs[0])
+    # The reader's own language, whatever the calendar app sends.
+    data = client.get(feed_url(learner), headers={"Accept-Language": "de"}).data
+    [event] = parse(data).walk("VEVENT")
+    assert str(event["SUMMARY"]) == summary
+
+
+def test_personal_feed_spans_courses_and_their_time_zones(client, db):
+    learner = UserFactory(locale="en")
+    hanoi = course_with_modules(modules=1, runs_per_module=1, slug="hanoi")
+    vienna_course = CourseFactory(slug="vienna", timezone="Europe/Vienna")
+    summer = RunFactory(
+        module=ModuleFactory(course=vienna_course, key="v1"),
+        starts_at=datetime(2030, 7, 1, 7, 0, tzinfo=UTC),  # 09:00 summer time in Vienna
+        ends_at=datetime(2030, 7, 1, 9, 0, tzinfo=UTC),
+    )
+    hold(learner, hanoi.runs[0])
+    hold(learner, summer)
+    data = client.get(feed_url(learner)).data
+    assert sorted(str(tz["TZID"]) for tz in parse(data).walk("VTIMEZONE")) == [
+        "Asia/Ho_Chi_Minh",
+        "Europe/Vienna",
+    ]
+    events = events_by_uid(data)
+    assert set(events) == {uid(hanoi.runs[0]), uid(summer)}
+    assert_times(events[uid(summer)], summer)
+    assert events[uid(summer)].start.hour == 9
+    assert_times(events[uid(hanoi.runs[0])], hanoi.runs[0])
+
+
+def test_personal_feed_leaves_out_waiting_cancelled_and_other_peoples_runs(client, db):
+    learner, other = UserFactory(locale="en"), UserFactory(locale="en")
+    course = course_with_modules(modules=3, runs_per_module=2, slug="eip-2030")
+    m1a, m1b, m2a, m2b, m3a, _m3b = course.runs
+    hold(learner, m1a)
+    hold(learner, m2a, status=ChoiceStatus.WAITING)
+    hold(learner, m3a, status=ChoiceStatus.SWITCHED)
+    hold(other, m1b)
+    hold(other, m2b)
+    ended = course_with_modules(modules=1, runs_per_module=1, slug="left-course")
+    hold(learner, ended.runs[0], registration_status=RegistrationStatus.CANCELLED)
+
+    assert set(events_by_uid(client.get(feed_url(learner)).data)) == {uid(m1a)}
+    assert set(events_by_uid(client.get(feed_url(other)).data)) == {uid(m1b), uid(m2b)}
+
+
+def test_personal_feed_follows_a_reschedule_and_a_cancellation(client, db):
+    learner = UserFactory(locale="en")
+    course = course_with_modules(modules=1, runs_per_module=1, slug="eip-2030")
+    run = course.runs[0]
+    hold(learner, run)
+    url = feed_url(learner)
+    first = events_by_uid(client.get(url).data)[uid(run)]
+    run.starts_at += timedelta(hours=3)
+    run.ends_at += timedelta(hours=3)
+    run.sequence += 1
+    moved = events_by_uid(client.get(url).data)[uid(run)]
+    assert int(moved["SEQUENCE"]) == int(first["SEQUENCE"]) + 1
+    assert_times(moved, run)
+    run.status = RunStatus.CANCELLED
+    run.sequence += 1
+    cancelled = events_by_uid(client.get(url).data)[uid(run)]
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert int(cancelled["SEQUENCE"]) == 2
+    assert JOIN_URL not in str(cancelled["DESCRIPTION"])
+
+
+def test_unknown_token_and_inactive_owner_get_404(client, db):
+    learner = UserFactory()
+    url = feed_url(learner)
+    assert client.get("/calendar/not-a-token.ics").status_code == 404
+    assert client.get("/calendar/" + "x" * 200 + ".ics").status_code == 404
+    learner.is_active_account = False
+    assert client.get(url).status_code == 404
+
+
+# -- the token and the profile page ------------------------------------------------------
+
+
+def test_token_is_created_once_and_reset_changes_it(db):
+    learner = UserFactory()
+    assert learner.calendar_token is None
+    token = ensure_calendar_token(learner)
+    assert len(token) >= 40
+    assert ensure_calendar_token(learner) == token
+    new = reset_calendar_token(learner)
+    assert new != token
+    assert learner.calendar_token == new
+
+
+def test_profile_offers_the_feed_and_resetting_it_retires_the_old_address(client, db):
+    learner = UserFactory(email="huong@example.org", locale="en")
+    course = course_with_modules(modules=1, runs_per_module=1, slug="eip-2030")
+    hold(learner, course.runs[0])
+    client.sign_in("huong@example.org")
+
+    page = page_text(client.get("/account/profile"))
+    match = re.search(r'href="webcal://localhost/calendar/([\w-]+)\.ics"', page)
+    assert match, "no webcal link on the profile"
+    token = match.group(1)
+    assert f'value="http://localhost/calendar/{token}.ics"' in page
+    assert "Make a new calendar address" in page
+    assert token in page_text(client.get("/account/profile"))  # the same token on every visit
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+
+    response = client.submit("/account/calendar/reset", {})
+    assert response.request.path == "/account/profile"
+    assert "Your calendar link is new." in page_text(response)
+    assert client.get(f"/calendar/{token}.ics").status_code == 404
+    new = re.search(r'href="webcal://localhost/calendar/([\w-]+)\.ics"', page_text(response)).group(1)
+    assert new != token
+    assert set(events_by_uid(client.get(f"/calendar/{new}.ics").data)) == {uid(course.runs[0])}
+
+
+def test_reset_needs_a_signed_in_user_and_a_csrf_token(client, db):
+    learner = UserFactory(email="huong@example.org")
+    token = ensure_calendar_token(learner)
+    response = client.submit("/account/calendar/reset", {}, follow_redirects=False)
+    assert response.status_code == 302
+    assert "/account/login" in response.headers["Location"]
+    client.sign_in("huong@example.org")
+    assert client.post("/account/calendar/reset").status_code == 400  # no CSRF token
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+    assert client.get("/account/calendar/reset").status_code == 405
+
+
+# -- what the calendar is built from -------------------------------------------------------
+
+
+def test_build_calendar_marks_every_event_cancelled_for_a_cancel_message(app, db):
+    course = course_with_modules(modules=1, runs_per_module=1, slug="eip-2030")
+    data = build_calendar(course.runs, "en", name="Cancelled", include_join_link=True, method="CANCEL")
+    calendar = parse(data)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    [event] = calendar.walk("VEVENT")
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert JOIN_URL not in str(event["DESCRIPTION"])
+
+
+def test_run_event_outside_a_request_uses_the_given_base_url(app, db):
+    course = course_with_modules(modules=1, runs_per_module=1, slug="eip-2030")
+    run = course.runs[0]
+    with force_locale("en"):
+        event = run_event(run, "vi", include_join_link=True, base_url="https://training.example.org")
+    assert str(event["UID"]) == f"run-{run.id}@training.example.org"
+    assert str(event["URL"]) == "https://training.example.org/courses/eip-2030/modules/m1"
+    assert str(event["SUMMARY"]) == "Học phần m1 – Lớp A"
+    assert JOIN_URL in str(event["DESCRIPTION"])
+
+
+# -- query counts stay flat as the course grows ------------------------------------------
+
+
+def test_feed_query_counts_do_not_grow_with_the_number_of_modules(app, client, db):
+    trainer = UserFactory(roles=["trainer"])
+
+    def setup(modules: int):
+        learner = UserFactory(locale="en")
+        course = course_with_modules(modules=modules, runs_per_module=2)
+        for run in course.runs:
+            run.trainers = [trainer]
+        for module in course.modules:
+            hold(learner, module.runs[0])
+        return course, feed_url(learner)
+
+    def queries(path: str, expected_events: int) -> int:
+        db.session.commit()
+        client.get(path)  # warm up (first connection of this engine)
+        with count_queries(app) as counter:
+            response = client.get(path)
+        assert response.status_code == 200
+        assert len(parse(response.data).walk("VEVENT")) == expected_events
+        return counter.count
+
+    small_course, small_feed = setup(2)
+    large_course, large_feed = setup(12)
+    course_small = queries(f"/courses/{small_course.slug}/calendar.ics", 4)
+    course_large = queries(f"/courses/{large_course.slug}/calendar.ics", 24)
+    assert course_small == course_large
+    assert course_small <= 6
+    feed_small = queries(small_feed, 2)
+    feed_large = queries(large_feed, 12)
+    assert feed_small == feed_large
+    assert feed_small <= 5
