@@ -85,9 +85,9 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def declare_write_intent():
         # GET pages read; other methods write and take SQLite's write lock up front.
-        request.environ["lms.write_intent"] = set_write_intent(
-            request.method not in ("GET", "HEAD", "OPTIONS")
-        )
+        # `?lang=` may save a signed-in user's preference, so it counts as a write.
+        writes = request.method not in ("GET", "HEAD", "OPTIONS") or "lang" in request.args
+        request.environ["lms.write_intent"] = set_write_intent(writes)
 
     app.before_request(remember_requested_locale)
     app.after_request(deliver_after_request)

@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 
-def external_url(endpoint: str, **values) -> str:
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+def external_url(endpoint: str, base_url: str | None = None, **values) -> str:
+    base = urlsplit(base_url or current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
     return adapter.build(endpoint, values, force_external=True)

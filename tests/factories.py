@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import factory
@@ -44,6 +45,7 @@ class UserFactory(BaseFactory):
     gender = "undisclosed"
     locale = "vi"
     timezone = "Asia/Ho_Chi_Minh"
+    calendar_token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
 
     @factory.post_generation
     def roles(user, create, extracted, **kwargs):

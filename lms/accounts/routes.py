@@ -15,10 +15,10 @@ from lms.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
-from lms.enrollment.ical import ensure_calendar_token
 from lms.errors import ServiceError
 from lms.extensions import db, limiter
 from lms.i18n import current_locale
+from lms.urls import external_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -118,13 +118,15 @@ def profile():
 
 
 def calendar_links() -> dict:
-    """The personal calendar feed, as a subscribe link and a plain address."""
-    user = current_user._get_current_object()
-    had_token = bool(user.calendar_token)
-    token = ensure_calendar_token(user)
-    if not had_token:
-        db.session.commit()
-    feed_url = current_app.config["BASE_URL"] + url_for("calendars.personal_feed", token=token)
+    """The personal calendar feed, as a subscribe link and a plain address.
+
+    Accounts get their token when they are created; one without (never expected) is
+    offered a button to create it rather than writing during this GET.
+    """
+    token = current_user.calendar_token
+    if not token:
+        return {"calendar_url": None, "calendar_webcal_url": None}
+    feed_url = external_url("calendars.personal_feed", token=token)
     return {"calendar_url": feed_url, "calendar_webcal_url": "webcal://" + feed_url.split("://", 1)[1]}
 
 

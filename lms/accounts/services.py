@@ -65,6 +65,7 @@ def create_user(
         email=email,
         full_name=full_name.strip(),
         password_hash=hash_password(password) if password else None,
+        calendar_token=secrets.token_urlsafe(32),
         **profile,
     )
     user.roles = [UserRole(role=str(role)) for role in roles]

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
@@ -26,6 +26,7 @@ from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus
 from lms.extensions import db
 from lms.i18n import tr_text
 from lms.modules.models import Module, Run
+from lms.urls import external_url
 
 PRODID = "-//EIP Training//Training platform//EN"
 
@@ -50,7 +51,7 @@ def run_event(run: Run, locale: str, *, include_join_link: bool, base_url: str) 
             lines.append(_("This session is cancelled."))
         elif include_join_link and run.join_url:
             lines.append(_("Join the live session: %(url)s", url=run.join_url))
-        module_url = base_url + app_path("modules.module", slug=course.slug, key=module.key)
+        module_url = external_url("modules.module", base_url, slug=course.slug, key=module.key)
         lines.append(_("Module page: %(url)s", url=module_url))
         return Event.new(
             uid=f"run-{run.id}@{urlsplit(base_url).hostname or 'localhost'}",
@@ -104,32 +105,7 @@ def feed_name(locale: str) -> str:
         return _("EIP training: my sessions")
 
 
-def app_path(endpoint: str, **values) -> str:
-    """The path of an endpoint, in a request or not (emails sent from the command line)."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    adapter = current_app.url_map.bind("localhost", script_name=current_app.config["APPLICATION_ROOT"])
-    return adapter.build(endpoint, values)
-
-
 # -- personal feed tokens -------------------------------------------------------------
-
-
-def ensure_calendar_token(user: User) -> str:
-    """The user's calendar token, created on first use (flushes, never commits).
-
-    Claimed with a conditional UPDATE, so two pages opened at once agree on one token.
-    """
-    if user.calendar_token:
-        return user.calendar_token
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id, User.calendar_token.is_(None))
-        .values(calendar_token=secrets.token_urlsafe(32))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(user, attribute_names=["calendar_token"])
-    return user.calendar_token
 
 
 def reset_calendar_token(user: User) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -22,6 +21,7 @@ from lms.extensions import db
 from lms.i18n import session_times, tr_text, zone
 from lms.mail.services import Attachment, queue_email
 from lms.modules.models import Module, Run, RunStatus
+from lms.urls import external_url
 
 REMIND_AHEAD = timedelta(hours=24)
 
@@ -83,7 +83,6 @@ def queue_reminder(choice: RunChoice) -> None:
     with force_locale(user.locale):
         module_title = tr_text(module.title, user.locale)
         data = ical.build_calendar([run], user.locale, name=module_title, include_join_link=True)
-        base_url = current_app.config["BASE_URL"]
         queue_email(
             user,
             "reminder",
@@ -98,6 +97,6 @@ def queue_reminder(choice: RunChoice) -> None:
             times=session_times(run.starts_at, run.ends_at, course.zone, zone(user.timezone)),
             trainers=", ".join(trainer.full_name for trainer in run.trainers),
             lead_minutes=int(JOIN_LINK_OPENS_BEFORE.total_seconds()) // 60,
-            schedule_url=base_url + ical.app_path("enrollment.schedule"),
-            module_url=base_url + ical.app_path("modules.module", slug=course.slug, key=module.key),
+            schedule_url=external_url("enrollment.schedule"),
+            module_url=external_url("modules.module", slug=course.slug, key=module.key),
         )

@@ -6,6 +6,8 @@ Create Date: 2026-11-22 10:55:54.750333
 
 """
 from alembic import op
+import secrets
+
 import sqlalchemy as sa
 
 import lms.db
@@ -67,6 +69,15 @@ def upgrade():
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('calendar_token', sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_user_calendar_token'), ['calendar_token'])
+
+    # Every existing account gets its personal calendar address now, so that no page
+    # has to create one during a GET.
+    connection = op.get_bind()
+    users = sa.table('user', sa.column('id', sa.Integer), sa.column('calendar_token', sa.String))
+    for (user_id,) in connection.execute(sa.select(users.c.id).where(users.c.calendar_token.is_(None))).all():
+        connection.execute(
+            users.update().where(users.c.id == user_id).values(calendar_token=secrets.token_urlsafe(32))
+        )
 
     # ### end Alembic commands ###
 

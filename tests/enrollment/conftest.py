@@ -48,7 +48,9 @@ def assert_seat_counters_match(course) -> None:
     db.session.expire_all()
     for run in runs_of(course).values():
         confirmed = db.session.scalar(
-            select(func.count(RunChoice.id)).where(RunChoice.run_id == run.id, RunChoice.status == ChoiceStatus.CONFIRMED)
+            select(func.count(RunChoice.id)).where(
+                RunChoice.run_id == run.id, RunChoice.status == ChoiceStatus.CONFIRMED
+            )
         )
         assert run.taken == confirmed, run
         assert run.taken <= run.capacity, run

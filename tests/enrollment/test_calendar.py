@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask_babel import force_locale
 
-from lms.enrollment.ical import build_calendar, ensure_calendar_token, reset_calendar_token, run_event
+from lms.accounts.services import create_user
+from lms.enrollment.ical import build_calendar, reset_calendar_token, run_event
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus
 from lms.modules.models import CourseStatus, RunStatus
 from tests.enrollment.seating import events_by_uid, hold, parse, uid
@@ -22,7 +23,7 @@ JOIN_URL = "https://meet.example.org/room"
 
 
 def feed_url(user) -> str:
-    return f"/calendar/{ensure_calendar_token(user)}.ics"
+    return f"/calendar/{user.calendar_token}.ics"
 
 
 def descriptions(data: bytes) -> str:
@@ -223,6 +224,14 @@ def test_personal_feed_follows_a_reschedule_and_a_cancellation(client, db):
     assert JOIN_URL not in str(cancelled["DESCRIPTION"])
 
 
+def test_a_learner_without_seats_gets_an_empty_valid_feed(client, db):
+    response = client.get(feed_url(UserFactory()))
+    assert response.status_code == 200
+    calendar = parse(response.data)
+    assert calendar.walk("VEVENT") == []
+    assert str(calendar["PRODID"]) and str(calendar["VERSION"]) == "2.0"
+
+
 def test_unknown_token_and_inactive_owner_get_404(client, db):
     learner = UserFactory()
     url = feed_url(learner)
@@ -235,12 +244,10 @@ def test_unknown_token_and_inactive_owner_get_404(client, db):
 # -- the token and the profile page ------------------------------------------------------
 
 
-def test_token_is_created_once_and_reset_changes_it(db):
-    learner = UserFactory()
-    assert learner.calendar_token is None
-    token = ensure_calendar_token(learner)
+def test_every_account_has_a_token_from_the_start_and_reset_changes_it(db):
+    learner = create_user("new@example.org", "Người Mới", password="long-enough-password")
+    token = learner.calendar_token
     assert len(token) >= 40
-    assert ensure_calendar_token(learner) == token
     new = reset_calendar_token(learner)
     assert new != token
     assert learner.calendar_token == new
@@ -272,7 +279,7 @@ def test_profile_offers_the_feed_and_resetting_it_retires_the_old_address(client
 
 def test_reset_needs_a_signed_in_user_and_a_csrf_token(client, db):
     learner = UserFactory(email="huong@example.org")
-    token = ensure_calendar_token(learner)
+    token = learner.calendar_token
     response = client.submit("/account/calendar/reset", {}, follow_redirects=False)
     assert response.status_code == 302
     assert "/account/login" in response.headers["Location"]
@@ -340,3 +347,12 @@ def test_feed_query_counts_do_not_grow_with_the_number_of_modules(app, client, d
     feed_large = queries(large_feed, 12)
     assert feed_small == feed_large
     assert feed_small <= 5
+
+
+def test_an_account_without_a_token_is_offered_to_create_one(client, db):
+    UserFactory(email="old@example.org", calendar_token=None)
+    client.sign_in("old@example.org")
+    page = page_text(client.get("/account/profile?lang=en"))
+    assert "webcal://" not in page
+    response = client.submit("/account/calendar/reset?lang=en", {})
+    assert "webcal://localhost/calendar/" in page_text(response)

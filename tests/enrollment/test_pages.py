@@ -119,7 +119,9 @@ def test_switch_and_cancel_from_my_schedule(client, course, learner, db):
     client.sign_in(learner.email)
     text = page_text(client.get("/my/schedule?lang=en"))
     assert "Switch to Run B" in text
-    response = client.submit(f"/my/registrations/{registration.id}/switch?lang=en", {"run_id": runs_of(course)["m1b"].id})
+    response = client.submit(
+        f"/my/registrations/{registration.id}/switch?lang=en", {"run_id": runs_of(course)["m1b"].id}
+    )
     assert "you have a seat in the new run" in page_text(response)
     assert_seat_counters_match(course)
 
@@ -137,7 +139,12 @@ def test_another_learner_cannot_touch_my_registration(client, course, learner, d
     db.session.commit()
     client.sign_in("intruder@example.org")
     assert client.submit(f"/my/registrations/{registration.id}/cancel", {"confirm": "y"}).status_code == 404
-    assert client.submit(f"/my/registrations/{registration.id}/switch", {"run_id": runs_of(course)["m1b"].id}).status_code == 404
+    assert (
+        client.submit(
+            f"/my/registrations/{registration.id}/switch", {"run_id": runs_of(course)["m1b"].id}
+        ).status_code
+        == 404
+    )
     db.session.refresh(registration)
     assert registration.is_active
 
@@ -181,7 +188,9 @@ def test_seats_page_is_for_organisers_and_raising_capacity_promotes(client, cour
     assert "3 / 3" in text
     response = client.submit(f"/organise/runs/{runs['m1a'].id}/capacity?lang=en", {"capacity": 4})
     assert "1 people were moved" in page_text(response)
-    choice = db.session.scalar(select(RunChoice).where(RunChoice.user_id == learner.id, RunChoice.run_id == runs["m1a"].id))
+    choice = db.session.scalar(
+        select(RunChoice).where(RunChoice.user_id == learner.id, RunChoice.run_id == runs["m1a"].id)
+    )
     assert choice.status == ChoiceStatus.CONFIRMED
     response = client.submit(f"/organise/runs/{runs['m1a'].id}/capacity?lang=en", {"capacity": 1})
     assert "cannot be lower" in page_text(response)
