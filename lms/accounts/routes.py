@@ -113,7 +113,7 @@ def profile():
         db.session.commit()
         session["lang"] = current_user.locale
         flash(_("Your profile is saved."), "success")
-        return redirect(url_for("accounts.profile"))
+        return redirect(safe_next(url_for("accounts.profile")))
     return render_template("accounts/profile.html", form=form, user=current_user, **calendar_links())
 
 

@@ -162,3 +162,12 @@ def test_profile_refuses_a_value_outside_the_lists(client, db):
     assert "Not a valid choice" in page_text(response)
     db.session.refresh(user)
     assert user.province == "da-nang"
+
+
+def test_profile_edit_returns_to_the_page_that_sent_the_learner(client, db):
+    UserFactory(email="hoa@example.org")
+    client.sign_in("hoa@example.org")
+    data = {"full_name": "Trần Thị Hoa", "organisation": "Sở Công Thương", "organisation_type": "provincial_government",
+            "job_title": "", "province": "hue", "gender": "female", "locale": "vi", "timezone": "Asia/Ho_Chi_Minh"}  # fmt: skip
+    response = client.submit("/account/profile?next=/courses/eip-demo/register", data, follow_redirects=False)
+    assert response.headers["Location"] == "/courses/eip-demo/register"

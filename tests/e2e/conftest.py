@@ -45,6 +45,7 @@ def live_server(tmp_path_factory):
         load_demo()
         extensions.db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in pages and emails
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

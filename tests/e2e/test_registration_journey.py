@@ -1,0 +1,70 @@
+"""A learner registers in Vietnamese, sees My schedule, switches a module and
+downloads the personal calendar, in a real browser."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+from icalendar import Calendar
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+DEMO_PASSWORD = "eip-demo-2023"
+
+
+def sign_in(page: Page, base: str, email: str) -> None:
+    page.goto(base + "/account/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
+def test_learner_registers_switches_and_downloads_the_calendar(
+    page: Page, live_server, screenshots, tmp_path
+):
+    sign_in(page, live_server, "learner@demo.example.org")
+    page.goto(live_server + "/courses/eip-demo")
+    page.get_by_role("link", name="Đăng ký và chọn buổi học").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Đăng ký")
+
+    # Module 1 in run B, every other module in run A.
+    groups = page.locator("fieldset.module-choice")
+    expect(groups).to_have_count(6)
+    for index in range(6):
+        options = groups.nth(index).get_by_role("radio")
+        options.nth(1 if index == 0 else 0).check()
+    page.get_by_label("Thông tin của tôi ở trên là chính xác").check()
+    page.get_by_label("Tôi đồng ý với thông báo về quyền riêng tư").check()
+    page.screenshot(path=screenshots / "register-vi.png", full_page=True)
+    page.get_by_role("button", name="Đăng ký", exact=True).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lịch của tôi")
+    items = page.locator(".schedule-item")
+    expect(items).to_have_count(6)
+    expect(page.locator(".schedule-item.is-confirmed")).to_have_count(6)
+    first = items.first
+    expect(first).to_contain_text("Lớp B")
+    page.screenshot(path=screenshots / "schedule-vi.png", full_page=True)
+
+    # Switch module 1 to its other run.
+    first.get_by_role("button", name="Đổi sang Lớp A").click()
+    expect(page.locator(".flash")).to_be_visible()
+    expect(page.locator(".schedule-item").first).to_contain_text("Lớp A")
+
+    # Download the personal calendar from the profile and read it back.
+    page.goto(live_server + "/account/profile")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Tải lịch của tôi (.ics)").click()
+    path = tmp_path / "calendar.ics"
+    download_info.value.save_as(path)
+    calendar = Calendar.from_ical(path.read_bytes())
+    events = list(calendar.walk("VEVENT"))
+    assert len(events) == 6
+    assert calendar.walk("VTIMEZONE"), "the feed carries its time zone"
+    starts = sorted(event.decoded("DTSTART").astimezone(UTC) for event in events)
+    assert starts == sorted(set(starts))
+    first_event = min(events, key=lambda event: event.decoded("DTSTART"))
+    assert "Lớp A" in str(first_event.get("SUMMARY"))
+    assert first_event.decoded("DTSTART").strftime("%H:%M") == "09:00"  # run A, Viet Nam time
