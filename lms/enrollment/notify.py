@@ -20,129 +20,97 @@ def _schedule_lines(choices: list[RunChoice], user) -> list[dict]:
     lines = []
     for choice in sorted(choices, key=lambda choice: choice.module.position):
         run = choice.run
-        course_zone = run.module.course.zone
         lines.append(
             {
                 "position": choice.module.position,
                 "module": tr_text(choice.module.title),
                 "run": tr_text(run.label) or run.key,
-                "times": session_times(run.starts_at, run.ends_at, course_zone, zone(user.timezone)),
+                "times": session_times(
+                    run.starts_at, run.ends_at, run.module.course.zone, zone(user.timezone)
+                ),
                 "waiting": choice.is_waiting,
             }
         )
     return lines
 
 
-def _attachment(runs, user, *, name: str, filename: str, method: str = "PUBLISH") -> Attachment:
-    data = ical.build_calendar(runs, user.locale, name=name, include_join_link=True, method=method)
-    return Attachment(filename, "text/calendar; charset=utf-8", data)
-
-
-def _schedule_url() -> str:
-    return external_url("enrollment.schedule")
+def _send(user, course, kind: str, *, calendars=(), lines=None, **context) -> None:
+    """Queue email ``kind`` for ``user``; ``calendars`` are (runs, filename, method) triples."""
+    with force_locale(user.locale):
+        title = tr_text(course.title, user.locale)
+        attachments = tuple(
+            Attachment(
+                filename,
+                "text/calendar; charset=utf-8",
+                ical.build_calendar(runs, user.locale, name=title, include_join_link=True, method=method),
+            )
+            for runs, filename, method in calendars
+            if runs
+        )
+        queue_email(
+            user,
+            kind,
+            kind,
+            course_title=title,
+            lines=_schedule_lines(lines or [], user),
+            schedule_url=external_url("enrollment.schedule"),
+            course_url=external_url("modules.course", slug=course.slug),
+            attachments=attachments,
+            **context,
+        )
 
 
 def registered(registration: Registration, changes) -> None:
-    user, course = registration.user, registration.course
-    with force_locale(user.locale):
-        confirmed_runs = [choice.run for choice in changes.confirmed]
-        queue_email(
-            user,
-            "registration_confirmed",
-            "registration_confirmed",
-            course_title=tr_text(course.title, user.locale),
-            lines=_schedule_lines(changes.confirmed + changes.waiting, user),
-            schedule_url=_schedule_url(),
-            attachments=(
-                _attachment(
-                    confirmed_runs, user, name=tr_text(course.title, user.locale), filename="eip-schedule.ics"
-                ),
-            ),
-        )
+    _send(
+        registration.user,
+        registration.course,
+        "registration_confirmed",
+        lines=changes.confirmed + changes.waiting,
+        calendars=[([choice.run for choice in changes.confirmed], "eip-schedule.ics", "PUBLISH")],
+    )
 
 
 def changed(registration: Registration, changes) -> None:
-    user, course = registration.user, registration.course
-    attachments = []
-    with force_locale(user.locale):
-        if changes.confirmed:
-            attachments.append(
-                _attachment(
-                    [c.run for c in changes.confirmed],
-                    user,
-                    name=tr_text(course.title, user.locale),
-                    filename="new-session.ics",
-                )
-            )
-        switched_away = [
-            c.run
-            for c in changes.released
-            if c.user_id == user.id and c.run_id not in {n.run_id for n in changes.confirmed}
-        ]
-        if changes.confirmed and switched_away:
-            attachments.append(
-                _attachment(
-                    switched_away,
-                    user,
-                    name=tr_text(course.title, user.locale),
-                    filename="cancelled-session.ics",
-                    method="CANCEL",
-                )
-            )
-        queue_email(
-            user,
-            "registration_changed",
-            "registration_changed",
-            course_title=tr_text(course.title, user.locale),
-            lines=_schedule_lines(changes.confirmed + changes.waiting, user),
-            schedule_url=_schedule_url(),
-            attachments=tuple(attachments),
-        )
+    user = registration.user
+    new_runs = [choice.run for choice in changes.confirmed]
+    left_runs = [
+        choice.run
+        for choice in changes.released
+        if choice.user_id == user.id and choice.is_confirmed is False and choice.confirmed_at is not None
+    ]
+    _send(
+        user,
+        registration.course,
+        "registration_changed",
+        lines=changes.confirmed + changes.waiting,
+        calendars=[
+            (new_runs, "new-session.ics", "PUBLISH"),
+            (left_runs if new_runs else [], "cancelled-session.ics", "CANCEL"),
+        ],
+    )
 
 
 def promoted(changes) -> None:
     for choice in changes.promoted:
-        user, course = choice.user, choice.run.module.course
-        with force_locale(user.locale):
-            queue_email(
-                user,
-                "waiting_list_promoted",
-                "waiting_list_promoted",
-                course_title=tr_text(course.title, user.locale),
-                lines=_schedule_lines([choice], user),
-                schedule_url=_schedule_url(),
-                attachments=(
-                    _attachment(
-                        [choice.run],
-                        user,
-                        name=tr_text(course.title, user.locale),
-                        filename="new-session.ics",
-                    ),
-                ),
-            )
+        _send(
+            choice.user,
+            choice.run.module.course,
+            "waiting_list_promoted",
+            lines=[choice],
+            calendars=[([choice.run], "new-session.ics", "PUBLISH")],
+        )
 
 
 def cancelled(registration: Registration, changes) -> None:
-    user, course = registration.user, registration.course
-    mine = [choice for choice in changes.released if choice.user_id == user.id]
-    seats = [choice.run for choice in mine if choice.confirmed_at is not None]
-    with force_locale(user.locale):
-        attachments = ()
-        if seats:
-            attachments = (
-                _attachment(
-                    seats,
-                    user,
-                    name=tr_text(course.title, user.locale),
-                    filename="cancelled-sessions.ics",
-                    method="CANCEL",
-                ),
-            )
-        queue_email(
-            user,
-            "registration_cancelled",
-            "registration_cancelled",
-            course_title=tr_text(course.title, user.locale),
-            course_url=external_url("modules.course", slug=course.slug),
-            attachments=attachments,
-        )
+    user = registration.user
+    seats = [
+        choice.run
+        for choice in changes.released
+        if choice.user_id == user.id and choice.confirmed_at is not None
+    ]
+    _send(
+        user,
+        registration.course,
+        "registration_cancelled",
+        calendars=[(seats, "cancelled-sessions.ics", "CANCEL")],
+    )

@@ -155,7 +155,10 @@ def test_switch_to_a_free_run_moves_the_seat(db, course):
         select(RunChoice.status).where(RunChoice.user_id == learner.id).order_by(RunChoice.id)
     ).all()
     assert statuses == [ChoiceStatus.SWITCHED, ChoiceStatus.CONFIRMED, ChoiceStatus.CONFIRMED]
-    assert db.session.scalar(select(func.count()).where(OutboxMessage.kind == "registration_changed")) == 1
+    changed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "registration_changed"))
+    # The new run to add, and the old one to take out of the learner's calendar.
+    assert b'filename="new-session.ics"' in changed.raw
+    assert b'filename="cancelled-session.ics"' in changed.raw
     assert_seat_counters_match(course)
 
 
