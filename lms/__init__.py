@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
+    from lms.quizzes.routes import bp as quizzes
     from lms.health import bp as health
     from lms.modules.api import bp as api
     from lms.modules.routes import bp as modules
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts)
     app.register_blueprint(calendars)
     app.register_blueprint(enrollment)
+    app.register_blueprint(quizzes)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)
 

@@ -5,8 +5,13 @@ from lms.audit.models import AuditEvent
 from lms.enrollment.models import Registration, RunChoice
 from lms.mail.models import OutboxMessage
 from lms.modules.models import Course, Module, Run, run_trainer
+from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 __all__ = [
+    "Answer",
+    "Attempt",
+    "Question",
+    "Quiz",
     "AuditEvent",
     "Course",
     "Module",

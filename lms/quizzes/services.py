@@ -1,0 +1,467 @@
+"""Quiz rules: who may take a quiz and when, attempts, autosave, time limits,
+submission, essay grading and regrades. Functions flush; the caller commits."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from lms.accounts.models import Role, User
+from lms.audit.models import record
+from lms.db import utcnow
+from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.modules.models import Course, Module, Run, run_trainer
+from lms.quizzes import notify
+from lms.quizzes.models import (
+    Answer,
+    Attempt,
+    AttemptStatus,
+    Question,
+    QuestionKind,
+    Quiz,
+    ShowAfter,
+    ShowWhen,
+)
+from lms.quizzes.scoring import score_answer, word_count
+
+
+class AttemptClosed(ServiceError):
+    """The attempt is no longer open (submitted, or its time ran out)."""
+
+
+# -- who and when ------------------------------------------------------------------
+
+
+def is_registered(user: User, course_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(Registration.id).where(
+                Registration.user_id == user.id,
+                Registration.course_id == course_id,
+                Registration.status == RegistrationStatus.ACTIVE,
+            )
+        )
+        is not None
+    )
+
+
+def can_manage(user: User, course_id: int) -> bool:
+    """Organisers manage every course; trainers the courses whose runs they teach."""
+    if not user.is_authenticated:
+        return False
+    if user.has_role(Role.ORGANISER):
+        return True
+    return (
+        db.session.scalar(
+            select(run_trainer.c.run_id)
+            .join(Run, Run.id == run_trainer.c.run_id)
+            .join(Module, Module.id == Run.module_id)
+            .where(run_trainer.c.user_id == user.id, Module.course_id == course_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def opens_at_for(quiz: Quiz, user: User) -> datetime | None:
+    """When the quiz opens for this learner: its own date, else when their run starts."""
+    if quiz.opens_at is not None:
+        return quiz.opens_at
+    return db.session.scalar(
+        select(Run.starts_at)
+        .join(RunChoice, RunChoice.run_id == Run.id)
+        .where(
+            RunChoice.user_id == user.id,
+            RunChoice.module_id == quiz.module_id,
+            RunChoice.status == ChoiceStatus.CONFIRMED,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Availability:
+    state: str  # not_registered | no_seat | not_open_yet | open | closed | no_attempts_left
+    opens_at: datetime | None
+    attempts_used: int
+    attempts_left: int | None  # None = no limit
+
+    @property
+    def can_start(self) -> bool:
+        return self.state == "open"
+
+
+def availability(quiz: Quiz, user: User, now: datetime) -> Availability:
+    used = attempts_used(quiz, user)
+    left = None if quiz.attempts_allowed == 0 else max(quiz.attempts_allowed - used, 0)
+    opens = opens_at_for(quiz, user) if user.is_authenticated else None
+    if not user.is_authenticated or not is_registered(user, quiz.module.course_id):
+        state = "not_registered"
+    elif opens is None:
+        state = "no_seat"
+    elif now < opens:
+        state = "not_open_yet"
+    elif quiz.closes_at is not None and now > quiz.closes_at:
+        state = "closed"
+    elif left == 0:
+        state = "no_attempts_left"
+    else:
+        state = "open"
+    return Availability(state, opens, used, left)
+
+
+def attempts_used(quiz: Quiz, user: User) -> int:
+    if not user.is_authenticated:
+        return 0
+    return db.session.scalar(
+        select(func.count(Attempt.id)).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
+    )
+
+
+def attempts_of(quiz: Quiz, user: User) -> list[Attempt]:
+    return list(
+        db.session.scalars(
+            select(Attempt)
+            .where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
+            .order_by(Attempt.number)
+        )
+    )
+
+
+# -- taking ------------------------------------------------------------------------
+
+
+def start_attempt(
+    quiz: Quiz, user: User, now: datetime | None = None, rng: random.Random | None = None
+) -> Attempt:
+    """Resume the open attempt, or start a new one if the rules allow."""
+    now = now or utcnow()
+    rng = rng or random.SystemRandom()
+    for attempt in attempts_of(quiz, user):
+        expire_if_due(attempt, now)
+        if attempt.is_open:
+            return attempt
+    state = availability(quiz, user, now)
+    if not state.can_start:
+        raise ServiceError(_refusal(state))
+    questions = list(quiz.active_questions)
+    if quiz.shuffle_questions:
+        rng.shuffle(questions)
+    layout = {"questions": [question.id for question in questions], "options": {}}
+    for question in questions:
+        keys = [option["key"] for option in question.options]
+        if quiz.shuffle_options and question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+            rng.shuffle(keys)
+        layout["options"][str(question.id)] = keys
+    deadline = None
+    if quiz.time_limit_minutes:
+        deadline = now + timedelta(minutes=quiz.time_limit_minutes)
+        if quiz.closes_at is not None:
+            deadline = min(deadline, quiz.closes_at)
+    attempt = Attempt(
+        quiz_id=quiz.id,
+        user_id=user.id,
+        number=state.attempts_used + 1,
+        started_at=now,
+        deadline_at=deadline,
+        max_score=quiz.max_score,
+        layout=layout,
+    )
+    attempt.answers = [
+        Answer(question_id=question.id, snapshot=question.snapshot()) for question in questions
+    ]
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
+def _refusal(state: Availability):
+    return {
+        "not_registered": _l("Only learners registered for this course can take its quizzes."),
+        "no_seat": _l(
+            "The quiz opens when your run of this module starts; you do not hold a seat in this module yet."
+        ),
+        "not_open_yet": _l("This quiz is not open yet."),
+        "closed": _l("This quiz is closed."),
+        "no_attempts_left": _l("You have used all your attempts at this quiz."),
+    }[state.state]
+
+
+def expire_if_due(attempt: Attempt, now: datetime) -> bool:
+    """Submit an open attempt whose time ran out, with what was saved. True if it did."""
+    if attempt.is_open and attempt.deadline_at is not None and now > attempt.deadline_at:
+        return finalise(attempt, attempt.deadline_at, submitted_by="time_limit")
+    return False
+
+
+def _check_owner(attempt: Attempt, user: User) -> None:
+    if attempt.user_id != user.id:
+        raise ServiceError(_l("This attempt is not yours."))
+
+
+def parse_response(snapshot: dict, values: list[str]):
+    """Turn form values into a stored response; anything not offered is dropped."""
+    kind = snapshot["kind"]
+    keys = {option["key"] for option in snapshot.get("options", [])}
+    values = [value for value in values if value is not None]
+    if kind == QuestionKind.SINGLE:
+        return next((value for value in values if value in keys), None)
+    if kind == QuestionKind.MULTIPLE:
+        chosen = sorted({value for value in values if value in keys})
+        return chosen or None
+    if kind == QuestionKind.TRUE_FALSE:
+        return {"true": True, "false": False}.get(values[0] if values else "")
+    text = (values[0] if values else "").strip()
+    return text or None
+
+
+def save_answers(
+    attempt: Attempt, user: User, form_values: dict[int, list[str]], now: datetime | None = None
+) -> int:
+    """Save the answers sent (question id → form values). Returns how many changed."""
+    now = now or utcnow()
+    _check_owner(attempt, user)
+    expire_if_due(attempt, now)
+    if not attempt.is_open:
+        raise AttemptClosed(_l("This attempt is already submitted, so these answers were not saved."))
+    changed = 0
+    for answer in attempt.answers:
+        if answer.question_id not in form_values:
+            continue
+        response = parse_response(answer.snapshot, form_values[answer.question_id])
+        if response != answer.response:
+            answer.response = response
+            answer.saved_at = now
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def word_limit_problems(attempt: Attempt) -> list[str]:
+    problems = []
+    for answer in attempt.answers:
+        snapshot = answer.snapshot
+        if snapshot["kind"] != QuestionKind.ESSAY or not answer.response:
+            continue
+        words = word_count(answer.response)
+        if snapshot.get("max_words") and words > snapshot["max_words"]:
+            problems.append(
+                _l(
+                    "An essay has %(words)s words; the limit is %(limit)s.",
+                    words=words,
+                    limit=snapshot["max_words"],
+                )
+            )
+        if snapshot.get("min_words") and words < snapshot["min_words"]:
+            problems.append(
+                _l(
+                    "An essay has %(words)s words; at least %(limit)s are needed.",
+                    words=words,
+                    limit=snapshot["min_words"],
+                )
+            )
+    return problems
+
+
+def submit_attempt(attempt: Attempt, user: User, now: datetime | None = None) -> Attempt:
+    now = now or utcnow()
+    _check_owner(attempt, user)
+    if expire_if_due(attempt, now):
+        raise AttemptClosed(
+            _l(
+                "Time ran out before you submitted; your attempt was submitted with the answers saved until then."
+            )
+        )
+    if not attempt.is_open:
+        raise AttemptClosed(_l("This attempt was already submitted; here is its result."))
+    problems = word_limit_problems(attempt)
+    if problems:
+        raise ServiceError(" ".join(str(problem) for problem in problems))
+    if not finalise(attempt, now, submitted_by="learner"):
+        raise AttemptClosed(_l("This attempt was already submitted; here is its result."))
+    return attempt
+
+
+def finalise(attempt: Attempt, now: datetime, submitted_by: str) -> bool:
+    """Close the attempt once (a conditional UPDATE: two tabs cannot both submit)."""
+    claimed = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.AWAITING_GRADING, submitted_at=now, submitted_by=submitted_by)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if claimed != 1:
+        return False
+    for answer in attempt.answers:
+        answer.auto_score = score_answer(answer.snapshot, answer.response)
+    if not any(answer.snapshot["kind"] == QuestionKind.ESSAY for answer in attempt.answers):
+        _complete(attempt, now)
+    db.session.flush()
+    return True
+
+
+def _complete(attempt: Attempt, now: datetime) -> None:
+    attempt.status = AttemptStatus.GRADED
+    attempt.graded_at = now
+    _total(attempt)
+
+
+def _total(attempt: Attempt) -> None:
+    attempt.max_score = sum(float(answer.snapshot["points"]) for answer in attempt.answers)
+    attempt.score = round(sum(answer.score or 0.0 for answer in attempt.answers), 4)
+    attempt.percent = round(100 * attempt.score / attempt.max_score, 2) if attempt.max_score else 0.0
+    attempt.passed = attempt.status == AttemptStatus.GRADED and attempt.percent >= attempt.quiz.pass_mark
+
+
+# -- results -----------------------------------------------------------------------
+
+
+def best_attempt(quiz: Quiz, user: User) -> Attempt | None:
+    """The attempt that counts: the highest graded score."""
+    graded = [attempt for attempt in attempts_of(quiz, user) if attempt.status == AttemptStatus.GRADED]
+    return max(graded, key=lambda attempt: (attempt.percent or 0, -attempt.number), default=None)
+
+
+def has_passed(user: User, module: Module) -> bool:
+    quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+    best = best_attempt(quiz, user) if quiz else None
+    return bool(best and best.passed)
+
+
+def reveal_answers(attempt: Attempt, now: datetime) -> bool:
+    """Whether the learner may see which answers were right (quiz settings)."""
+    quiz = attempt.quiz
+    if attempt.is_open or quiz.show_after == ShowAfter.SCORE:
+        return False
+    if quiz.show_when == ShowWhen.AFTER_CLOSE:
+        return quiz.closes_at is not None and now > quiz.closes_at
+    return True
+
+
+def reveal_feedback(attempt: Attempt, now: datetime) -> bool:
+    return reveal_answers(attempt, now) and attempt.quiz.show_after == ShowAfter.ANSWERS_AND_FEEDBACK
+
+
+# -- grading -----------------------------------------------------------------------
+
+
+def grading_queue(quiz: Quiz) -> list[Attempt]:
+    """Attempts waiting for a trainer, oldest submission first."""
+    return list(
+        db.session.scalars(
+            select(Attempt)
+            .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.AWAITING_GRADING)
+            .options(selectinload(Attempt.user))
+            .order_by(Attempt.submitted_at, Attempt.id)
+        )
+    )
+
+
+def grade_essay(
+    answer: Answer, grader: User, points: float, feedback: str, now: datetime | None = None
+) -> Attempt:
+    now = now or utcnow()
+    attempt = answer.attempt
+    if not can_manage(grader, attempt.quiz.module.course_id):
+        raise ServiceError(_l("Only the course's trainers and organisers can grade it."))
+    if answer.snapshot["kind"] != QuestionKind.ESSAY:
+        raise ServiceError(_l("Only essay answers are graded by hand."))
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        raise ServiceError(_l("This attempt has not been submitted yet."))
+    maximum = float(answer.snapshot["points"])
+    if not 0 <= points <= maximum:
+        raise ServiceError(_l("Give between 0 and %(max)s points.", max=maximum))
+    answer.manual_score = points
+    answer.grader_feedback = feedback.strip()
+    answer.graded_by_id = grader.id
+    answer.graded_at = now
+    essays = [a for a in attempt.answers if a.snapshot["kind"] == QuestionKind.ESSAY]
+    if all(a.manual_score is not None for a in essays):
+        was_waiting = attempt.status == AttemptStatus.AWAITING_GRADING
+        _complete(attempt, now)
+        if was_waiting:
+            notify.attempt_graded(attempt)
+    db.session.flush()
+    record("essay_graded", answer, actor=grader, course_id=attempt.quiz.module.course_id, points=points)
+    return attempt
+
+
+def regrade(quiz: Quiz, actor: User, now: datetime | None = None) -> int:
+    """Re-score every submitted attempt with the questions' current answer keys.
+
+    The snapshots keep the wording the learner saw; only the key (which options are
+    correct, which answers are accepted) is replaced. Returns how many attempts'
+    scores changed.
+    """
+    now = now or utcnow()
+    questions = {question.id: question for question in quiz.questions}
+    attempts = db.session.scalars(
+        select(Attempt)
+        .where(Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS)
+        .options(selectinload(Attempt.answers))
+    ).all()
+    changed = 0
+    for attempt in attempts:
+        before = (attempt.score, attempt.passed)
+        for answer in attempt.answers:
+            current = questions.get(answer.question_id)
+            if current is None:
+                continue
+            snapshot = dict(answer.snapshot)
+            correct = {option["key"]: option.get("correct", False) for option in current.options}
+            snapshot["options"] = [
+                {**option, "correct": correct.get(option["key"], False)}
+                for option in snapshot.get("options", [])
+            ]
+            snapshot["answer"] = current.answer
+            snapshot["accent_insensitive"] = current.accent_insensitive
+            answer.snapshot = snapshot
+            answer.auto_score = score_answer(snapshot, answer.response)
+        if attempt.status == AttemptStatus.GRADED:
+            _total(attempt)
+        if (attempt.score, attempt.passed) != before:
+            changed += 1
+    db.session.flush()
+    record(
+        "quiz_regraded",
+        quiz,
+        actor=actor,
+        course_id=quiz.module.course_id,
+        attempts=len(attempts),
+        changed=changed,
+    )
+    return changed
+
+
+def answer_key_changed(question: Question, new_options: list, new_answer: dict, new_accent: bool) -> bool:
+    old = (
+        {o["key"]: bool(o.get("correct")) for o in question.options},
+        question.answer,
+        question.accent_insensitive,
+    )
+    new = ({o["key"]: bool(o.get("correct")) for o in new_options}, new_answer, new_accent)
+    return old != new
+
+
+def answered_attempts(question: Question) -> int:
+    return db.session.scalar(
+        select(func.count(Answer.id))
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(Answer.question_id == question.id, Attempt.status != AttemptStatus.IN_PROGRESS)
+    )
+
+
+def quiz_for(course: Course, module_key: str) -> Quiz | None:
+    return db.session.scalar(
+        select(Quiz)
+        .join(Module, Module.id == Quiz.module_id)
+        .where(Module.course_id == course.id, Module.key == module_key)
+        .options(selectinload(Quiz.questions))
+    )
