@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -10,10 +10,13 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.db import utcnow
 from lms.errors import ServiceError
+from lms.exports import csv_bytes, xlsx_bytes
 from lms.extensions import db
+from lms.i18n import current_locale
 from lms.modules.services import find_published_course
 from lms.quizzes import services
-from lms.quizzes.models import Attempt, AttemptStatus, Quiz
+from lms.quizzes.forms import KIND_LABELS, QuestionForm, QuizSettingsForm
+from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz
 
 bp = Blueprint("quizzes", __name__)
 
@@ -214,3 +217,167 @@ def grade(attempt_id: int):
                 return redirect(url_for("quizzes.grading_queue", quiz_id=attempt.quiz_id))
         return redirect(url_for("quizzes.grade", attempt_id=attempt.id))
     return render_template("quizzes/grade.html", attempt=attempt, essays=essays, form=form)
+
+
+# -- authoring -------------------------------------------------------------------------
+
+
+def _local(value, zone):
+    return value.replace(tzinfo=zone) if value is not None else None
+
+
+@bp.route("/teach/quizzes/<int:quiz_id>", methods=["GET", "POST"])
+@login_required
+def edit_quiz(quiz_id: int):
+    quiz = _managed_quiz(quiz_id)
+    zone = quiz.module.course.zone
+    form = QuizSettingsForm(
+        data=None if request.method == "POST" else {
+            "title_vi": quiz.title.get("vi", ""), "title_en": quiz.title.get("en", ""),
+            "pass_mark": quiz.pass_mark, "attempts_allowed": quiz.attempts_allowed,
+            "time_limit_minutes": quiz.time_limit_minutes,
+            "opens_at": quiz.opens_at.astimezone(zone).replace(tzinfo=None) if quiz.opens_at else None,
+            "closes_at": quiz.closes_at.astimezone(zone).replace(tzinfo=None) if quiz.closes_at else None,
+            "shuffle_questions": quiz.shuffle_questions, "shuffle_options": quiz.shuffle_options,
+            "show_after": quiz.show_after, "show_when": quiz.show_when,
+        }
+    )  # fmt: skip
+    if form.validate_on_submit():
+        services.update_settings(
+            quiz,
+            {
+                "title": {"vi": form.title_vi.data.strip(), "en": (form.title_en.data or "").strip()},
+                "pass_mark": form.pass_mark.data,
+                "attempts_allowed": form.attempts_allowed.data,
+                "time_limit_minutes": form.time_limit_minutes.data,
+                "opens_at": _local(form.opens_at.data, zone),
+                "closes_at": _local(form.closes_at.data, zone),
+                "shuffle_questions": form.shuffle_questions.data,
+                "shuffle_options": form.shuffle_options.data,
+                "show_after": form.show_after.data,
+                "show_when": form.show_when.data,
+            },
+            current_user,
+        )
+        db.session.commit()
+        flash(_("Quiz settings saved."), "success")
+        return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id))
+    return render_template(
+        "quizzes/edit_quiz.html", quiz=quiz, form=form, kinds=KIND_LABELS, action_form=ActionForm(), zone=zone
+    )
+
+
+@bp.route("/teach/quizzes/<int:quiz_id>/questions/new/<kind>", methods=["GET", "POST"])
+@login_required
+def new_question(quiz_id: int, kind: str):
+    quiz = _managed_quiz(quiz_id)
+    if kind not in KIND_LABELS:
+        abort(404)
+    return _question_page(quiz, None, kind)
+
+
+@bp.route("/teach/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_question(question_id: int):
+    question = db.session.get(Question, question_id) or abort(404)
+    quiz = _managed_quiz(question.quiz_id)
+    return _question_page(quiz, question, question.kind)
+
+
+def _question_page(quiz: Quiz, question: Question | None, kind: str):
+    form = QuestionForm(kind)
+    if request.method == "GET" and question is not None:
+        form.load(question)
+    if form.validate_on_submit():
+        saved, affected = services.save_question(quiz, question, form.question_values(), current_user)
+        db.session.commit()
+        if affected:
+            flash(
+                _("The answer key changed and %(count)s submitted answers used the old one.", count=affected),
+                "info",
+            )
+            return redirect(url_for("quizzes.regrade", quiz_id=quiz.id))
+        flash(_("Question saved."), "success")
+        return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id) + f"#question-{saved.id}")
+    return render_template(
+        "quizzes/edit_question.html", quiz=quiz, question=question, form=form, kind=kind, kinds=KIND_LABELS
+    )
+
+
+@bp.post("/teach/questions/<int:question_id>/archive")
+@login_required
+def archive_question(question_id: int):
+    question = db.session.get(Question, question_id) or abort(404)
+    quiz = _managed_quiz(question.quiz_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.archive_question(question, current_user)
+    db.session.commit()
+    flash(_("The question is removed from new attempts; earlier attempts keep it."), "success")
+    return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id))
+
+
+@bp.route("/teach/quizzes/<int:quiz_id>/regrade", methods=["GET", "POST"])
+@login_required
+def regrade(quiz_id: int):
+    quiz = _managed_quiz(quiz_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        changed = services.regrade(quiz, current_user)
+        db.session.commit()
+        flash(
+            _("Regraded with the current answer keys: %(count)s attempts changed score.", count=changed),
+            "success",
+        )
+        return redirect(url_for("quizzes.results", quiz_id=quiz.id))
+    return render_template("quizzes/regrade.html", quiz=quiz, form=form)
+
+
+@bp.get("/teach/quizzes/<int:quiz_id>/results")
+@login_required
+def results(quiz_id: int):
+    quiz = _managed_quiz(quiz_id)
+    learners = services.learner_results(quiz)
+    export = request.args.get("format")
+    if export in ("csv", "xlsx"):
+        return _export_results(quiz, learners, export)
+    return render_template(
+        "quizzes/results.html",
+        quiz=quiz,
+        learners=learners,
+        stats=services.question_stats(quiz, current_locale()),
+    )
+
+
+def _export_results(quiz: Quiz, learners, export: str):
+    zone = quiz.module.course.zone
+    header = [
+        _("Full name"),
+        _("Email"),
+        _("Organisation"),
+        _("Attempts"),
+        _("Best score (%)"),
+        _("Passed"),
+        _("Submitted"),
+    ]
+    rows = [
+        [
+            result.user.full_name,
+            result.user.email,
+            result.user.organisation,
+            result.attempts,
+            result.best.percent if result.best else None,
+            (_("yes") if result.best.passed else _("no")) if result.best else _("waiting for grading"),
+            result.best.submitted_at.astimezone(zone).replace(tzinfo=None) if result.best else None,
+        ]
+        for result in learners
+    ]
+    name = f"{quiz.module.course.slug}-module-{quiz.module.position}-results"
+    if export == "csv":
+        return Response(csv_bytes(header, rows), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})  # fmt: skip
+    return Response(
+        xlsx_bytes(header, rows, title=_("Results")),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )

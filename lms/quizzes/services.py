@@ -17,6 +17,7 @@ from lms.db import utcnow
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.errors import ServiceError
 from lms.extensions import db
+from lms.i18n import tr_text
 from lms.modules.models import Course, Module, Run, run_trainer
 from lms.quizzes import notify
 from lms.quizzes.models import (
@@ -465,3 +466,119 @@ def quiz_for(course: Course, module_key: str) -> Quiz | None:
         .where(Module.course_id == course.id, Module.key == module_key)
         .options(selectinload(Quiz.questions))
     )
+
+
+# -- authoring -----------------------------------------------------------------------
+
+
+def update_settings(quiz: Quiz, values: dict, actor: User) -> None:
+    for name, value in values.items():
+        setattr(quiz, name, value)
+    db.session.flush()
+    record("quiz_settings_changed", quiz, actor=actor, course_id=quiz.module.course_id)
+
+
+def save_question(quiz: Quiz, question: Question | None, values: dict, actor: User) -> tuple[Question, int]:
+    """Create or edit a question. Returns it and, when its answer key changed, how
+    many submitted attempts used the old key (the trainer is then offered a regrade)."""
+    affected = 0
+    if question is None:
+        position = max((q.position for q in quiz.questions), default=0) + 1
+        question = Question(quiz=quiz, position=position, **values)
+        db.session.add(question)
+        action = "question_added"
+    else:
+        if answer_key_changed(question, values["options"], values["answer"], values["accent_insensitive"]):
+            affected = answered_attempts(question)
+        for name, value in values.items():
+            setattr(question, name, value)
+        action = "question_edited"
+    db.session.flush()
+    record(action, question, actor=actor, course_id=quiz.module.course_id, key_change_affects=affected)
+    return question, affected
+
+
+def archive_question(question: Question, actor: User) -> None:
+    """Take a question out of new attempts; attempts that used it keep it."""
+    question.archived = True
+    db.session.flush()
+    record("question_archived", question, actor=actor, course_id=question.quiz.module.course_id)
+
+
+# -- results ---------------------------------------------------------------------------
+
+
+@dataclass
+class LearnerResult:
+    user: User
+    attempts: int
+    best: Attempt | None
+    awaiting: int
+
+
+@dataclass
+class QuestionStats:
+    question: Question
+    answered: int
+    correct_share: float | None
+    common_wrong: list[tuple[str, int]]
+
+
+def learner_results(quiz: Quiz) -> list[LearnerResult]:
+    attempts = db.session.scalars(
+        select(Attempt)
+        .where(Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS)
+        .options(selectinload(Attempt.user))
+        .order_by(Attempt.user_id, Attempt.number)
+    ).all()
+    by_user: dict[int, LearnerResult] = {}
+    for attempt in attempts:
+        result = by_user.setdefault(attempt.user_id, LearnerResult(attempt.user, 0, None, 0))
+        result.attempts += 1
+        if attempt.status == AttemptStatus.AWAITING_GRADING:
+            result.awaiting += 1
+        elif result.best is None or (attempt.percent or 0) > (result.best.percent or 0):
+            result.best = attempt
+    return sorted(by_user.values(), key=lambda result: result.user.full_name)
+
+
+def question_stats(quiz: Quiz, locale: str) -> list[QuestionStats]:
+    """Per question: how many answered, the share fully right, the commonest wrong answers."""
+    answers = db.session.scalars(
+        select(Answer)
+        .join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS)
+    ).all()
+    grouped: dict[int, list[Answer]] = {}
+    for answer in answers:
+        grouped.setdefault(answer.question_id, []).append(answer)
+    stats = []
+    for question in quiz.questions:
+        rows = grouped.get(question.id, [])
+        scored = [answer for answer in rows if answer.score is not None]
+        right = [answer for answer in scored if answer.score >= float(answer.snapshot["points"])]
+        wrong: dict[str, int] = {}
+        for answer in scored:
+            if answer in right or answer.response is None:
+                continue
+            label = _response_label(answer, locale)
+            wrong[label] = wrong.get(label, 0) + 1
+        stats.append(
+            QuestionStats(
+                question=question,
+                answered=len(rows),
+                correct_share=(len(right) / len(scored)) if scored else None,
+                common_wrong=sorted(wrong.items(), key=lambda item: -item[1])[:3],
+            )
+        )
+    return stats
+
+
+def _response_label(answer: Answer, locale: str) -> str:
+    snapshot, response = answer.snapshot, answer.response
+    options = {option["key"]: tr_text(option["text"], locale) for option in snapshot.get("options", [])}
+    if snapshot["kind"] == QuestionKind.SINGLE:
+        return options.get(response, str(response))
+    if snapshot["kind"] == QuestionKind.MULTIPLE:
+        return " + ".join(options.get(key, key) for key in response)
+    return str(response)
