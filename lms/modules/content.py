@@ -67,6 +67,8 @@ class ModuleSpec:
     outline: dict
     objectives: dict
     runs: tuple[RunSpec, ...]
+    quiz: dict | None = None  # from quiz.yaml, read by lms.quizzes.content
+    materials: tuple = ()  # from materials/materials.yaml, read by lms.materials.content
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,23 @@ def _read_module(folder: Path, tz: ZoneInfo, known_trainers: set[str]) -> Module
         outline=outline,
         objectives=reader.translated_list("objectives", required=False),
         runs=runs,
+        quiz=_read_quiz_file(folder / "quiz.yaml"),
+        materials=_read_materials(folder),
     )
+
+
+def _read_materials(folder: Path) -> tuple:
+    # Imported here: the materials reader builds on this module's field checks.
+    from lms.materials.content import read_materials
+
+    return read_materials(folder)
+
+
+def _read_quiz_file(path: Path) -> dict | None:
+    # Imported here: the quiz reader builds on this module's field checks.
+    from lms.quizzes.content import read_quiz
+
+    return read_quiz(path) if path.exists() else None
 
 
 def _read_run(path: Path, index: int, item, tz: ZoneInfo, duration: int, known_trainers: set[str]) -> RunSpec:
@@ -393,6 +411,12 @@ def _apply_module(module: Module, spec: ModuleSpec, trainers: dict[str, User], r
         "outline": spec.outline,
         "objectives": spec.objectives,
     })  # fmt: skip
+    if spec.quiz is not None:
+        from lms.quizzes.content import apply_quiz
+
+        if module.id is None:
+            db.session.flush()  # the quiz refers to the module by id
+        apply_quiz(module, spec.quiz, report.changes)
     existing = {run.key: run for run in module.runs}
     for run_spec in spec.runs:
         run = existing.get(run_spec.key)
@@ -413,6 +437,10 @@ def _apply_module(module: Module, spec: ModuleSpec, trainers: dict[str, User], r
         if {user.id for user in run.trainers} != {user.id for user in wanted}:
             run.trainers = wanted
             report.changes.append(f"run {spec.key}/{run_spec.key}: trainers")
+    if spec.materials:
+        from lms.materials.content import apply_materials
+
+        apply_materials(module, spec.materials, report)
 
 
 def _assign(obj, report: LoadReport, label: str, values: dict) -> None:

@@ -109,6 +109,7 @@ def apply_quiz(module, spec: dict, changes: list[str]) -> Quiz:
     quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id)) if module.id else None
     if quiz is None:
         quiz = Quiz(module=module, questions=[])
+        db.session.add(quiz)
         changes.append(f"quiz {module.key} created")
     for name in ("title", "pass_mark", "attempts_allowed", "time_limit_minutes", "shuffle_questions",
                  "shuffle_options", "show_after", "show_when"):  # fmt: skip
