@@ -35,6 +35,9 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
 
 
+_LIVE_APPS: list = []
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app with the demo loaded, served by a real HTTP server on a free port."""
@@ -48,6 +51,7 @@ def live_server(tmp_path_factory):
     app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in pages and emails
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    _LIVE_APPS.append(app)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
@@ -67,3 +71,10 @@ def screenshots() -> Path:
 def browser_context_args(browser_context_args):
     # A learner in Viet Nam: the browser asks for Vietnamese.
     return {**browser_context_args, "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
+
+
+@pytest.fixture
+def live_app(live_server):
+    """The served app itself, for a journey that must arrange data first (in its own
+    app context, committed before the browser asks)."""
+    return _LIVE_APPS[-1]
