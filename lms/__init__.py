@@ -64,10 +64,10 @@ def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
-    from lms.quizzes.routes import bp as quizzes
     from lms.health import bp as health
     from lms.modules.api import bp as api
     from lms.modules.routes import bp as modules
+    from lms.quizzes.routes import bp as quizzes
 
     app.register_blueprint(health)
     app.register_blueprint(modules)
