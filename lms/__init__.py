@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
     from lms.health import bp as health
+    from lms.materials.routes import bp as materials
     from lms.modules.api import bp as api
     from lms.modules.routes import bp as modules
     from lms.quizzes.routes import bp as quizzes
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts)
     app.register_blueprint(calendars)
     app.register_blueprint(enrollment)
+    app.register_blueprint(materials)
     app.register_blueprint(quizzes)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)

@@ -92,7 +92,21 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-        self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 60 * 1024 * 1024)
+
+        # Materials trainers upload: kept outside the web root under server-made names.
+        self.MATERIALS_STORAGE_PATH = env("MATERIALS_STORAGE_PATH") or str(folder / "materials")
+        self.MATERIALS_ALLOWED_TYPES = [
+            name.strip().lower()
+            for name in (env("MATERIALS_ALLOWED_TYPES") or "pdf,pptx,docx,xlsx,png,jpeg").split(",")
+            if name.strip()
+        ]
+        self.MATERIALS_MAX_BYTES = env_int("MATERIALS_MAX_BYTES", 50 * 1024 * 1024)
+        # An office file is a zip: its unpacked size is bounded too (zip bombs).
+        self.MATERIALS_MAX_UNPACKED_BYTES = env_int("MATERIALS_MAX_UNPACKED_BYTES", 300 * 1024 * 1024)
+        # The whole request may carry the largest material plus the form around it.
+        self.MAX_CONTENT_LENGTH = env_int(
+            "MAX_CONTENT_LENGTH", max(60 * 1024 * 1024, self.MATERIALS_MAX_BYTES + 1024 * 1024)
+        )
 
 
 class TestConfig(Config):

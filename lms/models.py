@@ -4,6 +4,7 @@ from lms.accounts.models import PasswordResetToken, User, UserRole
 from lms.audit.models import AuditEvent
 from lms.enrollment.models import Registration, RunChoice
 from lms.mail.models import OutboxMessage
+from lms.materials.models import Material, MaterialVersion
 from lms.modules.models import Course, Module, Run, run_trainer
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
@@ -12,6 +13,8 @@ __all__ = [
     "Attempt",
     "AuditEvent",
     "Course",
+    "Material",
+    "MaterialVersion",
     "Module",
     "OutboxMessage",
     "PasswordResetToken",

@@ -5,7 +5,9 @@ from flask_login import current_user
 
 from lms.db import utcnow
 from lms.enrollment.services import find_registration
+from lms.materials.services import listing_for as material_listing
 from lms.modules import services
+from lms.quizzes.services import has_quiz
 
 bp = Blueprint("modules", __name__)
 
@@ -26,7 +28,16 @@ def course(slug: str):
 def module(slug: str, key: str):
     course = services.find_published_course(slug) or abort(404)
     module = services.find_module(course, key) or abort(404)
-    return render_template("modules/module.html", course=course, module=module, now=utcnow())
+    now = utcnow()
+    materials = material_listing(current_user, course, module, now)
+    return render_template(
+        "modules/module.html",
+        course=course,
+        module=module,
+        materials=materials,
+        has_quiz=has_quiz(module),
+        now=now,
+    )
 
 
 @bp.get("/privacy")

@@ -582,3 +582,7 @@ def _response_label(answer: Answer, locale: str) -> str:
     if snapshot["kind"] == QuestionKind.MULTIPLE:
         return " + ".join(options.get(key, key) for key in response)
     return str(response)
+
+
+def has_quiz(module: Module) -> bool:
+    return db.session.scalar(select(Quiz.id).where(Quiz.module_id == module.id)) is not None

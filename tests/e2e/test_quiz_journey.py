@@ -13,18 +13,20 @@ from lms.db import utcnow
 from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db
 from lms.modules.models import Course, Module
+from lms.quizzes.models import Quiz
 
 pytestmark = pytest.mark.browser
 
 
-def seat_in_a_started_run(app, email: str) -> str:
-    """A learner holding a seat in module 1 of the demo edition, whose run started."""
+def registered_learner_with_an_open_quiz(app, email: str) -> str:
+    """A learner registered for the demo edition, holding a seat in module 5, whose quiz
+    the trainer opened early (the shared demo's run times stay as they are)."""
     with app.app_context():
         course = db.session.scalar(select(Course).where(Course.slug == "eip-demo"))
-        module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.position == 1))
-        run = module.runs[0]
-        run.starts_at = utcnow() - timedelta(minutes=30)
-        run.ends_at = run.starts_at + timedelta(hours=2)
+        module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.position == 5))
+        run = module.runs[1]
+        quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+        quiz.opens_at = utcnow() - timedelta(hours=1)
         learner = create_user(email, "Lê Văn Tám", password="quiz-learner-password", locale="vi")
         registration = Registration(user_id=learner.id, course_id=course.id, privacy_accepted_at=utcnow())
         db.session.add(registration)
@@ -37,7 +39,7 @@ def seat_in_a_started_run(app, email: str) -> str:
 
 
 def test_learner_answers_reloads_submits_and_sees_the_result(page: Page, live_server, live_app, screenshots):
-    quiz_path = seat_in_a_started_run(live_app, "tam.le@example.org")
+    quiz_path = registered_learner_with_an_open_quiz(live_app, "tam.le@example.org")
     page.goto(live_server + "/account/login")
     page.get_by_label("Email").fill("tam.le@example.org")
     page.get_by_label("Mật khẩu").fill("quiz-learner-password")

@@ -119,8 +119,16 @@ def test_seats_left_full_and_cancelled_runs_are_labelled(client, db):
     assert "Còn 3 chỗ" in page_text(client.get("/courses/busy?lang=vi"))
 
 
-@pytest.mark.parametrize("path", ["/", "/courses/{slug}", "/courses/{slug}/modules/m1"])
-def test_page_queries_stay_flat_as_the_course_grows(app, client, db, path):
+@pytest.mark.parametrize(
+    ("path", "budget"),
+    [
+        ("/", 5),
+        ("/courses/{slug}", 5),
+        # The module page also lists the materials (2 queries) and looks up the quiz (1).
+        ("/courses/{slug}/modules/m1", 8),
+    ],
+)
+def test_page_queries_stay_flat_as_the_course_grows(app, client, db, path, budget):
     def queries_for(modules: int, runs: int) -> int:
         course = course_with_modules(modules, runs)
         with count_queries(app) as counter:
@@ -131,4 +139,4 @@ def test_page_queries_stay_flat_as_the_course_grows(app, client, db, path):
     small = queries_for(2, 2)
     large = queries_for(12, 4)
     assert large == small
-    assert small <= 5
+    assert small <= budget

@@ -110,3 +110,9 @@ def test_grading_pages_are_for_the_courses_trainers(client, db, setting):
     client.post("/account/logout", data={"csrf_token": client.csrf_token()})
     client.sign_in("teacher@example.org")
     assert "Nothing to grade" in page_text(client.get(f"/teach/quizzes/{quiz.id}/grading?lang=en"))
+
+
+def test_module_page_links_to_its_quiz(client, setting):
+    course, module, _, _ = setting
+    text = page_text(client.get(f"/courses/{course.slug}/modules/{module.key}?lang=en"))
+    assert f'href="/courses/{course.slug}/modules/{module.key}/quiz"' in text

@@ -1,0 +1,1 @@
+"""Materials of a module: files and links trainers publish per language, with versions."""

@@ -1,0 +1,406 @@
+"""Downloads for learners; the materials pages of trainers and organisers."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from functools import wraps
+from urllib.parse import quote
+
+from babel.lists import format_list
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from werkzeug.http import dump_options_header
+from werkzeug.wsgi import wrap_file
+
+from lms.db import set_write_intent, utcnow
+from lms.errors import ServiceError, render_error
+from lms.extensions import db, login_manager
+from lms.i18n import current_locale, language_name
+from lms.materials import filetypes, services
+from lms.materials.forms import ActionForm, ReplaceForm, material_form
+from lms.materials.models import Material, MaterialKind, MaterialVersion, Visibility
+from lms.materials.services import Access
+from lms.materials.storage import get_storage
+from lms.modules.models import Course, Module
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("materials", __name__)
+
+
+# -- helpers for templates ---------------------------------------------------------------
+
+
+@bp.app_template_global()
+def material_type(material: Material):
+    return services.type_label(material)
+
+
+@bp.app_template_global()
+def file_size(size: int) -> str:
+    return services.format_size(size)
+
+
+@bp.app_template_global()
+def material_languages(material: Material) -> str:
+    """The languages of a material's content, named in the reader's language."""
+    return format_list([language_name(code) for code in material.languages], locale=current_locale())
+
+
+@bp.app_template_global()
+def material_only_in(material: Material) -> str:
+    """ "Vietnamese only" when the content is not in the reader's language, else ""."""
+    if current_locale() in material.languages:
+        return ""
+    names = format_list([language_name(code) for code in material.languages], locale=current_locale())
+    return _("%(language)s only", language=names)
+
+
+@bp.app_template_global()
+def opens_in_browser(version: MaterialVersion | None) -> bool:
+    """PDFs and images are served inline: their title can open them in the browser."""
+    file_type = filetypes.by_mimetype(version.content_type) if version else None
+    return bool(file_type and file_type.inline)
+
+
+@bp.app_template_global()
+def visibility_label(visibility: str) -> str:
+    return {
+        Visibility.EVERYONE: _("Everyone"),
+        Visibility.REGISTERED: _("Registered learners"),
+        Visibility.AFTER_START: _("Registered learners, once the module has started"),
+    }.get(visibility, visibility)
+
+
+# -- learners ------------------------------------------------------------------------
+
+
+def counts_as_write(view):
+    """A GET that writes (a download counter): on SQLite, begin its transaction IMMEDIATE."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.method == "GET":
+            set_write_intent(True)  # reset by the app's teardown hook
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _allowed_material(material_id: int) -> tuple[Material, services.Viewer]:
+    """The material if the current person may open it; otherwise the right refusal."""
+    material = services.find_material(material_id) or abort(404)
+    module = material.module
+    viewer = services.viewer_for(current_user, module.course, module, utcnow(), materials=[material])
+    decision = services.access(material, viewer)
+    if decision == Access.ALLOWED:
+        return material, viewer
+    if decision == Access.SIGN_IN:
+        abort(login_manager.unauthorized())
+    if decision == Access.NOT_REGISTERED:
+        abort(make_response(render_error(403, _("This material is for learners registered for the course. Register for the course to get it."))))  # fmt: skip
+    if decision == Access.NOT_YET:
+        abort(make_response(render_error(403, _("This material opens when the module's first session starts."))))  # fmt: skip
+    abort(404)
+
+
+@bp.get("/materials/<int:material_id>/download")
+@counts_as_write
+def download(material_id: int):
+    material, viewer = _allowed_material(material_id)
+    if not material.is_file or material.current_version is None:
+        abort(404)
+    # Trainers and organisers checking their own material do not inflate the count.
+    return send_version(material, material.current_version, count=not viewer.staff)
+
+
+@bp.get("/materials/<int:material_id>/link")
+@counts_as_write
+def open_link(material_id: int):
+    material, viewer = _allowed_material(material_id)
+    if not material.is_link or not material.url:
+        abort(404)
+    if request.method == "GET" and not viewer.staff:
+        services.count_download(material, None)
+        db.session.commit()
+    return redirect(material.url)
+
+
+def send_version(material: Material, version: MaterialVersion, count: bool = True):
+    """Stream a stored file with its type, its original name and conditional/range support."""
+    try:
+        handle = get_storage().open(version.storage_key)
+    except FileNotFoundError:
+        log.error("material file missing from storage: %s (version %s)", version.storage_key, version.id)
+        abort(404)
+    file_type = filetypes.by_mimetype(version.content_type)
+    response = current_app.response_class(
+        wrap_file(request.environ, handle), mimetype=version.content_type, direct_passthrough=True
+    )
+    response.content_length = version.size
+    response.headers["Content-Disposition"] = content_disposition(
+        version.filename, inline=bool(file_type and file_type.inline)
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.last_modified = version.uploaded_at
+    response.set_etag(version.sha256)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True  # check with us each time: a replaced file has new bytes
+    if count and _is_new_download(version):
+        services.count_download(material, version)
+        db.session.commit()
+    return response.make_conditional(request.environ, accept_ranges=True, complete_length=version.size)
+
+
+def _is_new_download(version: MaterialVersion) -> bool:
+    """A GET for the file from its start, not a revalidation or a later part of it."""
+    if request.method != "GET" or request.if_none_match.contains(version.sha256):
+        return False
+    ranges = request.range
+    return ranges is None or ranges.ranges[0][0] == 0
+
+
+def content_disposition(filename: str, inline: bool) -> str:
+    """``inline``/``attachment`` with the original name for every browser (RFC 6266/5987):
+    a plain-ASCII ``filename`` for old clients and the exact UTF-8 ``filename*``."""
+    kind = "inline" if inline else "attachment"
+    fallback = ascii_filename(filename)
+    if fallback == filename:
+        return dump_options_header(kind, {"filename": filename})
+    quoted = quote(filename, safe="!#$&+-.^_`|~")
+    return dump_options_header(kind, {"filename": fallback, "filename*": f"UTF-8''{quoted}"})
+
+
+def ascii_filename(filename: str) -> str:
+    """ "Tài liệu Đà Nẵng.pdf" -> "Tai lieu Da Nang.pdf" (đ has no decomposition, so by hand)."""
+    text = filename.replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = "".join(ch for ch in text if ch.isprintable() and ch not in '"\\')
+    stem, dot, extension = text.rpartition(".")
+    return text if stem.strip() else f"material{dot}{extension}"
+
+
+# -- trainers and organisers -------------------------------------------------------
+
+
+def _course_module(slug: str, key: str) -> tuple[Course, Module]:
+    """Drafts too: trainers prepare materials before a course is published."""
+    module = db.session.scalar(
+        select(Module)
+        .join(Course)
+        .where(Course.slug == slug, Module.key == key)
+        .options(selectinload(Module.runs))
+    )
+    if module is None:
+        abort(404)
+    _require_manager(module.course)
+    return module.course, module
+
+
+def _require_manager(course: Course) -> None:
+    if not services.can_manage(current_user, course):
+        abort(403)
+
+
+def _managed_material(material_id: int, with_versions: bool = False) -> Material:
+    find = services.find_material_with_versions if with_versions else services.find_material
+    material = find(material_id) or abort(404)
+    _require_manager(material.module.course)
+    return material
+
+
+def _manage_url(material: Material) -> str:
+    module = material.module
+    return url_for("materials.manage", slug=module.course.slug, key=module.key) + f"#material-{material.id}"
+
+
+@bp.get("/manage/courses/<slug>/modules/<key>/materials")
+@login_required
+def manage(slug: str, key: str):
+    course, module = _course_module(slug, key)
+    return render_template(
+        "materials/manage.html",
+        course=course,
+        module=module,
+        materials=services.manage_listing(module),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route(
+    "/manage/courses/<slug>/modules/<key>/materials/new/<any(file, link):kind>", methods=["GET", "POST"]
+)
+@login_required
+def new(slug: str, key: str, kind: str):
+    course, module = _course_module(slug, key)
+    form = material_form(kind, with_file=kind == MaterialKind.FILE)
+    error = None
+    if form.validate_on_submit():
+        try:
+            if kind == MaterialKind.FILE:
+                upload = form.file.data
+                material = services.add_file(
+                    module, current_user, form.details(), upload.filename, upload.stream
+                )
+            else:
+                material = services.add_link(module, current_user, form.details())
+            db.session.commit()
+        except ServiceError as failure:
+            db.session.rollback()
+            error = failure.message
+        else:
+            flash(_("The material was added. Learners who may see it find it on the module page."), "success")
+            return redirect(_manage_url(material))
+    elif request.method == "POST":
+        error = _("Please correct the marked fields; nothing was saved yet.")
+    return render_template(
+        "materials/new.html", course=course, module=module, form=form, kind=kind, error=error,
+        accepted=_accepted_types(),
+    )  # fmt: skip
+
+
+def _accepted_types() -> dict:
+    types = filetypes.allowed_types(current_app.config["MATERIALS_ALLOWED_TYPES"])
+    return {
+        "names": filetypes.describe(types),
+        "accept": ",".join(f".{ext}" for t in types for ext in t.extensions),
+        "limit": services.format_size(services.max_bytes()),
+    }
+
+
+@bp.route("/manage/materials/<int:material_id>", methods=["GET", "POST"])
+@login_required
+def edit(material_id: int):
+    material = _managed_material(material_id, with_versions=True)
+    form = material_form(
+        material.kind, with_file=False, material=None if request.method == "POST" else material
+    )
+    error = None
+    if form.validate_on_submit():
+        try:
+            changed = services.edit(material, current_user, form.details())
+            db.session.commit()
+        except ServiceError as failure:
+            db.session.rollback()
+            error = failure.message
+        else:
+            if changed:
+                flash(_("Your changes are saved."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(_manage_url(material))
+    elif request.method == "POST":
+        error = _("Please correct the marked fields; nothing was saved yet.")
+    return _edit_page(material, form, ReplaceForm(formdata=None), error=error)
+
+
+def _edit_page(material, form, replace_form, error=None, replace_error=None):
+    return render_template(
+        "materials/edit.html",
+        material=material,
+        module=material.module,
+        course=material.module.course,
+        form=form,
+        replace_form=replace_form,
+        error=error,
+        replace_error=replace_error,
+        accepted=_accepted_types(),
+    )
+
+
+@bp.post("/manage/materials/<int:material_id>/versions")
+@login_required
+def replace(material_id: int):
+    material = _managed_material(material_id, with_versions=True)
+    replace_form = ReplaceForm()
+    replace_error = None
+    if replace_form.validate_on_submit():
+        upload = replace_form.file.data
+        try:
+            version = services.replace_file(material, current_user, upload.filename, upload.stream)
+            db.session.commit()
+        except ServiceError as failure:
+            db.session.rollback()
+            replace_error = failure.message
+        except IntegrityError:  # another version was added at the same moment
+            db.session.rollback()
+            replace_error = _("Someone else uploaded a version at the same moment. Please check the list below and try again.")  # fmt: skip
+        else:
+            flash(
+                _("Version %(num)s is uploaded; learners now get it.", num=version.number),
+                "success",
+            )
+            return redirect(url_for("materials.edit", material_id=material.id) + "#versions")
+    else:
+        replace_error = "; ".join(str(message) for message in replace_form.file.errors) or _(
+            "The form was incomplete, so nothing was changed. Please try again."
+        )
+    material = _managed_material(material_id, with_versions=True)
+    form = material_form(material.kind, with_file=False, material=material)
+    return _edit_page(material, form, replace_form, replace_error=replace_error)
+
+
+@bp.get("/manage/materials/<int:material_id>/versions/<int:number>")
+@login_required
+def download_version(material_id: int, number: int):
+    material = _managed_material(material_id)
+    version = services.find_version(material, number) or abort(404)
+    return send_version(material, version, count=False)
+
+
+def _button(material_id: int):
+    material = _managed_material(material_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
+        abort(redirect(_manage_url(material)))
+    return material
+
+
+@bp.post("/manage/materials/<int:material_id>/unpublish")
+@login_required
+def unpublish(material_id: int):
+    material = _button(material_id)
+    services.set_published(material, current_user, False)
+    db.session.commit()
+    flash(_("The material is unpublished: learners no longer see it. Nothing was deleted."), "success")
+    return redirect(_manage_url(material))
+
+
+@bp.post("/manage/materials/<int:material_id>/publish")
+@login_required
+def publish(material_id: int):
+    material = _button(material_id)
+    services.set_published(material, current_user, True)
+    db.session.commit()
+    flash(_("The material is published again."), "success")
+    return redirect(_manage_url(material))
+
+
+@bp.post("/manage/materials/<int:material_id>/move/<any(up, down):direction>")
+@login_required
+def move(material_id: int, direction: str):
+    material = _button(material_id)
+    services.move(material, current_user, -1 if direction == "up" else 1)
+    db.session.commit()
+    return redirect(_manage_url(material))
+
+
+@bp.errorhandler(413)
+def upload_too_large(error):
+    """The request was larger than the server reads at all: say what the limit is."""
+    return render_error(413, services.too_large_message())
