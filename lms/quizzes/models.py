@@ -132,7 +132,7 @@ class Attempt(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    # "learner" or "time_limit" (submitted by the server when time ran out)
+    # "learner", or "time_limit" / "quiz_closed" when the server submitted it
     submitted_by: Mapped[str | None] = mapped_column(String(20))
     graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     score: Mapped[float | None]

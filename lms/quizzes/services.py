@@ -194,10 +194,19 @@ def _refusal(state: Availability):
     }[state.state]
 
 
+def effective_deadline(attempt: Attempt) -> datetime | None:
+    """The attempt's own time limit, or the quiz's closing, whichever comes first."""
+    limits = [moment for moment in (attempt.deadline_at, attempt.quiz.closes_at) if moment is not None]
+    return min(limits, default=None)
+
+
 def expire_if_due(attempt: Attempt, now: datetime) -> bool:
-    """Submit an open attempt whose time ran out, with what was saved. True if it did."""
-    if attempt.is_open and attempt.deadline_at is not None and now > attempt.deadline_at:
-        return finalise(attempt, attempt.deadline_at, submitted_by="time_limit")
+    """Submit an open attempt whose time ran out (or whose quiz closed) with what was
+    saved. True if it did."""
+    deadline = effective_deadline(attempt)
+    if attempt.is_open and deadline is not None and now > deadline:
+        cause = "time_limit" if deadline == attempt.deadline_at else "quiz_closed"
+        return finalise(attempt, deadline, submitted_by=cause)
     return False
 
 

@@ -202,3 +202,18 @@ def test_essay_word_limits_are_enforced_at_submission_and_nothing_is_lost(db, se
         services.submit_attempt(attempt, learner)
     assert attempt.is_open
     assert essay.response == "Quá ngắn"
+
+
+def test_an_attempt_open_when_the_quiz_closes_is_submitted_with_what_was_saved(db, setting):
+    _, _, quiz, learner = setting
+    start = utcnow()
+    quiz.closes_at = start + timedelta(hours=1)
+    attempt = services.start_attempt(quiz, learner, now=start)
+    services.save_answers(
+        attempt, learner, form_values(attempt, {0: ["a"]}), now=start + timedelta(minutes=30)
+    )
+    with pytest.raises(services.AttemptClosed):
+        services.submit_attempt(attempt, learner, now=start + timedelta(hours=2))
+    assert attempt.submitted_at == quiz.closes_at
+    assert attempt.submitted_by == "quiz_closed"
+    assert attempt.score == 1.0
