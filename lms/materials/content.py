@@ -34,7 +34,7 @@ from lms.errors import ServiceError
 from lms.extensions import db
 from lms.materials import filetypes, services
 from lms.materials.models import Material, MaterialKind, Visibility
-from lms.modules.content import KEY, ContentError, LoadReport, _Fields
+from lms.modules.content import KEY, ContentError, Fields, LoadReport
 
 MATERIALS_FILE = Path("materials") / "materials.yaml"
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -86,7 +86,7 @@ def read_materials(module_folder: Path) -> tuple[MaterialSpec, ...]:
 
 
 def _read_material(path: Path, index: int, item) -> MaterialSpec:
-    reader = _Fields(path, item, prefix=f"[{index}].")
+    reader = Fields(path, item, prefix=f"[{index}].")
     key = reader.text("key")
     if not KEY.match(key):
         reader.fail("key", "use lower-case letters, digits and hyphens")

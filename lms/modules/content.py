@@ -122,14 +122,14 @@ def read_course_folder(folder: Path) -> CourseSpec:
     course_file = folder / "course.yaml"
     if not folder.is_dir():
         raise ContentError(folder, "folder", "is not a folder")
-    data = _read_yaml(course_file)
-    reader = _Fields(course_file, data)
+    data = read_yaml(course_file)
+    reader = Fields(course_file, data)
     tz_name = reader.text("timezone", default="Asia/Ho_Chi_Minh")
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ContentError(course_file, "timezone", f"unknown time zone {tz_name!r}") from None
-    registration = _Fields(course_file, reader.mapping("registration"), prefix="registration.")
+    registration = Fields(course_file, reader.mapping("registration"), prefix="registration.")
     opens = registration.local_time("opens", tz)
     closes = registration.local_time("closes", tz)
     if closes <= opens:
@@ -171,7 +171,7 @@ def read_course_folder(folder: Path) -> CourseSpec:
     )
 
 
-def _read_yaml(path: Path) -> dict:
+def read_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -184,7 +184,7 @@ def _read_yaml(path: Path) -> dict:
 
 
 def _read_trainer(path: Path, index: int, item) -> TrainerSpec:
-    reader = _Fields(path, item, prefix=f"trainers[{index}].")
+    reader = Fields(path, item, prefix=f"trainers[{index}].")
     return TrainerSpec(
         email=reader.text("email").lower(),
         full_name=reader.text("full_name"),
@@ -196,7 +196,7 @@ def _read_trainer(path: Path, index: int, item) -> TrainerSpec:
 
 def _read_module(folder: Path, tz: ZoneInfo, known_trainers: set[str]) -> ModuleSpec:
     module_file = folder / "module.yaml"
-    reader = _Fields(module_file, _read_yaml(module_file))
+    reader = Fields(module_file, read_yaml(module_file))
     key = reader.text("key")
     if not KEY.match(key):
         raise ContentError(module_file, "key", "use lower-case letters, digits and hyphens")
@@ -238,7 +238,7 @@ def _read_quiz_file(path: Path) -> dict | None:
 
 
 def _read_run(path: Path, index: int, item, tz: ZoneInfo, duration: int, known_trainers: set[str]) -> RunSpec:
-    reader = _Fields(path, item, prefix=f"runs[{index}].")
+    reader = Fields(path, item, prefix=f"runs[{index}].")
     starts = reader.local_time("starts", tz)
     trainers = tuple(str(email).lower() for email in reader.list("trainers", default=[]))
     for email in trainers:
@@ -266,7 +266,7 @@ def _check_unique(field_name: str, values: list[tuple[Path, object]]) -> None:
         seen[value] = path
 
 
-class _Fields:
+class Fields:
     """Typed access to a YAML mapping, raising ContentError with file and field."""
 
     def __init__(self, path: Path, data, prefix: str = "") -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from lms.extensions import db
-from lms.modules.content import ContentError, _Fields, _read_yaml
+from lms.modules.content import ContentError, Fields, read_yaml
 from lms.quizzes.models import Question, QuestionKind, Quiz, ShowAfter, ShowWhen
 
 KINDS = {str(kind) for kind in QuestionKind}
@@ -21,7 +21,7 @@ KINDS = {str(kind) for kind in QuestionKind}
 
 def read_quiz(path: Path) -> dict:
     """The quiz in ``path`` as plain values, checked; ContentError names file and field."""
-    fields = _Fields(path, _read_yaml(path))
+    fields = Fields(path, read_yaml(path))
     show_after = fields.text("show_after", default=ShowAfter.ANSWERS_AND_FEEDBACK)
     show_when = fields.text("show_when", default=ShowWhen.IMMEDIATELY)
     if show_after not in {str(value) for value in ShowAfter}:
@@ -51,7 +51,7 @@ def read_quiz(path: Path) -> dict:
 
 
 def _read_question(path: Path, index: int, item) -> dict:
-    fields = _Fields(path, item, prefix=f"questions[{index}].")
+    fields = Fields(path, item, prefix=f"questions[{index}].")
     kind = fields.text("kind")
     if kind not in KINDS:
         fields.fail("kind", f"must be one of {', '.join(sorted(KINDS))}")
@@ -89,7 +89,7 @@ def _read_options(path: Path, index: int, items: list, kind: str) -> list[dict]:
         raise ContentError(path, f"questions[{index}].options", "needs between 2 and 26 options")
     options = []
     for number, item in enumerate(items):
-        fields = _Fields(path, item, prefix=f"questions[{index}].options[{number}].")
+        fields = Fields(path, item, prefix=f"questions[{index}].options[{number}].")
         options.append({"key": string.ascii_lowercase[number], "text": fields.translated("text"),
                         "correct": bool(fields.raw("correct", default=False))})  # fmt: skip
     correct = sum(option["correct"] for option in options)
