@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
+    from lms.attendance.routes import bp as attendance
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
     from lms.health import bp as health
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(modules)
     app.register_blueprint(accounts)
+    app.register_blueprint(attendance)
     app.register_blueprint(calendars)
     app.register_blueprint(enrollment)
     app.register_blueprint(materials)

@@ -1,6 +1,7 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
 from lms.accounts.models import PasswordResetToken, User, UserRole
+from lms.attendance.models import Attendance, AttendanceChange
 from lms.audit.models import AuditEvent
 from lms.enrollment.models import Registration, RunChoice
 from lms.mail.models import OutboxMessage
@@ -11,6 +12,8 @@ from lms.quizzes.models import Answer, Attempt, Question, Quiz
 __all__ = [
     "Answer",
     "Attempt",
+    "Attendance",
+    "AttendanceChange",
     "AuditEvent",
     "Course",
     "Material",

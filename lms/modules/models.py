@@ -49,6 +49,9 @@ class Course(db.Model):
     registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     change_cutoff_hours: Mapped[int] = mapped_column(default=24)
+    # Share of a run (percent) a learner must attend to count as present, or as late.
+    present_threshold: Mapped[int] = mapped_column(default=75, server_default="75")
+    late_threshold: Mapped[int] = mapped_column(default=25, server_default="25")
     status: Mapped[str] = mapped_column(String(20), default=CourseStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -7,7 +7,7 @@ from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.materials.services import listing_for as material_listing
 from lms.modules import services
-from lms.quizzes.services import has_quiz
+from lms.quizzes.services import can_manage, has_quiz
 
 bp = Blueprint("modules", __name__)
 
@@ -36,6 +36,7 @@ def module(slug: str, key: str):
         module=module,
         materials=materials,
         has_quiz=has_quiz(module),
+        can_manage=can_manage(current_user, course.id),
         now=now,
     )
 

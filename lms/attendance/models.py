@@ -1,0 +1,64 @@
+"""Attendance per learner and run, with the history of every mark."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.db import UTCDateTime, utcnow
+from lms.extensions import db
+from lms.modules.models import Run
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+
+class Attendance(db.Model):
+    """The current mark of one learner for one run."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("run_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    minutes: Mapped[int | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    # "manual", or the platform whose report was imported ("zoom", "teams", "meet")
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    run: Mapped[Run] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    marked_by: Mapped[User | None] = relationship(foreign_keys=[marked_by_id])
+    history: Mapped[list[AttendanceChange]] = relationship(
+        back_populates="attendance", order_by="AttendanceChange.id"
+    )
+
+
+class AttendanceChange(db.Model):
+    """Every mark ever given, so who marked what and when is never lost."""
+
+    __tablename__ = "attendance_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendance_id: Mapped[int] = mapped_column(ForeignKey("attendance.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    minutes: Mapped[int | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    attendance: Mapped[Attendance] = relationship(back_populates="history")
+    changed_by: Mapped[User | None] = relationship()

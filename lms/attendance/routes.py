@@ -1,0 +1,82 @@
+"""The attendance sheet of a run, for its course's trainers and organisers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from lms.attendance import services
+from lms.attendance.models import AttendanceStatus
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.modules.models import Run
+from lms.quizzes.services import can_manage
+
+bp = Blueprint("attendance", __name__)
+
+STATUS_LABELS = {
+    AttendanceStatus.PRESENT: _l("Present"),
+    AttendanceStatus.LATE: _l("Late"),
+    AttendanceStatus.ABSENT: _l("Absent"),
+    AttendanceStatus.EXCUSED: _l("Excused"),
+}
+
+
+class SheetForm(FlaskForm):
+    """Carries the CSRF token; the rows are read from the request."""
+
+
+def _managed_run(run_id: int) -> Run:
+    run = db.session.get(Run, run_id) or abort(404)
+    if not can_manage(current_user, run.module.course_id):
+        abort(403)
+    return run
+
+
+def _sheet_marks(learner_ids) -> dict[int, services.Mark]:
+    marks = {}
+    for learner_id in learner_ids:
+        status = request.form.get(f"status-{learner_id}", "")
+        if not status:
+            continue
+        minutes = request.form.get(f"minutes-{learner_id}", "").strip()
+        if minutes and not minutes.isdigit():
+            raise ServiceError(_("Minutes must be a whole number."))
+        note = request.form.get(f"note-{learner_id}", "").strip()[:1000]
+        marks[learner_id] = services.Mark(status, int(minutes) if minutes else None, note)
+    return marks
+
+
+@bp.route("/teach/runs/<int:run_id>/attendance", methods=["GET", "POST"])
+@login_required
+def sheet(run_id: int):
+    run = _managed_run(run_id)
+    learners = services.learners_of(run)
+    form = SheetForm()
+    if form.validate_on_submit():
+        try:
+            if request.form.get("action") == "all_present":
+                changed = services.mark_all_present(run, current_user)
+            else:
+                changed = services.mark_many(
+                    run, _sheet_marks(learner.id for learner in learners), current_user
+                )
+            db.session.commit()
+        except ServiceError as failure:
+            db.session.rollback()
+            flash(failure.message, "error")
+        else:
+            flash(_("Attendance saved: %(count)s marks changed.", count=changed), "success")
+            return redirect(url_for("attendance.sheet", run_id=run.id))
+    return render_template(
+        "attendance/sheet.html",
+        run=run,
+        course=run.module.course,
+        learners=learners,
+        marks=services.marks_for(run),
+        statuses=list(STATUS_LABELS.items()),
+        form=form,
+    )

@@ -1,0 +1,121 @@
+"""Marking attendance: one current mark per learner and run, every change kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.accounts.models import User
+from lms.attendance.models import Attendance, AttendanceChange, AttendanceStatus
+from lms.audit.models import record
+from lms.db import utcnow
+from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.modules.models import Run
+from lms.quizzes.services import can_manage
+
+STATUSES = [str(status) for status in AttendanceStatus]
+
+
+def learners_of(run: Run) -> list[User]:
+    """The learners holding a seat in the run (active registrations), by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RunChoice, RunChoice.user_id == User.id)
+            .join(Registration, Registration.id == RunChoice.registration_id)
+            .where(
+                RunChoice.run_id == run.id,
+                RunChoice.status == ChoiceStatus.CONFIRMED,
+                Registration.status == RegistrationStatus.ACTIVE,
+            )
+            .order_by(User.full_name, User.id)
+        )
+    )
+
+
+def marks_for(run: Run) -> dict[int, Attendance]:
+    """{learner id: current mark} for the run, with who marked it."""
+    rows = db.session.scalars(
+        select(Attendance).where(Attendance.run_id == run.id).options(selectinload(Attendance.marked_by))
+    )
+    return {row.user_id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class Mark:
+    status: str
+    minutes: int | None = None
+    note: str = ""
+
+
+def check_may_mark(actor: User, run: Run) -> None:
+    if not can_manage(actor, run.module.course_id):
+        raise ServiceError(_l("Only the course's trainers and organisers can mark attendance."))
+
+
+def mark(run: Run, learner_id: int, new: Mark, actor: User | None, source: str = "manual",
+         now: datetime | None = None) -> bool:  # fmt: skip
+    """Set one learner's mark. Returns False (and writes nothing) when it is unchanged."""
+    now = now or utcnow()
+    if new.status not in STATUSES:
+        raise ServiceError(_l("Unknown attendance status."))
+    if new.minutes is not None and not 0 <= new.minutes <= _run_minutes(run):
+        raise ServiceError(
+            _l("Minutes must be between 0 and the length of the session (%(max)s).", max=_run_minutes(run))
+        )
+    current = db.session.scalar(
+        select(Attendance).where(Attendance.run_id == run.id, Attendance.user_id == learner_id)
+    )
+    if current is not None and (current.status, current.minutes, current.note, current.source) == (
+        new.status, new.minutes, new.note, source,
+    ):  # fmt: skip
+        return False
+    if current is None:
+        current = Attendance(run_id=run.id, user_id=learner_id)
+        db.session.add(current)
+    current.status, current.minutes, current.note, current.source = new.status, new.minutes, new.note, source
+    current.marked_by_id = getattr(actor, "id", None)
+    current.marked_at = now
+    db.session.flush()
+    db.session.add(AttendanceChange(attendance_id=current.id, status=new.status, minutes=new.minutes, note=new.note,
+                                    source=source, changed_by_id=current.marked_by_id, changed_at=now))  # fmt: skip
+    return True
+
+
+def mark_many(run: Run, marks: dict[int, Mark], actor: User) -> int:
+    """Marks for several learners of the run at once (the attendance sheet)."""
+    check_may_mark(actor, run)
+    allowed = {learner.id for learner in learners_of(run)}
+    unknown = set(marks) - allowed
+    if unknown:
+        raise ServiceError(
+            _l("The sheet named a learner who has no seat in this session. Please reload the page.")
+        )
+    changed = sum(mark(run, learner_id, value, actor) for learner_id, value in marks.items())
+    if changed:
+        record("attendance_marked", run, actor=actor, course_id=run.module.course_id, changed=changed)
+    return changed
+
+
+def mark_all_present(run: Run, actor: User) -> int:
+    """Everyone without a mark yet becomes present; existing marks are kept."""
+    check_may_mark(actor, run)
+    existing = marks_for(run)
+    todo = {
+        learner.id: Mark(AttendanceStatus.PRESENT)
+        for learner in learners_of(run)
+        if learner.id not in existing
+    }
+    changed = sum(mark(run, learner_id, value, actor) for learner_id, value in todo.items())
+    record("attendance_all_present", run, actor=actor, course_id=run.module.course_id, changed=changed)
+    return changed
+
+
+def _run_minutes(run: Run) -> int:
+    return int((run.ends_at - run.starts_at).total_seconds() // 60)
