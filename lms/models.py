@@ -1,7 +1,7 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
 from lms.accounts.models import PasswordResetToken, User, UserRole
-from lms.attendance.models import Attendance, AttendanceChange
+from lms.attendance.models import Attendance, AttendanceChange, CompletionException
 from lms.audit.models import AuditEvent
 from lms.enrollment.models import Registration, RunChoice
 from lms.mail.models import OutboxMessage
@@ -15,6 +15,7 @@ __all__ = [
     "Attendance",
     "AttendanceChange",
     "AuditEvent",
+    "CompletionException",
     "Course",
     "Material",
     "MaterialVersion",

@@ -62,3 +62,18 @@ class AttendanceChange(db.Model):
 
     attendance: Mapped[Attendance] = relationship(back_populates="history")
     changed_by: Mapped[User | None] = relationship()
+
+
+class CompletionException(db.Model):
+    """An organiser's decision that a module counts as done for a learner."""
+
+    __tablename__ = "completion_exception"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,11 +8,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from lms.attendance import services
+from lms.attendance import completion, services
 from lms.attendance.models import AttendanceStatus
+from lms.enrollment import services as services_enrollment
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.models import Run
+from lms.modules.services import find_published_course
 from lms.quizzes.services import can_manage
 
 bp = Blueprint("attendance", __name__)
@@ -79,4 +81,15 @@ def sheet(run_id: int):
         marks=services.marks_for(run),
         statuses=list(STATUS_LABELS.items()),
         form=form,
+    )
+
+
+@bp.get("/my/progress/<slug>")
+@login_required
+def my_progress(slug: str):
+    course = find_published_course(slug) or abort(404)
+    if services_enrollment.find_registration(current_user, course) is None:
+        abort(404)
+    return render_template(
+        "attendance/progress.html", progress=completion.progress(current_user, course), course=course
     )

@@ -1,0 +1,81 @@
+"""Completion, module by module: attendance plus a passed quiz, or an exception."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.attendance import completion, services
+from lms.attendance.models import AttendanceStatus
+from lms.quizzes import services as quizzes
+from lms.quizzes.models import Quiz
+from tests.enrollment.seating import hold
+from tests.factories import UserFactory, course_with_modules
+from tests.helpers import count_queries, page_text
+from tests.quizzes.conftest import ALL_RIGHT, form_values, make_quiz
+
+
+def setup_course(db, modules: int = 2):
+    course = course_with_modules(modules, 2)
+    learner = UserFactory(email="hanh@example.org")
+    organiser = UserFactory(roles=["organiser"])
+    for module in course.modules:
+        hold(learner, module.runs[0])
+        db.session.add(make_quiz(module, opens_at=module.runs[0].starts_at.replace(year=2020)))
+    db.session.commit()
+    return course, learner, organiser
+
+
+def pass_quiz(db, module, learner):
+    quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+    attempt = quizzes.start_attempt(quiz, learner)
+    quizzes.save_answers(attempt, learner, form_values(attempt, ALL_RIGHT))
+    quizzes.submit_attempt(attempt, learner)
+
+
+def test_a_module_needs_attendance_and_a_passed_quiz(db):
+    course, learner, organiser = setup_course(db)
+    first, second = course.modules
+    assert not completion.progress(learner, course).complete
+    services.mark(first.runs[0], learner.id, services.Mark(AttendanceStatus.LATE, 60), organiser)
+    progress = completion.progress(learner, course)
+    assert progress.modules[0].attended and not progress.modules[0].done  # quiz missing
+    pass_quiz(db, first, learner)
+    assert completion.progress(learner, course).modules[0].done
+    services.mark(second.runs[0], learner.id, services.Mark(AttendanceStatus.ABSENT), organiser)
+    pass_quiz(db, second, learner)
+    assert not completion.progress(learner, course).complete
+    completion.record_exception(learner, second, "Attended the other run; the report was lost.", organiser)
+    progress = completion.progress(learner, course)
+    assert progress.complete and progress.done_count == 2
+
+
+def test_progress_page_shows_what_is_done_and_missing(client, db):
+    course, learner, organiser = setup_course(db)
+    services.mark(
+        course.modules[0].runs[0], learner.id, services.Mark(AttendanceStatus.PRESENT, 115), organiser
+    )
+    db.session.commit()
+    client.sign_in("hanh@example.org")
+    text = page_text(client.get(f"/my/progress/{course.slug}?lang=en"))
+    assert "0 of 2 modules completed" in text
+    assert "Attended (115 minutes)" in text and "Not recorded yet" in text and "Not taken yet" in text
+    assert client.get("/my/progress/nope").status_code == 404
+    UserFactory(email="other@example.org")
+    db.session.commit()
+    client.post("/account/logout", data={"csrf_token": client.csrf_token()})
+    client.sign_in("other@example.org")
+    assert client.get(f"/my/progress/{course.slug}").status_code == 404  # not registered
+
+
+def test_progress_queries_do_not_grow_with_the_course(app, db):
+    def queries(modules: int) -> int:
+        course, learner, _ = setup_course(db, modules)
+        with count_queries(app) as counter:
+            completion.progress(learner, course)
+        return counter.count
+
+    small = queries(2)
+    db.session.query(User).filter(User.email == "hanh@example.org").update({"email": "first@example.org"})
+    db.session.commit()
+    assert queries(8) == small
