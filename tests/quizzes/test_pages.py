@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from lms.quizzes.models import Attempt
+from lms.quizzes.models import Attempt, Question
 from tests.factories import UserFactory
-from tests.helpers import page_text
+from tests.helpers import count_queries, page_text
 
 
 def start(client, quiz) -> int:
@@ -116,3 +116,27 @@ def test_module_page_links_to_its_quiz(client, setting):
     course, module, _, _ = setting
     text = page_text(client.get(f"/courses/{course.slug}/modules/{module.key}?lang=en"))
     assert f'href="/courses/{course.slug}/modules/{module.key}/quiz"' in text
+
+
+def test_quiz_pages_make_a_fixed_number_of_queries(app, client, db, setting):
+    _, _, quiz, learner = setting
+    client.sign_in(learner.email)
+
+    def queries(path: str) -> int:
+        with count_queries(app) as counter:
+            assert client.get(path).status_code == 200
+        return counter.count
+
+    attempt_id = start(client, quiz)
+    small = queries(f"/attempts/{attempt_id}")
+    client.submit(f"/attempts/{attempt_id}", {"action": "submit"})
+    small_result = queries(f"/attempts/{attempt_id}/result")
+
+    for position in range(5, 25):  # five times as many questions
+        quiz.questions.append(Question(position=position, kind="true_false", text={"vi": "Đúng?", "en": "True?"},
+                                       answer={"value": True}))  # fmt: skip
+    db.session.commit()
+    attempt_id = start(client, quiz)
+    assert queries(f"/attempts/{attempt_id}") == small
+    client.submit(f"/attempts/{attempt_id}", {"action": "submit"})
+    assert queries(f"/attempts/{attempt_id}/result") == small_result
