@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from lms.accounts.models import PasswordResetToken, Role, User, UserRole
 from lms.audit.models import record
@@ -178,7 +178,3 @@ def reset_password(token: str, new_password: str, now: datetime | None = None) -
     )
     set_password(user, new_password)
     return user
-
-
-def count_users() -> int:
-    return db.session.scalar(select(func.count(User.id))) or 0

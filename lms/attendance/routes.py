@@ -14,8 +14,7 @@ from lms.enrollment import services as services_enrollment
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.models import Run
-from lms.modules.services import find_published_course
-from lms.quizzes.services import can_manage
+from lms.modules.services import can_manage_course, find_published_course
 
 bp = Blueprint("attendance", __name__)
 
@@ -33,7 +32,7 @@ class SheetForm(FlaskForm):
 
 def _managed_run(run_id: int) -> Run:
     run = db.session.get(Run, run_id) or abort(404)
-    if not can_manage(current_user, run.module.course_id):
+    if not can_manage_course(current_user, run.module.course_id):
         abort(403)
     return run
 

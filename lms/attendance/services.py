@@ -13,11 +13,11 @@ from lms.accounts.models import User
 from lms.attendance.models import Attendance, AttendanceChange, AttendanceStatus
 from lms.audit.models import record
 from lms.db import utcnow
-from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.enrollment.models import RunChoice, where_holding_seat
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.models import Run
-from lms.quizzes.services import can_manage
+from lms.modules.services import can_manage_course
 
 STATUSES = [str(status) for status in AttendanceStatus]
 
@@ -26,14 +26,8 @@ def learners_of(run: Run) -> list[User]:
     """The learners holding a seat in the run (active registrations), by name."""
     return list(
         db.session.scalars(
-            select(User)
-            .join(RunChoice, RunChoice.user_id == User.id)
-            .join(Registration, Registration.id == RunChoice.registration_id)
-            .where(
-                RunChoice.run_id == run.id,
-                RunChoice.status == ChoiceStatus.CONFIRMED,
-                Registration.status == RegistrationStatus.ACTIVE,
-            )
+            where_holding_seat(select(User).join(RunChoice, RunChoice.user_id == User.id))
+            .where(RunChoice.run_id == run.id)
             .order_by(User.full_name, User.id)
         )
     )
@@ -55,7 +49,7 @@ class Mark:
 
 
 def check_may_mark(actor: User, run: Run) -> None:
-    if not can_manage(actor, run.module.course_id):
+    if not can_manage_course(actor, run.module.course_id):
         raise ServiceError(_l("Only the course's trainers and organisers can mark attendance."))
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
-from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.enrollment.models import RunChoice, where_holding_seat
 from lms.extensions import db
 from lms.i18n import tr_text
 from lms.modules.models import Module, Run
@@ -125,14 +125,8 @@ def feed_runs_of(user: User) -> list[Run]:
     """The runs where the user holds a seat, in active registrations, across courses."""
     return list(
         db.session.scalars(
-            select(Run)
-            .join(RunChoice, RunChoice.run_id == Run.id)
-            .join(Registration, Registration.id == RunChoice.registration_id)
-            .where(
-                RunChoice.user_id == user.id,
-                RunChoice.status == ChoiceStatus.CONFIRMED,
-                Registration.status == RegistrationStatus.ACTIVE,
-            )
+            where_holding_seat(select(Run).join(RunChoice, RunChoice.run_id == Run.id))
+            .where(RunChoice.user_id == user.id)
             .options(
                 joinedload(Run.module).joinedload(Module.course),
                 selectinload(Run.trainers),

@@ -108,3 +108,10 @@ class RunChoice(db.Model):
     @property
     def is_waiting(self) -> bool:
         return self.status == ChoiceStatus.WAITING
+
+
+def where_holding_seat(statement):
+    """Narrow a query that includes RunChoice to seats held in active registrations."""
+    return statement.join(Registration, Registration.id == RunChoice.registration_id).where(
+        RunChoice.status == ChoiceStatus.CONFIRMED, Registration.status == RegistrationStatus.ACTIVE
+    )

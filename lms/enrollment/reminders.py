@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.enrollment import ical
-from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.enrollment.models import RunChoice, where_holding_seat
 from lms.enrollment.services import JOIN_LINK_OPENS_BEFORE
 from lms.extensions import db
 from lms.i18n import session_times, tr_text, zone
@@ -28,16 +28,13 @@ REMIND_AHEAD = timedelta(hours=24)
 
 def due_choices(now: datetime) -> list[RunChoice]:
     """Seats in runs that start within the next 24 hours and have no reminder yet."""
+    seats = where_holding_seat(
+        select(RunChoice).join(Run, Run.id == RunChoice.run_id).join(User, User.id == RunChoice.user_id)
+    )
     return list(
         db.session.scalars(
-            select(RunChoice)
-            .join(Run, Run.id == RunChoice.run_id)
-            .join(Registration, Registration.id == RunChoice.registration_id)
-            .join(User, User.id == RunChoice.user_id)
-            .where(
-                RunChoice.status == ChoiceStatus.CONFIRMED,
+            seats.where(
                 RunChoice.reminder_sent_at.is_(None),
-                Registration.status == RegistrationStatus.ACTIVE,
                 Run.status == RunStatus.SCHEDULED,
                 Run.starts_at > now,
                 Run.starts_at <= now + REMIND_AHEAD,

@@ -109,18 +109,6 @@ def _end_choice(choice: RunChoice, status: ChoiceStatus, now: datetime, actor: U
     return result.rowcount == 1
 
 
-def waiting_position(choice: RunChoice) -> int:
-    """1 for the first person waiting on the run."""
-    earlier = db.session.scalar(
-        select(db.func.count(RunChoice.id)).where(
-            RunChoice.run_id == choice.run_id,
-            RunChoice.status == ChoiceStatus.WAITING,
-            RunChoice.id < choice.id,
-        )
-    )
-    return (earlier or 0) + 1
-
-
 def promote_waiting(run_id: int, now: datetime, changes: Changes) -> None:
     """Give free seats of a run to the people waiting for it, oldest first.
 
@@ -164,6 +152,22 @@ def _current_choice(user_id: int, module_id: int, status: ChoiceStatus) -> RunCh
 
 
 # -- reading -----------------------------------------------------------------------
+
+
+def is_registered(user, course_id: int) -> bool:
+    """True when the signed-in ``user`` has an active registration for the course."""
+    if user is None or not user.is_authenticated:
+        return False
+    return (
+        db.session.scalar(
+            select(Registration.id).where(
+                Registration.user_id == user.id,
+                Registration.course_id == course_id,
+                Registration.status == RegistrationStatus.ACTIVE,
+            )
+        )
+        is not None
+    )
 
 
 def find_registration(user: User, course: Course) -> Registration | None:

@@ -37,6 +37,7 @@ from lms.materials.models import Material, MaterialKind, MaterialVersion, Visibi
 from lms.materials.services import Access
 from lms.materials.storage import get_storage
 from lms.modules.models import Course, Module
+from lms.modules.services import can_manage_course
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ def _course_module(slug: str, key: str) -> tuple[Course, Module]:
 
 
 def _require_manager(course: Course) -> None:
-    if not services.can_manage(current_user, course):
+    if not can_manage_course(current_user, course.id):
         abort(403)
 
 

@@ -19,65 +19,26 @@ from urllib.parse import urlsplit
 from babel.units import format_unit
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import record
 from lms.db import utcnow
-from lms.enrollment.models import Registration, RegistrationStatus
+from lms.enrollment.services import is_registered
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.i18n import current_locale, supported_locales
 from lms.materials import filetypes
 from lms.materials.models import Material, MaterialKind, MaterialVersion, Visibility
 from lms.materials.storage import TooLarge, delete_unless_committed, get_storage
-from lms.modules.models import Course, CourseStatus, Module, Run, run_trainer
+from lms.modules.models import Course, CourseStatus, Module
+from lms.modules.services import can_manage_course
 
 MAX_FILENAME_CHARS = 180
 
 
 # -- who may do what ------------------------------------------------------------------
-
-
-def teaches_in(user: User, course: Course) -> bool:
-    """True when ``user`` teaches any run of any module of this course edition."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists()
-                .where(run_trainer.c.user_id == user.id)
-                .where(run_trainer.c.run_id == Run.id)
-                .where(Run.module_id == Module.id)
-                .where(Module.course_id == course.id)
-            )
-        )
-    )
-
-
-def can_manage(user, course: Course) -> bool:
-    """Organisers manage every course's materials; trainers those of the editions they teach."""
-    if user is None or not user.is_authenticated:
-        return False
-    if user.has_role(Role.ORGANISER):
-        return True
-    return user.has_role(Role.TRAINER) and teaches_in(user, course)
-
-
-def is_registered(user, course: Course) -> bool:
-    if user is None or not user.is_authenticated:
-        return False
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Registration.user_id == user.id,
-                    Registration.course_id == course.id,
-                    Registration.status == RegistrationStatus.ACTIVE,
-                )
-            )
-        )
-    )
 
 
 def first_run_started(module: Module, now: datetime) -> bool:
@@ -108,7 +69,7 @@ class Viewer:
 def viewer_for(user, course: Course, module: Module, now: datetime, materials=None) -> Viewer:
     """Ask the database only what the rules need (nothing more for guests and staff)."""
     signed_in = bool(user is not None and user.is_authenticated)
-    staff = signed_in and can_manage(user, course)
+    staff = signed_in and can_manage_course(user, course.id)
     needs_registration = signed_in and not staff
     if materials is not None:
         needs_registration = needs_registration and any(
@@ -117,7 +78,7 @@ def viewer_for(user, course: Course, module: Module, now: datetime, materials=No
     return Viewer(
         signed_in=signed_in,
         staff=staff,
-        registered=needs_registration and is_registered(user, course),
+        registered=needs_registration and is_registered(user, course.id),
         module_started=first_run_started(module, now),
         course_published=course.status == CourseStatus.PUBLISHED,
     )

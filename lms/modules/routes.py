@@ -7,7 +7,8 @@ from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.materials.services import listing_for as material_listing
 from lms.modules import services
-from lms.quizzes.services import can_manage, has_quiz
+from lms.modules.services import can_manage_course
+from lms.quizzes.services import has_quiz
 
 bp = Blueprint("modules", __name__)
 
@@ -36,7 +37,7 @@ def module(slug: str, key: str):
         module=module,
         materials=materials,
         has_quiz=has_quiz(module),
-        can_manage=can_manage(current_user, course.id),
+        can_manage=can_manage_course(current_user, course.id),
         now=now,
     )
 

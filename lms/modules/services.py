@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.accounts.models import Role
 from lms.extensions import db
-from lms.modules.models import Course, CourseStatus, Module, Run
+from lms.modules.models import Course, CourseStatus, Module, Run, run_trainer
 
 
 def published_courses() -> list[Course]:
@@ -32,3 +33,29 @@ def find_published_course(slug: str) -> Course | None:
 
 def find_module(course: Course, key: str) -> Module | None:
     return next((module for module in course.modules if module.key == key), None)
+
+
+def teaches_in(user, course_id: int) -> bool:
+    """True when ``user`` teaches any run of the course edition."""
+    return (
+        db.session.scalar(
+            select(run_trainer.c.run_id)
+            .join(Run, Run.id == run_trainer.c.run_id)
+            .join(Module, Module.id == Run.module_id)
+            .where(run_trainer.c.user_id == user.id, Module.course_id == course_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def can_manage_course(user, course_id: int) -> bool:
+    """Organisers manage every course; trainers the editions whose runs they teach.
+
+    The one rule for materials, quizzes, grading and attendance alike.
+    """
+    if user is None or not user.is_authenticated:
+        return False
+    if user.has_role(Role.ORGANISER):
+        return True
+    return user.has_role(Role.TRAINER) and teaches_in(user, course_id)

@@ -13,7 +13,7 @@ from lms.errors import ServiceError
 from lms.exports import csv_bytes, xlsx_bytes
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.modules.services import find_published_course
+from lms.modules.services import can_manage_course, find_published_course
 from lms.quizzes import services
 from lms.quizzes.forms import KIND_LABELS, QuestionForm, QuizSettingsForm
 from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz
@@ -47,7 +47,7 @@ def overview(slug: str, key: str):
         attempts=attempts,
         best=services.best_attempt(quiz, current_user) if current_user.is_authenticated else None,
         form=ActionForm(),
-        can_manage=services.can_manage(current_user, quiz.module.course_id),
+        can_manage=can_manage_course(current_user, quiz.module.course_id),
         now=now,
     )
 
@@ -176,7 +176,7 @@ def _managed_quiz(quiz_id: int) -> Quiz:
     quiz = db.session.get(Quiz, quiz_id) or abort(404)
     if not current_user.is_authenticated:
         abort(401)
-    if not services.can_manage(current_user, quiz.module.course_id):
+    if not can_manage_course(current_user, quiz.module.course_id):
         abort(403)
     return quiz
 

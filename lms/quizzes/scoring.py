@@ -60,7 +60,3 @@ def _partial_credit(options: list[dict], response, points: float) -> float:
     earned = len(chosen & correct) / len(correct) if correct else 0.0
     lost = len(chosen & wrong) / len(wrong) if wrong else 0.0
     return round(points * max(0.0, earned - lost), 4)
-
-
-def is_correct(snapshot: dict, score: float | None) -> bool:
-    return score is not None and score >= float(snapshot["points"])

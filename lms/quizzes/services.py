@@ -11,14 +11,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import record
 from lms.db import utcnow
-from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.enrollment.models import ChoiceStatus, RunChoice
+from lms.enrollment.services import is_registered
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.i18n import tr_text
-from lms.modules.models import Course, Module, Run, run_trainer
+from lms.modules.models import Course, Module, Run
+from lms.modules.services import can_manage_course
 from lms.quizzes import notify
 from lms.quizzes.models import (
     Answer,
@@ -38,37 +40,6 @@ class AttemptClosed(ServiceError):
 
 
 # -- who and when ------------------------------------------------------------------
-
-
-def is_registered(user: User, course_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(Registration.id).where(
-                Registration.user_id == user.id,
-                Registration.course_id == course_id,
-                Registration.status == RegistrationStatus.ACTIVE,
-            )
-        )
-        is not None
-    )
-
-
-def can_manage(user: User, course_id: int) -> bool:
-    """Organisers manage every course; trainers the courses whose runs they teach."""
-    if not user.is_authenticated:
-        return False
-    if user.has_role(Role.ORGANISER):
-        return True
-    return (
-        db.session.scalar(
-            select(run_trainer.c.run_id)
-            .join(Run, Run.id == run_trainer.c.run_id)
-            .join(Module, Module.id == Run.module_id)
-            .where(run_trainer.c.user_id == user.id, Module.course_id == course_id)
-            .limit(1)
-        )
-        is not None
-    )
 
 
 def opens_at_for(quiz: Quiz, user: User) -> datetime | None:
@@ -339,12 +310,6 @@ def best_attempt(quiz: Quiz, user: User) -> Attempt | None:
     return max(graded, key=lambda attempt: (attempt.percent or 0, -attempt.number), default=None)
 
 
-def has_passed(user: User, module: Module) -> bool:
-    quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
-    best = best_attempt(quiz, user) if quiz else None
-    return bool(best and best.passed)
-
-
 def reveal_answers(attempt: Attempt, now: datetime) -> bool:
     """Whether the learner may see which answers were right (quiz settings)."""
     quiz = attempt.quiz
@@ -379,7 +344,7 @@ def grade_essay(
 ) -> Attempt:
     now = now or utcnow()
     attempt = answer.attempt
-    if not can_manage(grader, attempt.quiz.module.course_id):
+    if not can_manage_course(grader, attempt.quiz.module.course_id):
         raise ServiceError(_l("Only the course's trainers and organisers can grade it."))
     if answer.snapshot["kind"] != QuestionKind.ESSAY:
         raise ServiceError(_l("Only essay answers are graded by hand."))

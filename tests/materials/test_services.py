@@ -15,6 +15,7 @@ from lms.errors import ServiceError
 from lms.materials import services, storage
 from lms.materials.models import Material, MaterialVersion
 from lms.materials.services import Access
+from lms.modules.services import can_manage_course
 from tests.materials import samples
 from tests.materials.conftest import add_file, add_link, details, stored_files
 
@@ -185,11 +186,11 @@ def test_unpublish_hides_without_deleting(db, world):
 
 
 def test_who_manages_materials(db, world):
-    assert services.can_manage(world.organiser, world.course)
-    assert services.can_manage(world.trainer, world.course)
-    assert not services.can_manage(world.trainer, world.other_course)
-    assert not services.can_manage(world.other_trainer, world.course)
-    assert not services.can_manage(world.registered, world.course)
+    assert can_manage_course(world.organiser, world.course.id)
+    assert can_manage_course(world.trainer, world.course.id)
+    assert not can_manage_course(world.trainer, world.other_course.id)
+    assert not can_manage_course(world.other_trainer, world.course.id)
+    assert not can_manage_course(world.registered, world.course.id)
 
 
 @pytest.mark.parametrize(
