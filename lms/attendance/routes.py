@@ -7,7 +7,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
 
+from lms.accounts.auth import role_required
+from lms.accounts.models import User
 from lms.attendance import completion, services
 from lms.attendance.models import AttendanceStatus
 from lms.enrollment import services as services_enrollment
@@ -91,4 +96,38 @@ def my_progress(slug: str):
         abort(404)
     return render_template(
         "attendance/progress.html", progress=completion.progress(current_user, course), course=course
+    )
+
+
+class ExceptionForm(FlaskForm):
+    module_id = SelectField(_l("Module"), coerce=int)
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(_l("Please give the reason; it is kept in the audit log."))]
+    )
+
+
+@bp.route("/organise/courses/<slug>/learners/<int:user_id>/progress", methods=["GET", "POST"])
+@role_required("organiser")
+def learner_progress(slug: str, user_id: int):
+    """An organiser sees a learner's progress and may count a module as done, with a reason."""
+    course = find_published_course(slug) or abort(404)
+    learner = db.session.get(User, user_id) or abort(404)
+    if not services_enrollment.is_registered(learner, course.id):
+        abort(404)
+    form = ExceptionForm()
+    form.module_id.choices = [
+        SelectChoice(module.id, _("Module %(num)s", num=module.position)) for module in course.modules
+    ]
+    if form.validate_on_submit():
+        module = next(module for module in course.modules if module.id == form.module_id.data)
+        completion.record_exception(learner, module, form.reason.data, current_user)
+        db.session.commit()
+        flash(_("The exception is recorded."), "success")
+        return redirect(url_for("attendance.learner_progress", slug=slug, user_id=user_id))
+    return render_template(
+        "attendance/progress.html",
+        progress=completion.progress(learner, course),
+        course=course,
+        learner=learner,
+        form=form,
     )

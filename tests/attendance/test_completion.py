@@ -7,6 +7,7 @@ from sqlalchemy import select
 from lms.accounts.models import User
 from lms.attendance import completion, services
 from lms.attendance.models import AttendanceStatus
+from lms.audit.models import AuditEvent
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Quiz
 from tests.enrollment.seating import hold
@@ -79,3 +80,21 @@ def test_progress_queries_do_not_grow_with_the_course(app, db):
     db.session.query(User).filter(User.email == "hanh@example.org").update({"email": "first@example.org"})
     db.session.commit()
     assert queries(8) == small
+
+
+def test_an_organiser_records_an_exception_from_the_learners_progress_page(client, db):
+    course, learner, organiser = setup_course(db)
+    organiser.email = "boss@example.org"
+    db.session.commit()
+    url = f"/organise/courses/{course.slug}/learners/{learner.id}/progress?lang=en"
+    client.sign_in("hanh@example.org")
+    assert client.get(url).status_code == 403  # learners cannot open it, not even their own
+    client.post("/account/logout", data={"csrf_token": client.csrf_token()})
+    client.sign_in("boss@example.org")
+    first = course.modules[0]
+    text = page_text(client.submit(url, {"module_id": first.id, "reason": ""}))
+    assert "Please give the reason" in text
+    text = page_text(client.submit(url, {"module_id": first.id, "reason": "Báo cáo Zoom bị mất."}))
+    assert "The exception is recorded." in text and "1 of 2 modules completed" in text
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "completion_exception"))
+    assert event.details["reason"] == "Báo cáo Zoom bị mất." and event.actor_id == organiser.id
