@@ -1,8 +1,9 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
 from lms.accounts.models import PasswordResetToken, User, UserRole
-from lms.attendance.models import Attendance, AttendanceChange, CompletionException
+from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport, CompletionException
 from lms.audit.models import AuditEvent
+from lms.certificates.models import Certificate
 from lms.enrollment.models import Registration, RunChoice
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
@@ -14,7 +15,9 @@ __all__ = [
     "Attempt",
     "Attendance",
     "AttendanceChange",
+    "AttendanceImport",
     "AuditEvent",
+    "Certificate",
     "CompletionException",
     "Course",
     "Material",

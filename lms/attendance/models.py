@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -64,6 +64,30 @@ class AttendanceChange(db.Model):
     changed_by: Mapped[User | None] = relationship()
 
 
+class AttendanceImport(db.Model):
+    """A participant report applied to a run: the file (kept on disk under its SHA-256),
+    what the trainer decided for the names that needed review, and what changed. The
+    decisions pre-fill the review when the same run gets a report again."""
+
+    __tablename__ = "attendance_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    # the zone the report's times were read in (the platforms write local times)
+    timezone: Mapped[str] = mapped_column(String(64))
+    # {participant key: learner id, or None when ignored}
+    decisions: Mapped[dict] = mapped_column(JSON, default=dict)
+    changed: Mapped[int] = mapped_column(default=0)
+    imported_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    run: Mapped[Run] = relationship()
+    imported_by: Mapped[User] = relationship()
+
+
 class CompletionException(db.Model):
     """An organiser's decision that a module counts as done for a learner."""
 
@@ -77,3 +101,5 @@ class CompletionException(db.Model):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    revoke_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
