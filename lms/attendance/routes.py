@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired
 from lms.accounts.auth import role_required
 from lms.accounts.models import User
 from lms.attendance import completion, imports, services
-from lms.attendance.models import AttendanceStatus
+from lms.attendance.models import AttendanceStatus, CompletionException
 from lms.enrollment import services as services_enrollment
 from lms.errors import ServiceError
 from lms.extensions import db
@@ -231,14 +231,41 @@ def learner_progress(slug: str, user_id: int):
     ]
     if form.validate_on_submit():
         module = next(module for module in course.modules if module.id == form.module_id.data)
-        completion.record_exception(learner, module, form.reason.data, current_user)
-        db.session.commit()
-        flash(_("The exception is recorded."), "success")
-        return redirect(url_for("attendance.learner_progress", slug=slug, user_id=user_id))
+        try:
+            completion.record_exception(learner, module, form.reason.data, current_user)
+            db.session.commit()
+        except ServiceError as failure:
+            db.session.rollback()
+            flash(failure.message, "error")
+        else:
+            flash(_("The exception is recorded."), "success")
+            return redirect(url_for("attendance.learner_progress", slug=slug, user_id=user_id))
     return render_template(
         "attendance/progress.html",
         progress=completion.progress(learner, course),
         course=course,
         learner=learner,
         form=form,
+        revoke_form=SheetForm(),
+        exceptions=completion.exceptions_of(learner, course),
     )
+
+
+@bp.post("/organise/courses/<slug>/learners/<int:user_id>/exceptions/<int:exception_id>/revoke")
+@role_required("organiser")
+def revoke_exception(slug: str, user_id: int, exception_id: int):
+    course = find_published_course(slug) or abort(404)
+    exception = db.session.get(CompletionException, exception_id)
+    if exception is None or exception.course_id != course.id or exception.user_id != user_id:
+        abort(404)
+    if not SheetForm().validate_on_submit():
+        abort(400)
+    try:
+        completion.revoke_exception(exception, request.form.get("reason", ""), current_user)
+        db.session.commit()
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "error")
+    else:
+        flash(_("The exception is revoked."), "success")
+    return redirect(url_for("attendance.learner_progress", slug=slug, user_id=user_id))
