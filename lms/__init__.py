@@ -63,6 +63,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
     from lms.attendance.routes import bp as attendance
+    from lms.certificates.routes import bp as certificates
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
     from lms.health import bp as health
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(modules)
     app.register_blueprint(accounts)
     app.register_blueprint(attendance)
+    app.register_blueprint(certificates)
     app.register_blueprint(calendars)
     app.register_blueprint(enrollment)
     app.register_blueprint(materials)
@@ -107,10 +109,11 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from lms.accounts.choices import role_labels
+    from lms.certificates.services import display_code
     from lms.i18n import template_helpers
     from lms.markdown import render_markdown
 
-    app.jinja_env.globals.update(template_helpers(), role_labels=role_labels)
+    app.jinja_env.globals.update(template_helpers(), role_labels=role_labels, display_code=display_code)
     app.jinja_env.filters["markdown"] = render_markdown
 
 

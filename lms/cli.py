@@ -91,3 +91,40 @@ def send_reminders_command():
     db.session.commit()
     deliver_pending()
     click.echo(f"sent {count} reminder(s)")
+
+
+certificates_group = AppGroup("certificates", help="Issue and export certificates of completion.")
+lms_group.add_command(certificates_group)
+
+
+@certificates_group.command("issue")
+@click.argument("slug")
+def issue_certificates_command(slug: str):
+    """Issue a certificate to every learner of the edition who completed it (safe to repeat)."""
+    from lms.certificates.services import issue_for_course
+    from lms.mail.services import deliver_pending
+    from lms.modules.models import Course
+
+    course = db.session.scalar(db.select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"no course with the slug {slug!r}")
+    issued, held = issue_for_course(course)
+    db.session.commit()
+    deliver_pending()
+    click.echo(f"course {slug}: {issued} certificate(s) issued, {held} learner(s) already had one")
+
+
+@certificates_group.command("zip")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def zip_certificates_command(slug: str, output: Path):
+    """Write every valid certificate of the edition into one ZIP file."""
+    from lms.certificates.services import write_zip_of_course
+    from lms.modules.models import Course
+
+    course = db.session.scalar(db.select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"no course with the slug {slug!r}")
+    with output.open("wb") as stream:
+        count = write_zip_of_course(course, stream)
+    click.echo(f"wrote {count} certificate(s) to {output}")

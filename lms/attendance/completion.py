@@ -20,6 +20,7 @@ from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.models import Course, Module, Run
 from lms.quizzes.models import Attempt, AttemptStatus, Quiz
+from lms.signals import progress_changed
 
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
@@ -137,6 +138,7 @@ def record_exception(user: User, module: Module, reason: str, actor: User) -> Co
     db.session.flush()
     record("completion_exception", exception, actor=actor, course_id=module.course_id, learner_id=user.id,
            module_id=module.id, reason=exception.reason)  # fmt: skip
+    progress_changed.send(module.course_id, user_ids=[user.id])
     return exception
 
 

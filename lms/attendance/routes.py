@@ -16,6 +16,7 @@ from lms.accounts.auth import role_required
 from lms.accounts.models import User
 from lms.attendance import completion, imports, services
 from lms.attendance.models import AttendanceStatus, CompletionException
+from lms.certificates import services as certificates
 from lms.enrollment import services as services_enrollment
 from lms.errors import ServiceError
 from lms.extensions import db
@@ -206,7 +207,10 @@ def my_progress(slug: str):
     if services_enrollment.find_registration(current_user, course) is None:
         abort(404)
     return render_template(
-        "attendance/progress.html", progress=completion.progress(current_user, course), course=course
+        "attendance/progress.html",
+        progress=completion.progress(current_user, course),
+        course=course,
+        certificate=certificates.valid_certificate(current_user, course),
     )
 
 
@@ -248,6 +252,7 @@ def learner_progress(slug: str, user_id: int):
         form=form,
         revoke_form=SheetForm(),
         exceptions=completion.exceptions_of(learner, course),
+        certificate=certificates.valid_certificate(learner, course),
     )
 
 

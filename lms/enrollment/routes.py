@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.auth import role_required
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
+from lms.certificates.services import certificates_of_user
 from lms.db import utcnow
 from lms.enrollment import services
 from lms.enrollment.forms import (
@@ -98,6 +99,7 @@ def schedule():
         confirm_form=ConfirmForm(),
         join_link_visible=services.join_link_visible,
         change_deadline=services.change_deadline,
+        certificates=certificates_of_user(current_user),
     )
 
 
