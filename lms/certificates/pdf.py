@@ -171,13 +171,13 @@ def qr_matrix(url: str) -> list[list[bool]]:
     return [[bool(module) for module in row] for row in qr.matrix_iter(border=0)]
 
 
-def qr_runs(url: str) -> list[tuple[int, int, int]]:
-    """The dark modules of the QR code for ``url`` as horizontal runs (row, first column, length).
+def qr_runs(matrix: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
+    """The dark modules of a QR matrix as horizontal runs (row, first column, length).
 
     Drawing one rectangle per run instead of one per module keeps the page's path short.
     """
     runs = []
-    for row_number, row in enumerate(qr_matrix(url)):
+    for row_number, row in enumerate(matrix):
         start = None
         for column, dark in enumerate([*row, False]):
             if dark and start is None:
@@ -442,7 +442,14 @@ def render_certificate(content: CertificateContent) -> bytes:
     """The certificate as the bytes of a one-page A4 landscape PDF."""
     register_fonts()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1, invariant=1, lang=PRIMARY)
+    canvas = Canvas(
+        buffer,
+        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+        pageCompression=1,
+        invariant=1,
+        lang=PRIMARY,
+        initialFontName=REGULAR,
+    )
     _describe(canvas, content)
     _draw_border(canvas)
     _draw_header(canvas, content)
@@ -595,9 +602,10 @@ VERIFICATION_WIDTH = 262
 
 
 def _draw_qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
-    module = size / len(qr_matrix(url))
+    matrix = qr_matrix(url)
+    module = size / len(matrix)
     path = canvas.beginPath()
-    for row, column, length in qr_runs(url):
+    for row, column, length in qr_runs(matrix):
         path.rect(x + column * module, y + size - (row + 1) * module, length * module, module)
     canvas.saveState()
     canvas.setFillColor(INK)
