@@ -308,6 +308,12 @@ def in_language(texts: Mapping[str, str], locale: str) -> str:
     return clean(texts.get(locale) or texts.get(other) or "")
 
 
+def second_language(texts: Mapping[str, str]) -> str | None:
+    """The English text, or None where it would only repeat the Vietnamese (one was missing)."""
+    text = in_language(texts, SECONDARY)
+    return None if text == in_language(texts, PRIMARY) else text
+
+
 def long_date(day: date, locale: str) -> str:
     return format_date(day, format="long", locale=locale)
 
@@ -371,7 +377,8 @@ def text_block(
 
 def middle_blocks(content: CertificateContent) -> list[Block]:
     vi, en = WORDS[PRIMARY], WORDS[SECONDARY]
-    return [
+    english_title = second_language(content.course_title)
+    blocks = [
         text_block(vi["certify"], REGULAR, INK, max_size=13),
         text_block(en["certify"], ITALIC, MUTED, max_size=10.5, space_before=1),
         # Wrapping is allowed only below 20 pt (two lines then fit in 46 pt), so a long name
@@ -402,17 +409,23 @@ def middle_blocks(content: CertificateContent) -> list[Block]:
             space_before=6,
             stretch=1,
         ),
-        text_block(
-            in_language(content.course_title, SECONDARY),
-            ITALIC,
-            INK,
-            max_size=13.5,
-            min_size=9.5,
-            max_lines=2,
-            leading=1.2,
-            space_before=3,
-            stretch=0.3,
-        ),
+    ]
+    if english_title:
+        blocks.append(
+            text_block(
+                english_title,
+                ITALIC,
+                INK,
+                max_size=13.5,
+                min_size=9.5,
+                max_lines=2,
+                leading=1.2,
+                space_before=3,
+                stretch=0.3,
+            )
+        )
+    return [
+        *blocks,
         text_block(
             period_line(content, PRIMARY), REGULAR, INK, max_size=10.5, min_size=7, space_before=8, stretch=1
         ),
@@ -492,9 +505,20 @@ def _draw_border(canvas: Canvas) -> None:
 
 def _draw_header(canvas: Canvas, content: CertificateContent) -> None:
     vi = "  ·  ".join(in_language(issuer, PRIMARY).upper() for issuer in content.issuers)
-    en = "  ·  ".join(in_language(issuer, SECONDARY) for issuer in content.issuers)
-    _centred(canvas, vi, BOLD, GREEN, top=552, max_size=9, min_size=6.5, max_lines=2)
-    _centred(canvas, en, ITALIC, MUTED, top=536, max_size=8.5, min_size=6.5, max_lines=2)
+    en = "  ·  ".join(second_language(issuer) or in_language(issuer, PRIMARY) for issuer in content.issuers)
+    first = _centred(canvas, vi, BOLD, GREEN, top=552, max_size=9, min_size=6, max_lines=2, max_height=21)
+    if en.upper() != vi:
+        _centred(
+            canvas,
+            en,
+            ITALIC,
+            MUTED,
+            top=552 - first.height - 1.5,
+            max_size=8.5,
+            min_size=6,
+            max_lines=2,
+            max_height=19,
+        )
 
 
 def _draw_title(canvas: Canvas) -> None:
@@ -562,13 +586,21 @@ def _centred(
     max_size: float,
     min_size: float,
     max_lines: int = 1,
+    max_height: float | None = None,
     x: float = CENTRE,
     width: float = CONTENT_WIDTH,
     leading: float = 1.2,
 ) -> FittedText:
-    """Draw ``text`` centred on ``x`` below ``top``, fitted to ``width``."""
+    """Draw ``text`` centred on ``x`` below ``top``, fitted to ``width`` (and ``max_height``)."""
     fitted = fit_text(
-        text, font, max_size=max_size, min_size=min_size, width=width, max_lines=max_lines, leading=leading
+        text,
+        font,
+        max_size=max_size,
+        min_size=min_size,
+        width=width,
+        max_lines=max_lines,
+        max_height=max_height,
+        leading=leading,
     )
     _draw_lines(canvas, fitted, font, color, top=top, x=x)
     return fitted
@@ -643,9 +675,11 @@ def _draw_issuers(canvas: Canvas, content: CertificateContent) -> None:
     )
 
     issuers = list(content.issuers)
-    column = area / max(1, len(issuers))
+    # A lone issuer gets a signature line of ordinary length, centred under the date.
+    column = min(area / max(1, len(issuers)), 230)
+    first = left + (area - column * len(issuers)) / 2
     for index, issuer in enumerate(issuers):
-        middle = left + column * (index + 0.5)
+        middle = first + column * (index + 0.5)
         width = column - 20
         canvas.saveState()
         canvas.setStrokeColor(MUTED)
@@ -664,9 +698,12 @@ def _draw_issuers(canvas: Canvas, content: CertificateContent) -> None:
             x=middle,
             width=width,
         )
+        english = second_language(issuer)
+        if not english:
+            continue
         _centred(
             canvas,
-            in_language(issuer, SECONDARY),
+            english,
             ITALIC,
             MUTED,
             top=88 - name.height,

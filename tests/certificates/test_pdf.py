@@ -220,14 +220,22 @@ def test_long_title_wraps_within_the_frame(long_pdf):
     assert widest <= 842 - 2 * 72 + 0.5
 
 
-def test_missing_language_falls_back_to_the_other():
+def test_missing_language_falls_back_to_the_other_once():
     only_english = replace(
-        CONTENT, course_title={"en": "Online training course on eco-industrial parks 2023"}
+        CONTENT,
+        course_title={"en": "Online training course on eco-industrial parks 2023"},
+        issuers=[{"vi": "Bộ Kế hoạch và Đầu tư"}, {"en": "UNIDO"}],
     )
 
-    text = words(read(render_certificate(only_english)).pages[0].extract_text())
+    reader = read(render_certificate(only_english))
+    text = words(reader.pages[0].extract_text())
 
-    assert text.count("Online training course on eco-industrial parks 2023") == 2
+    assert text.count("Online training course on eco-industrial parks 2023") == 1
+    title = next(run for run in text_runs(reader) if run.text.startswith("Online training"))
+    assert title.size == 18  # in the Vietnamese title's place, not the smaller English one
+    assert "BỘ KẾ HOẠCH VÀ ĐẦU TƯ · UNIDO" in text  # the header, not repeated in "English"
+    assert text.count("Bộ Kế hoạch và Đầu tư") == 1  # its signature block, not repeated either
+    assert text.count("UNIDO") == 2
 
 
 def test_qr_matrix_is_segnos_for_the_url():
