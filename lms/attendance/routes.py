@@ -146,14 +146,16 @@ def import_report(run_id: int):
 
 
 def _decisions_from_form(count: int) -> dict[str, int | None]:
-    """The review's answers: for each listed name a learner id, "ignore", or nothing yet."""
+    """The review's answers: for each listed name a learner id, "ignore", or nothing yet
+    (ignored too when the trainer ticked "ignore the names I leave open")."""
     decisions: dict[str, int | None] = {}
+    ignore_open = request.form.get("ignore_open") == "1"
     for index in range(min(count, 1000)):
         key = request.form.get(f"key-{index}", "")
         choice = request.form.get(f"decision-{index}", "")
-        if not key or not choice:
+        if not key or (not choice and not ignore_open):
             continue
-        if choice == "ignore":
+        if choice in ("ignore", ""):
             decisions[key] = None
         elif choice.isdigit():
             decisions[key] = int(choice)

@@ -253,3 +253,17 @@ def test_the_review_makes_the_same_queries_for_few_and_many_learners(client, db,
         return queries.count
 
     assert review_queries(2) == review_queries(30)
+
+
+def test_names_left_open_can_be_ignored_in_one_go(client, db, zoom_run):
+    run, learners = zoom_run
+    tuan = learners["tuan.le@example.org"]
+    client.sign_in("lan.nguyen@trainers.example.org")
+    review = upload(client, run)
+    answers = decide_all(review_form(review), {TRAN_MINH: str(tuan.id)})
+    response = client.submit(
+        review.request.path + "?lang=en", {**answers, "action": "apply", "ignore_open": "1"}
+    )
+    assert "The report is imported: 10 marks changed." in page_text(response)
+    decisions = db.session.scalar(select(AttendanceImport)).decisions
+    assert decisions == {TRAN_MINH: tuan.id, AN_GUEST: None} | dict.fromkeys(OTHERS, None)
