@@ -123,7 +123,7 @@ class TestConfig(Config):
 
     def __init__(self, database_url: str, instance: Path) -> None:
         super().__init__(instance)
-        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
+        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (the test suite's key, never used to serve)  # nosec B105
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.MAIL_DIR = str(instance / "mail")
         self.BASE_URL = "http://localhost"
