@@ -35,7 +35,14 @@ demo: setup
 run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: setup $(VENV)/.requirements-dev
+# axe-core for the accessibility tests: fetched once with npm, sha512 checked.
+AXE_VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' scripts/fetch_axe.py)
+AXE := $(VENV)/axe-core/$(AXE_VERSION)/axe.min.js
+
+$(AXE): scripts/fetch_axe.py | $(BIN)/python
+	$(BIN)/python scripts/fetch_axe.py $(VENV)/axe-core
+
+test: setup $(VENV)/.requirements-dev $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -c pyproject.toml -r lms -q
