@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, request
 
-from lms import extensions
+from lms import extensions, security
 from lms.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +17,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     configure(app, config)
     register_extensions(app)
+    security.init_app(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)

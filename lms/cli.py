@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from lms import backup
 from lms.accounts.models import Role
 from lms.accounts.services import create_user, find_user_by_email, grant_roles
 from lms.errors import ServiceError
@@ -128,3 +129,45 @@ def zip_certificates_command(slug: str, output: Path):
     with output.open("wb") as stream:
         count = write_zip_of_course(course, stream)
     click.echo(f"wrote {count} certificate(s) to {output}")
+
+
+@lms_group.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path):
+    """Back up the database and the uploaded files into FILE (safe while the platform runs)."""
+    try:
+        summary = backup.backup(file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"backed up the {summary.backend} database (revision {summary.revision}) and {summary.files} "
+        f"material file(s) to {file}: {summary.size:,} bytes in {summary.seconds:.1f} s"
+    )
+
+
+@lms_group.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the data without asking.")
+def restore_command(file: Path, yes: bool):
+    """Replace the database and the uploaded files with those of a backup made by `lms backup`."""
+    try:
+        manifest = backup.describe(file)
+    except backup.BackupError as error:
+        raise click.ClickException(f"{error}; nothing was changed") from None
+    target = backup.database_url().render_as_string(hide_password=True)
+    click.echo(
+        f"{file}: a {manifest['backend']} backup made {manifest['created_at']} "
+        f"(revision {manifest['revision']}, {manifest['files']} material file(s))"
+    )
+    if not yes:
+        click.confirm(f"Replace every row of {target} and every material file with it?", abort=True)
+    try:
+        summary = backup.restore(file)
+    except backup.BackupError as error:
+        raise click.ClickException(f"{error}; nothing was changed") from None
+    click.echo(f"restored the database and {summary.files} material file(s) in {summary.seconds:.1f} s")
+    head = backup.head_revision()
+    if summary.revision != head:
+        click.echo(
+            f"the backup's schema is {summary.revision}, this version's is {head}: run `flask --app wsgi db upgrade`"
+        )

@@ -686,7 +686,8 @@ def _parse_time(
 def _moment(match: re.Match, zone: ZoneInfo, meeting_date: date | None, day_first: bool) -> datetime:
     parts = match.groupdict()
     if "year" not in parts:  # a clock time on the meeting's date
-        assert meeting_date is not None
+        if meeting_date is None:  # the caller reports this case first; never guess a date
+            raise ValueError("a clock time needs the meeting's date")
         year, month, day = meeting_date.year, meeting_date.month, meeting_date.day
     else:
         year = int(parts["year"])

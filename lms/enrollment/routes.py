@@ -74,15 +74,17 @@ def register(slug: str):
 
 
 def profile_summary(user) -> list[tuple[str, str]]:
-    return [
+    """The learner's details as they will be used, with a dash for anything left empty."""
+    rows = [
         (_("Full name"), user.full_name),
         (_("Email"), user.email),
         (_("Organisation"), user.organisation),
         (_("Type of organisation"), label_for(ORGANISATION_TYPES, user.organisation_type)),
-        (_("Job title"), user.job_title or "—"),
+        (_("Job title"), user.job_title),
         (_("Province or city"), label_for(PROVINCES, user.province)),
         (_("Gender"), label_for(GENDERS, user.gender)),
     ]
+    return [(label, value or "—") for label, value in rows]
 
 
 @bp.get("/my/schedule")
