@@ -84,7 +84,7 @@ def seats_figure(course: Course, waiting: dict[int, int]) -> Figure:
     rows, bars = [], []
     for module in course.modules:
         for run in module.runs:
-            name = f"{module_name(module)} · {run_name(run, course)}"
+            name = f"{module_name(module)} · {tr_text(run.label) or run.key}"
             rows.append([module_name(module), run_name(run, course), run.taken, run.capacity,
                          waiting.get(run.id, 0), percent(run.taken, run.capacity)])  # fmt: skip
             text = _("%(taken)s of %(capacity)s", taken=format_number(run.taken), capacity=format_number(run.capacity))
