@@ -95,7 +95,9 @@ class GenerationReport:
 
     def lines(self) -> list[str]:
         if self.reused:
-            return [f"edition {self.slug}: exists with {self.learners} learners, reused ({self.seconds:.1f} s)"]
+            return [
+                f"edition {self.slug}: exists with {self.learners} learners, reused ({self.seconds:.1f} s)"
+            ]
         return [
             f"edition {self.slug}: {self.learners} learners, {self.registrations} registrations, "
             f"{self.choices} run choices ({self.waiting} waiting), {self.marks} attendance marks, "
@@ -213,7 +215,9 @@ def _fill(db, learners: int, slug: str, rng: random.Random) -> GenerationReport:
     closes = course.registration_closes_at
     registrations = []
     for index, row in enumerate(people):
-        registered = course.registration_opens_at + (closes - course.registration_opens_at) * (index / learners)
+        registered = course.registration_opens_at + (closes - course.registration_opens_at) * (
+            index / learners
+        )
         cancelled = rng.random() < 0.03
         registrations.append({
             "course_id": course.id, "user_id": user_ids[row["email"]],
@@ -269,7 +273,9 @@ def _choose_runs(db, rng, modules, registrations, registration_ids, report) -> d
             choice = {"registration_id": registration_ids[user_id], "user_id": user_id, "module_id": module.id,
                       "created_at": row["created_at"], "confirmed_at": None, "ended_at": None}  # fmt: skip
             if row["status"] == "cancelled":
-                choices.append(choice | {"run_id": first.id, "status": "cancelled", "ended_at": row["cancelled_at"]})
+                choices.append(
+                    choice | {"run_id": first.id, "status": "cancelled", "ended_at": row["cancelled_at"]}
+                )
                 continue
             free = next((run for run in order if taken[run.id] < capacity), None)
             if free is None:
@@ -278,9 +284,13 @@ def _choose_runs(db, rng, modules, registrations, registration_ids, report) -> d
                 continue
             taken[free.id] += 1
             seats[module.id][user_id] = free.id
-            choices.append(choice | {"run_id": free.id, "status": "confirmed", "confirmed_at": row["created_at"]})
+            choices.append(
+                choice | {"run_id": free.id, "status": "confirmed", "confirmed_at": row["created_at"]}
+            )
         for run in runs:
-            db.session.execute(update(Run).where(Run.id == run.id).values(capacity=capacity, taken=taken[run.id]))
+            db.session.execute(
+                update(Run).where(Run.id == run.id).values(capacity=capacity, taken=taken[run.id])
+            )
     bulk_insert(db, RunChoice, choices)
     report.choices = len(choices)
     return seats
@@ -299,7 +309,9 @@ def _mark_attendance(db, rng, modules, seats, report) -> dict[int, set[int]]:
             status = weighted(rng, ATTENDANCE_SHARES)
             if status in ("present", "late"):
                 attended.setdefault(user_id, set()).add(module.id)
-            minutes = {"present": rng.randint(95, module.duration_minutes), "late": rng.randint(40, 94)}.get(status)
+            minutes = {"present": rng.randint(95, module.duration_minutes), "late": rng.randint(40, 94)}.get(
+                status
+            )
             source = "manual" if rng.random() < 0.3 else "zoom"
             rows.append({"run_id": run_id, "user_id": user_id, "status": status, "minutes": minutes, "note": "",
                          "source": source, "marked_by_id": trainer_of[run_id],
@@ -361,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--slug", default=None, help="default: bench-<learners>")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--fresh", action="store_true", help="fail if the edition exists instead of reusing it")
+    parser.add_argument(
+        "--fresh", action="store_true", help="fail if the edition exists instead of reusing it"
+    )
     args = parser.parse_args(argv)
     slug = args.slug or f"bench-{args.learners}"
     app = benchmark_app()

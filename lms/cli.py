@@ -95,13 +95,17 @@ def send_reminders_command():
 
 # -- exports --------------------------------------------------------------------------
 
-export_group = AppGroup("export", help="Write an edition's registrations, attendance or quiz results to a file.")
+export_group = AppGroup(
+    "export", help="Write an edition's registrations, attendance or quiz results to a file."
+)
 lms_group.add_command(export_group)
 
 
 def _export_command(name: str, kind):
     @click.argument("slug")
-    @click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+    @click.option(
+        "--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True
+    )
     @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
                   help="The file to write.")  # fmt: skip
     @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,

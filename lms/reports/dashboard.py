@@ -87,7 +87,11 @@ def seats_figure(course: Course, waiting: dict[int, int]) -> Figure:
             name = f"{module_name(module)} · {tr_text(run.label) or run.key}"
             rows.append([module_name(module), run_name(run, course), run.taken, run.capacity,
                          waiting.get(run.id, 0), percent(run.taken, run.capacity)])  # fmt: skip
-            text = _("%(taken)s of %(capacity)s", taken=format_number(run.taken), capacity=format_number(run.capacity))
+            text = _(
+                "%(taken)s of %(capacity)s",
+                taken=format_number(run.taken),
+                capacity=format_number(run.capacity),
+            )
             bars.append(charts.Bar(name, run.taken, limit=run.capacity, text=text))
     title = _("Seats taken per run")
     chart = charts.bar_chart("chart-seats", title, _("Seats taken in each run against its capacity."), bars)
@@ -110,7 +114,9 @@ def funnel_figure(learners, progress, quizzes: dict[int, int], certificates: dic
         for name, count in stages
     ]
     title = _("From registration to certificate")
-    chart = charts.bar_chart("chart-funnel", title, _("How many registered learners reached each stage."), bars)
+    chart = charts.bar_chart(
+        "chart-funnel", title, _("How many registered learners reached each stage."), bars
+    )
     return Figure("funnel", title, chart, Table(_("Funnel"), header, rows))
 
 
@@ -122,7 +128,9 @@ def attendance_figure(course: Course, counts: dict[int, dict[str, int]]) -> Figu
     for module in course.modules:
         for run in module.runs:
             per_status = counts.get(run.id, {})
-            values = [per_status.get(status, 0) for status in ATTENDANCE_ORDER] + [per_status.get("unmarked", 0)]
+            values = [per_status.get(status, 0) for status in ATTENDANCE_ORDER] + [
+                per_status.get("unmarked", 0)
+            ]
             rows.append([module_name(module), run_name(run, course), *values])
             stacks.append(charts.Stack(f"{module_name(module)} · {tr_text(run.label) or run.key}", values))
     title = _("Attendance per run")
@@ -160,7 +168,13 @@ def breakdown_figure(key: str, title: str, column: str, choices, values: list[st
     ordered += sorted(code for code in counts if code not in names)  # codes no longer offered
     total = len(values)
     header = [column, _("People"), _("Share (%)")]
-    rows = [[names.get(code, code or _("Not given")), counts[code], percent(counts[code], total)] for code in ordered]
-    bars = [charts.Bar(row[0], row[1], text=f"{format_number(row[1])} ({percent_text(row[1], total)})") for row in rows]
+    rows = [
+        [names.get(code, code or _("Not given")), counts[code], percent(counts[code], total)]
+        for code in ordered
+    ]
+    bars = [
+        charts.Bar(row[0], row[1], text=f"{format_number(row[1])} ({percent_text(row[1], total)})")
+        for row in rows
+    ]
     chart = charts.bar_chart(f"chart-{key}", title, _("Registered learners counted by %(field)s.", field=column.lower()), bars)  # fmt: skip
     return Figure(key, title, chart, Table(column, header, rows))

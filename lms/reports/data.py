@@ -33,7 +33,9 @@ CURRENT = (ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING)
 def find_course(slug: str) -> Course | None:
     """The edition with its modules and runs, whatever its status (organisers report on drafts too)."""
     return db.session.scalar(
-        select(Course).where(Course.slug == slug).options(selectinload(Course.modules).selectinload(Module.runs))
+        select(Course)
+        .where(Course.slug == slug)
+        .options(selectinload(Course.modules).selectinload(Module.runs))
     )
 
 
@@ -76,10 +78,19 @@ def learners(course: Course, include_cancelled: bool = False) -> list[Learner]:
     """The edition's registered learners with their profile, by name."""
     statement = (
         select(
-            User.id, User.full_name, User.email, User.organisation, User.organisation_type, User.job_title,
-            User.province, User.gender, User.locale,
-            Registration.status, Registration.created_at, Registration.cancelled_at,
-        )  # fmt: skip
+            User.id,
+            User.full_name,
+            User.email,
+            User.organisation,
+            User.organisation_type,
+            User.job_title,
+            User.province,
+            User.gender,
+            User.locale,
+            Registration.status,
+            Registration.created_at,
+            Registration.cancelled_at,
+        )
         .join(Registration, Registration.user_id == User.id)
         .where(Registration.course_id == course.id)
     )
@@ -144,9 +155,15 @@ def best_marks(course: Course) -> dict[tuple[int, int], Mark]:
     marker = aliased(User)
     rows = db.session.execute(
         select(
-            Attendance.user_id, Run.module_id, Attendance.run_id, Attendance.status, Attendance.minutes,
-            Attendance.source, marker.full_name, Attendance.marked_at,
-        )  # fmt: skip
+            Attendance.user_id,
+            Run.module_id,
+            Attendance.run_id,
+            Attendance.status,
+            Attendance.minutes,
+            Attendance.source,
+            marker.full_name,
+            Attendance.marked_at,
+        )
         .join(Run, Run.id == Attendance.run_id)
         .join(Module, Module.id == Run.module_id)
         .outerjoin(marker, marker.id == Attendance.marked_by_id)
@@ -216,7 +233,9 @@ class QuizOutcome:
 def quiz_modules(course: Course) -> dict[int, int]:
     """{module: its quiz} for the modules that have one."""
     rows = db.session.execute(
-        select(Quiz.module_id, Quiz.id).join(Module, Module.id == Quiz.module_id).where(Module.course_id == course.id)
+        select(Quiz.module_id, Quiz.id)
+        .join(Module, Module.id == Quiz.module_id)
+        .where(Module.course_id == course.id)
     )
     return dict(rows.all())
 

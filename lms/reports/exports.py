@@ -115,7 +115,11 @@ def registrations(course: Course) -> Table:
             if choice is None:
                 row += [None, None, None]
             else:
-                row += [runs.get(choice.run_id), states.get(choice.status, choice.status), choice.waiting_position]
+                row += [
+                    runs.get(choice.run_id),
+                    states.get(choice.status, choice.status),
+                    choice.waiting_position,
+                ]
         rows.append(row)
     return Table(_("Registrations"), header, rows)
 
@@ -145,7 +149,9 @@ def attendance(course: Course) -> Table:
             mark = marks.get((learner.user_id, module_id))
             if mark is None:
                 choice = chosen.get((learner.user_id, module_id))
-                run = runs.get(choice.run_id) if choice is not None and choice.status in data.CURRENT else None
+                run = (
+                    runs.get(choice.run_id) if choice is not None and choice.status in data.CURRENT else None
+                )
                 rows.append([*person, name, run, not_marked, None, None, None, None])
                 continue
             rows.append([
@@ -214,7 +220,9 @@ def results(course: Course, module_key: str | None = None) -> Table:
             else:
                 passed = no
             best = None if outcome.best_percent is None else round(outcome.best_percent, 1)
-            rows.append([*person, outcome.attempts, best, passed, data.local(outcome.last_submitted, course.zone)])
+            rows.append(
+                [*person, outcome.attempts, best, passed, data.local(outcome.last_submitted, course.zone)]
+            )
     return Table(_("Quiz results"), header, rows)
 
 
@@ -232,7 +240,9 @@ def roster(run: Run) -> list[RosterLine]:
     """The learners holding a seat in the run (active registrations), by name."""
     rows = db.session.execute(
         where_holding_seat(
-            select(User.full_name, User.organisation, User.email).join(RunChoice, RunChoice.user_id == User.id)
+            select(User.full_name, User.organisation, User.email).join(
+                RunChoice, RunChoice.user_id == User.id
+            )
         ).where(RunChoice.run_id == run.id)
     ).all()
     return sorted((RosterLine(*row) for row in rows), key=lambda line: data.name_key(line.full_name))

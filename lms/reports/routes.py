@@ -25,7 +25,9 @@ def _download(tables, course, name: str, extension: str) -> Response:
     else:
         body, mimetype = workbook_bytes(tables), XLSX_MIMETYPE
     filename = exports.export_filename(course, name, extension, utcnow())
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @bp.get("/organise/courses/<slug>/exports")
@@ -60,7 +62,9 @@ def roster(slug: str, run_id: int, extension: str | None = None):
     run = next((run for run in course.runs if run.id == run_id), None) or abort(404)
     lines = exports.roster(run)
     if extension == "csv":
-        return _download([exports.roster_table(run, lines)], course, f"roster-{run.module.key}-{run.key}", "csv")
+        return _download(
+            [exports.roster_table(run, lines)], course, f"roster-{run.module.key}-{run.key}", "csv"
+        )
     if extension is not None:
         abort(404)
     return render_template("reports/roster.html", course=course, run=run, module=run.module, lines=lines)

@@ -103,7 +103,9 @@ def build_edition(db, slug: str = "eip-report", extra_learners: int = 0) -> Edit
     attempt(db, quizzes[1], bao, 1, 40.0)
     attempt(db, quizzes[1], bao, 2, 55.0, minutes_after=30)
     code = CODE if slug == "eip-report" else secrets.token_hex(14).upper()
-    db.session.add(Certificate(code=code, user_id=huong.id, course_id=course.id, learner_name=huong.full_name))
+    db.session.add(
+        Certificate(code=code, user_id=huong.id, course_id=course.id, learner_name=huong.full_name)
+    )
     add_learners(db, course, quizzes, trainer, extra_learners)
     db.session.commit()
     return Edition(course, organiser, trainer, huong, bao, an, cuc)

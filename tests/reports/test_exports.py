@@ -62,7 +62,12 @@ def test_registrations_csv_has_profiles_choices_states_and_waiting_positions(org
     # Sorted as a Vietnamese reader expects: Đặng with the Ds, before Lê, Nguyễn, Trần.
     assert [row[0] for row in rows[1:]] == ["Đặng Quốc Bảo", "Lê Thu Cúc", "Nguyễn Thị Hương", "Trần Văn An"]
     column = {name: index for index, name in enumerate(header)}
-    huong, an, cuc, bao = people["Nguyễn Thị Hương"], people["Trần Văn An"], people["Lê Thu Cúc"], people["Đặng Quốc Bảo"]
+    huong, an, cuc, bao = (
+        people["Nguyễn Thị Hương"],
+        people["Trần Văn An"],
+        people["Lê Thu Cúc"],
+        people["Đặng Quốc Bảo"],
+    )
     assert huong[column["Type of organisation"]] == "Industrial park management board"
     assert huong[column["Province"]] == "Ha Noi" and huong[column["Gender"]] == "Female"
     assert huong[column["Position"]] == "Chuyên viên"
@@ -133,9 +138,13 @@ def test_quiz_results_per_module(organiser_client, edition):
     assert lines[("Đặng Quốc Bảo", "Module 2")][4:] == [2, 55, "no", datetime(2030, 10, 9, 10, 30)]
     assert lines[("Nguyễn Thị Hương", "Module 1")][4:7] == [1, 90, "yes"]
     assert lines[("Trần Văn An", "Module 1")][4:7] == [0, None, "not taken"]
-    one_module = read_csv(organiser_client.get(f"/organise/courses/{SLUG}/exports/results.csv?module=m2&lang=en"))
+    one_module = read_csv(
+        organiser_client.get(f"/organise/courses/{SLUG}/exports/results.csv?module=m2&lang=en")
+    )
     assert {row[3] for row in one_module[1:]} == {"Module 2"}
-    assert organiser_client.get(f"/organise/courses/{SLUG}/exports/results.csv?module=nope").status_code == 404
+    assert (
+        organiser_client.get(f"/organise/courses/{SLUG}/exports/results.csv?module=nope").status_code == 404
+    )
 
 
 def test_unknown_exports_and_formats_are_not_found(organiser_client, edition):
@@ -164,11 +173,17 @@ def test_the_cli_writes_the_same_file_as_the_web(app, organiser_client, edition,
     runner = app.test_cli_runner()
     for name in ("registrations", "attendance", "attendance-wide", "results"):
         target = tmp_path / f"{name}.xlsx"
-        result = runner.invoke(args=["lms", "export", name, SLUG, "--format", "xlsx", "-o", str(target), "--lang", "en"])
+        result = runner.invoke(
+            args=["lms", "export", name, SLUG, "--format", "xlsx", "-o", str(target), "--lang", "en"]
+        )
         assert result.exit_code == 0, result.output
-        assert read_xlsx(target.read_bytes()) == read_xlsx(download(organiser_client, name, "xlsx").get_data())
+        assert read_xlsx(target.read_bytes()) == read_xlsx(
+            download(organiser_client, name, "xlsx").get_data()
+        )
     target = tmp_path / "attendance.csv"
-    result = runner.invoke(args=["lms", "export", "attendance", SLUG, "--format", "csv", "-o", str(target), "--lang", "vi"])
+    result = runner.invoke(
+        args=["lms", "export", "attendance", SLUG, "--format", "csv", "-o", str(target), "--lang", "vi"]
+    )
     assert result.exit_code == 0, result.output
     assert target.read_bytes() == download(organiser_client, "attendance", "csv", lang="vi").get_data()
     failed = runner.invoke(args=["lms", "export", "attendance", "nope", "-o", str(tmp_path / "x.csv")])
