@@ -118,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--slug", default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES))
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES)
+    )
     parser.add_argument("--case", choices=CASES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     slug = args.slug or f"bench-{args.learners}"
@@ -134,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     # openpyxl comes with the test requirements; without it the reference rows are skipped.
     wanted = set(args.cases.split(",")) | {"baseline-wide", "baseline-long"}
-    cases = [name for name in CASES if name in wanted and (find_spec("openpyxl") or not name.startswith("openpyxl"))]
+    cases = [
+        name
+        for name in CASES
+        if name in wanted and (find_spec("openpyxl") or not name.startswith("openpyxl"))
+    ]
     results = {name: run_case(name, slug, args.repeat) for name in cases}
     print(f"\n{'case':18} {'seconds':>8} {'× base':>7} {'traced MB':>10} {'× base':>7} {'maxrss MB':>10} {'× base':>7} {'file MB':>8}")  # fmt: skip
     failed = False

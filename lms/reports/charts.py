@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from lms.i18n import format_number
 
 WIDTH = 720
-LABEL_WIDTH = 250
+LABEL_WIDTH = 280
 VALUE_WIDTH = 90
 ROW_HEIGHT = 30
 BAR_HEIGHT = 18
@@ -26,7 +26,7 @@ PALETTE = ["#1f6f4a", "#e69f00", "#b2361f", "#0072b2", "#9aa5a0", "#cc79a7", "#5
 TRACK = "#e8f3ec"
 INK = "#1d2a22"
 MUTED = "#5b6b61"
-LABEL_CHARACTERS = 36
+LABEL_CHARACTERS = 42
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@ and downloads the attendance spreadsheet."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -41,7 +43,9 @@ def learner_marked_present(app) -> datetime:
         return run.starts_at
 
 
-def test_organiser_opens_the_dashboard_and_downloads_attendance(page: Page, live_server, live_app, screenshots):
+def test_organiser_opens_the_dashboard_and_downloads_attendance(
+    page: Page, live_server, live_app, screenshots
+):
     learner_marked_present(live_app)
     page.goto(live_server + "/account/login")
     page.get_by_label("Email").fill("organiser@demo.example.org")
@@ -70,7 +74,7 @@ def test_organiser_opens_the_dashboard_and_downloads_attendance(page: Page, live
         page.locator("a[href$='/exports/attendance.xlsx']").click()
     download = info.value
     assert download.suggested_filename.startswith("eip-demo-attendance-")
-    sheet = load_workbook(download.path()).active
+    sheet = load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][:6] == ["Họ và tên", "Email", "Đơn vị công tác", "Học phần", "Lớp", "Điểm danh"]
     mine = [row for row in rows if row[0] == "Đặng Quốc Bảo"]
