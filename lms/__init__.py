@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.modules.api import bp as api
     from lms.modules.routes import bp as modules
     from lms.quizzes.routes import bp as quizzes
+    from lms.reports.routes import bp as reports
 
     app.register_blueprint(health)
     app.register_blueprint(modules)
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enrollment)
     app.register_blueprint(materials)
     app.register_blueprint(quizzes)
+    app.register_blueprint(reports)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)
 

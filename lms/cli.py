@@ -171,3 +171,51 @@ def restore_command(file: Path, yes: bool):
         click.echo(
             f"the backup's schema is {summary.revision}, this version's is {head}: run `flask --app wsgi db upgrade`"
         )
+
+
+# -- exports --------------------------------------------------------------------------
+
+export_group = AppGroup(
+    "export", help="Write an edition's registrations, attendance or quiz results to a file."
+)
+lms_group.add_command(export_group)
+
+
+def _export_command(name: str, kind):
+    @click.argument("slug")
+    @click.option(
+        "--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True
+    )
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                  help="The file to write.")  # fmt: skip
+    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+                  help="Language of the headers and labels.")  # fmt: skip
+    def command(slug: str, file_format: str, output: Path, lang: str):
+        from flask_babel import force_locale
+
+        from lms.exports import csv_bytes, write_workbook
+        from lms.reports.data import find_course
+
+        course = find_course(slug)
+        if course is None:
+            raise click.ClickException(f"no course with the slug {slug!r}")
+        with force_locale(lang):
+            table = kind.build(course)
+            if file_format == "csv":
+                output.write_bytes(csv_bytes(table.header, table.rows))
+            else:
+                write_workbook(str(output), [table])
+        click.echo(f"{output}: {len(table.rows)} row(s)")
+
+    command.__doc__ = str(kind.description)
+    return export_group.command(name, help=kind.description)(command)
+
+
+def _register_export_commands() -> None:
+    from lms.reports.exports import EXPORTS
+
+    for name, kind in EXPORTS.items():
+        _export_command(name, kind)
+
+
+_register_export_commands()
