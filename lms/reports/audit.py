@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "certificate_issued": _l("Issued a certificate"),
     "certificate_revoked": _l("Revoked a certificate"),
     "certificate_reissued": _l("Re-issued a certificate"),
+    "certificates_issued": _l("Issued the missing certificates of an edition"),
+    "attendance_imported": _l("Imported a participant report"),
+    "completion_exception_revoked": _l("Revoked a completion exception"),
 }
 OBJECT_LABELS = {
     "registration": _l("Registration"),
