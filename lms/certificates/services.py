@@ -296,7 +296,15 @@ def content_of(certificate: Certificate):
 
 
 def issuers_of(course: Course) -> list[dict[str, str]]:
-    """The organisations named on the certificate: the course's organisers."""
+    """The organisations named on the certificate, each in every language the course
+    gives; without a list, the course's organisers as one text."""
+    lists = {locale: names for locale, names in (course.issuers or {}).items() if names}
+    if lists:
+        count = max(len(names) for names in lists.values())
+        return [
+            {locale: names[index] for locale, names in lists.items() if index < len(names)}
+            for index in range(count)
+        ]
     return [course.organisers] if course.organisers else []
 
 

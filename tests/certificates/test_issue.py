@@ -157,3 +157,23 @@ def test_issuing_by_hand_needs_completion(db):
     course, learner, organiser = setup_course(db)
     with pytest.raises(ServiceError, match="chưa hoàn thành"):
         certificates.issue_certificate(learner, course, organiser)
+
+
+def test_the_certificate_names_each_issuer_in_both_languages(db):
+    course, learner, organiser = setup_course(db)
+    course.issuers = {
+        "vi": ["Bộ Kế hoạch và Đầu tư", "UNIDO"],
+        "en": ["Ministry of Planning and Investment", "UNIDO"],
+    }
+    db.session.commit()
+    complete(db, course, learner, organiser)
+    content = certificates.content_of(db.session.scalar(select(Certificate)))
+    assert content.issuers == [
+        {"vi": "Bộ Kế hoạch và Đầu tư", "en": "Ministry of Planning and Investment"},
+        {"vi": "UNIDO", "en": "UNIDO"},
+    ]
+    assert content.hours == 4 and content.learner_name == learner.full_name
+    course.issuers = {}
+    course.organisers = {"vi": "Ban tổ chức", "en": "The organisers"}
+    db.session.commit()
+    assert certificates.issuers_of(course) == [{"vi": "Ban tổ chức", "en": "The organisers"}]
