@@ -1,0 +1,382 @@
+"""Load benchmark: the main pages served by gunicorn on SQLite and PostgreSQL with the
+10,000-learner edition, against a bare Flask endpoint served the same way.
+
+    .venv/bin/python -m benchmarks.load [--backend sqlite --backend postgresql]
+        [--clients 16] [--duration 8] [--warmup 2] [--page course --page schedule ...]
+
+For each backend: the data set (benchmarks/generate.py; SQLite's file is reused between
+runs, PostgreSQL is a throwaway server filled anew), then the platform and the baseline
+app, each under gunicorn with the same workers, threads and keep-alive. N clients, each a
+thread with its own keep-alive connection and cookies (signed in as its own learner),
+request one page as fast as the server answers, for a warm-up and then a measured
+period. Printed per page: requests per second, 95th-percentile latency, both as ratios
+to the baseline measured in the same run (before and after the pages, averaged), errors
+(non-2xx or no answer), the SQL statements the page runs and its size. Aim: every page
+at least 30 % of the baseline's throughput, no errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from benchmarks import serving
+from benchmarks.generate import generate
+
+SLUG = "bench-10000"
+AIM = 0.30  # each page's throughput as a share of the baseline's
+
+
+@dataclass
+class Page:
+    name: str
+    path: Callable[[int, int], str]  # (client number, request number) -> path
+    signed_in: bool  # send the learner's session cookie (public feeds go without)
+
+
+@dataclass
+class Measurement:
+    name: str
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    body_bytes: int = 0
+    client_cpu: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies) + self.errors
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    @property
+    def p95_ms(self) -> float:
+        if len(self.latencies) < 2:
+            return float("nan")
+        return statistics.quantiles(self.latencies, n=20)[-1] * 1000
+
+    @property
+    def average_bytes(self) -> int:
+        return self.body_bytes // max(1, len(self.latencies))
+
+
+@dataclass
+class Learner:
+    user_id: int
+    email: str
+    calendar_token: str
+
+
+@dataclass
+class Fixture:
+    """What the pages need from the data set."""
+
+    learners: list[Learner]
+    module_key: str
+    codes: list[str]
+
+
+# -- the data ----------------------------------------------------------------------------
+
+
+def load_fixture(app, clients: int) -> Fixture:
+    """Learners who hold seats and a certificate (the fullest "My schedule"), one per
+    client, a module, and certificate codes in their printed form."""
+    from sqlalchemy import select
+
+    from lms.accounts.models import User
+    from lms.certificates.models import Certificate
+    from lms.certificates.services import display_code
+    from lms.extensions import db
+    from lms.modules.models import Course, Module
+
+    with app.app_context():
+        course_id = db.session.scalar(select(Course.id).where(Course.slug == SLUG))
+        rows = db.session.execute(
+            select(User.id, User.email, User.calendar_token)
+            .join(Certificate, Certificate.user_id == User.id)
+            .where(Certificate.course_id == course_id)
+            .order_by(User.id)
+            .limit(clients)
+        ).all()
+        module_key = db.session.scalar(
+            select(Module.key).where(Module.course_id == course_id).order_by(Module.position).limit(1)
+        )
+        codes = db.session.scalars(
+            select(Certificate.code).where(Certificate.course_id == course_id).order_by(Certificate.id).limit(500)
+        ).all()
+    if len(rows) < clients:
+        raise SystemExit(f"only {len(rows)} learners with a certificate: use fewer --clients")
+    return Fixture([Learner(*row) for row in rows], module_key, [display_code(code) for code in codes])
+
+
+def pages(fixture: Fixture) -> list[Page]:
+    learners, codes = fixture.learners, fixture.codes
+    return [
+        Page("course", lambda c, i: f"/courses/{SLUG}", signed_in=True),
+        Page("module", lambda c, i: f"/courses/{SLUG}/modules/{fixture.module_key}", signed_in=True),
+        Page("schedule", lambda c, i: "/my/schedule", signed_in=True),
+        Page("calendar", lambda c, i: f"/calendar/{learners[c].calendar_token}.ics", signed_in=False),
+        Page("verify", lambda c, i: f"/verify/{codes[(c * 37 + i) % len(codes)]}", signed_in=False),
+    ]
+
+
+def query_counts(app, fixture: Fixture, targets: list[Page]) -> dict[str, int]:
+    """SQL statements per page, counted in-process on the same database."""
+    from sqlalchemy import event
+
+    from lms.extensions import db
+
+    client = app.test_client()
+    page = client.get("/account/login").get_data(as_text=True)
+    token = serving.CSRF.search(page).group(1)
+    login = {"csrf_token": token, "email": fixture.learners[0].email, "password": serving.PASSWORD}
+    client.post("/account/login", data=login)
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    counts = {}
+    for target in targets:
+        path = target.path(0, 0)
+        client.get(path)  # warm: the first request loads templates and catalogs
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.get(path) if target.signed_in else app.test_client().get(path)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        if response.status_code != 200:
+            raise SystemExit(f"{target.name} ({path}) answers {response.status_code} in-process")
+        counts[target.name] = len(statements)
+    return counts
+
+
+# -- the load ------------------------------------------------------------------------------
+
+
+def hammer(clients: list[serving.Client], page: Page, warmup: float, duration: float) -> Measurement:
+    """Every client requests the page in a loop; answers completed in the measured
+    period count (a request started in the warm-up and ending after it counts too)."""
+    start = time.monotonic() + 0.2
+    measure_from, until = start + warmup, start + warmup + duration
+    measurement = Measurement(page.name, duration)
+    lock = threading.Lock()
+
+    def work(number: int, client: serving.Client) -> None:
+        latencies, errors, statuses, size, i = [], 0, {}, 0, 0
+        while time.monotonic() < start:
+            time.sleep(0.001)
+        while True:
+            began = time.perf_counter()
+            if time.monotonic() >= until:
+                break
+            try:
+                status, data = client.get(page.path(number, i), cookies=page.signed_in)
+            except OSError:
+                status, data = 0, b""
+            ended = time.monotonic()
+            i += 1
+            if measure_from <= ended < until:
+                statuses[status] = statuses.get(status, 0) + 1
+                if 200 <= status < 300:
+                    latencies.append(time.perf_counter() - began)
+                    size += len(data)
+                else:
+                    errors += 1
+        with lock:
+            measurement.latencies.extend(latencies)
+            measurement.errors += errors
+            measurement.body_bytes += size
+            for status, count in statuses.items():
+                measurement.statuses[status] = measurement.statuses.get(status, 0) + count
+
+    threads = [threading.Thread(target=work, args=(number, client)) for number, client in enumerate(clients)]
+    cpu = time.process_time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    measurement.client_cpu = (time.process_time() - cpu) / (warmup + duration + 0.2)
+    return measurement
+
+
+def in_parallel(function, items) -> list:
+    """Run function(item) on threads (sign-ins are slow on purpose: argon2)."""
+    results: list = [None] * len(items)
+    failures: list[BaseException] = []
+
+    def run(index, item) -> None:
+        try:
+            results[index] = function(item)
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(index, item)) for index, item in enumerate(items)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return results
+
+
+def signed_in_clients(base: str, learners: list[Learner]) -> list[serving.Client]:
+    def sign_in(learner: Learner) -> serving.Client:
+        client = serving.Client(base)
+        client.sign_in(learner.email)
+        return client
+
+    return in_parallel(sign_in, learners)
+
+
+# -- a backend's run ----------------------------------------------------------------------------
+
+
+@dataclass
+class BackendResult:
+    backend: str
+    baselines: list[Measurement]
+    pages: list[Measurement]
+    queries: dict[str, int]
+
+    @property
+    def baseline_rps(self) -> float:
+        return statistics.fmean(m.rps for m in self.baselines)
+
+    @property
+    def baseline_p95(self) -> float:
+        return statistics.fmean(m.p95_ms for m in self.baselines)
+
+
+def run_backend(backend: str, args) -> BackendResult:
+    with serving.database(backend, args.postgres_url) as url, serving.workdir("lms-load-") as folder:
+        print(f"[{backend}] preparing the data set …", flush=True)
+        app = serving.benchmark_app(url)
+        report = generate(app, args.learners, SLUG)
+        print(f"[{backend}] " + " ".join(report.lines()), flush=True)
+        fixture = load_fixture(app, args.clients)
+        serving.give_password(app, [learner.user_id for learner in fixture.learners])
+        targets = [page for page in pages(fixture) if not args.page or page.name in args.page]
+        queries = query_counts(app, fixture, targets)
+        serving.dispose(app)
+
+        environment = serving.app_environment(url, folder / "instance")
+        platform = serving.serve("platform", "wsgi:app", environment, folder, args.workers, args.threads)
+        baseline = serving.serve("baseline", "benchmarks.baseline_app:app", {}, folder, args.workers, args.threads)
+        try:
+            clients = signed_in_clients(platform.base, fixture.learners)
+            plain = [serving.Client(baseline.base) for _ in range(args.clients)]
+            home = Page("baseline", lambda c, i: "/", signed_in=False)
+            print(f"[{backend}] {args.clients} clients signed in; measuring …", flush=True)
+            baselines = [hammer(plain, home, args.warmup, args.duration)]
+            measured = []
+            for page in targets:
+                measured.append(hammer(clients, page, args.warmup, args.duration))
+                print(f"[{backend}]   {page.name}: {measured[-1].rps:.0f} requests/s", flush=True)
+            baselines.append(hammer(plain, home, args.warmup, args.duration))
+            for client in clients + plain:
+                client.close()
+        finally:
+            platform.stop()
+            baseline.stop()
+        problems = platform.tracebacks()
+        if problems:
+            print(f"[{backend}] the server logged errors:\n{problems[-3000:]}", file=sys.stderr)
+        return BackendResult(backend, baselines, measured, queries)
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def table(results: list[BackendResult]) -> list[str]:
+    lines = [
+        "| backend | page | requests/s | p95 ms | throughput × baseline | p95 × baseline | errors | queries | KB | client CPU |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        for m in result.baselines:
+            label = "baseline (before)" if m is result.baselines[0] else "baseline (after)"
+            lines.append(
+                f"| {result.backend} | {label} | {m.rps:,.0f} | {m.p95_ms:.1f} | | | {m.errors} | 0 | "
+                f"{m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} |"
+            )
+        for m in result.pages:
+            ratio = m.rps / result.baseline_rps
+            flag = "" if ratio >= AIM else " ⚠"
+            lines.append(
+                f"| {result.backend} | {m.name} | {m.rps:,.0f} | {m.p95_ms:.1f} | {ratio:.2f}{flag} | "
+                f"{m.p95_ms / result.baseline_p95:.1f} | {m.errors} | {result.queries.get(m.name, '')} | "
+                f"{m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} |"
+            )
+    return lines
+
+
+def verdict(results: list[BackendResult]) -> list[str]:
+    lines = []
+    for result in results:
+        slow = [m.name for m in result.pages if m.rps / result.baseline_rps < AIM]
+        errors = {m.name: m.statuses for m in result.pages + result.baselines if m.errors}
+        lines.append(
+            f"{result.backend}: "
+            + (f"below {AIM:.0%} of the baseline: {', '.join(slow)}" if slow else f"every page ≥ {AIM:.0%} of the baseline")
+            + (f"; errors: {errors}" if errors else "; no errors")
+        )
+    return lines
+
+
+def parse_arguments(argv: list[str] | None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", action="append", choices=serving.BACKENDS, help="repeatable; default: both")
+    parser.add_argument("--page", action="append", choices=["course", "module", "schedule", "calendar", "verify"],
+                        help="repeatable; default: every page")  # fmt: skip
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per page (default 8)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first (default 2)")
+    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=serving.WORKERS)
+    parser.add_argument("--threads", type=int, default=serving.THREADS)
+    parser.add_argument("--postgres-url", help="a PostgreSQL server to use instead of a throwaway one")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    backends = args.backend or list(serving.BACKENDS)
+    started = time.monotonic()
+    results = [run_backend(backend, args) for backend in backends]
+    print(
+        f"\n{args.clients} clients, gunicorn {args.workers} workers × {args.threads} threads (gthread, "
+        f"keep-alive {serving.KEEP_ALIVE} s), {args.warmup:g} s warm-up + {args.duration:g} s per page, "
+        f"{args.learners:,} learners; load average before the run's end: {load_average()}\n"
+    )
+    print("\n".join(table(results)))
+    print()
+    print("\n".join(verdict(results)))
+    print(f"\nwhole run: {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

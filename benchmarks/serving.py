@@ -1,0 +1,283 @@
+"""What the load benchmarks share: a database with the benchmark data on each backend,
+the app served by gunicorn, and a small keep-alive HTTP client with cookies.
+
+Everything runs on this machine: servers listen on 127.0.0.1 only, and the clients
+talk to nothing else.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SQLITE_FILE = ROOT / "instance" / "benchmark.sqlite3"
+BACKENDS = ("sqlite", "postgresql")
+# Sessions of the benchmark's learners: the generated ones have no password.
+PASSWORD = "benchmark password 2023"  # noqa: S105 (a throwaway password for local benchmark data)  # nosec B105
+
+# 4 worker processes × 2 threads on the 2-core machine: two processes per core keep both
+# cores busy despite the GIL while one process waits for the database, and the second
+# thread of each overlaps a request's database round trips (or SQLite's write lock) with
+# another request's Python work. More threads only add GIL contention on 2 cores.
+WORKERS = 4
+THREADS = 2
+# Connections stay open between a client's requests as a browser's would (gunicorn's
+# default of 2 s would close them between the benchmark's phases).
+KEEP_ALIVE = 30
+
+
+# -- databases -----------------------------------------------------------------------
+
+
+def benchmark_app(url: str):
+    """The platform on ``url`` with its schema upgraded, for preparing data in-process."""
+    from flask_migrate import upgrade
+
+    from lms import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(ROOT / "instance")})
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@contextmanager
+def database(backend: str, postgres_url: str | None = None) -> Iterator[str]:
+    """A database URL on ``backend``; PostgreSQL is a throwaway server unless given.
+
+    SQLite is the file generate.py uses by default, kept between runs (its data is
+    reused); a throwaway PostgreSQL server starts empty and is removed afterwards.
+    """
+    if backend == "sqlite":
+        SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        yield f"sqlite:///{SQLITE_FILE}"
+        return
+    from tests.pg_server import PostgresServer, create_database
+
+    if postgres_url:
+        yield create_database(postgres_url, "lms_bench")
+        return
+    server = PostgresServer().start()
+    try:
+        yield create_database(server.url(), "lms_bench")
+    finally:
+        server.stop()
+
+
+def dispose(app) -> None:
+    """Close the preparing app's connections (a PostgreSQL database cannot be dropped
+    while they are open; SQLite's write lock must be free for the served workers)."""
+    from lms.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def give_password(app, user_ids: list[int]) -> None:
+    """Let these learners sign in with PASSWORD (one hash: argon2 is slow on purpose)."""
+    from sqlalchemy import update
+
+    from lms.accounts.models import User
+    from lms.accounts.services import hash_password
+
+    with app.app_context():
+        from lms.extensions import db
+
+        db.session.execute(update(User).where(User.id.in_(user_ids)).values(password_hash=hash_password(PASSWORD)))
+        db.session.commit()
+
+
+# -- serving ---------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    port: int
+    log: Path
+    base: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def tracebacks(self) -> str:
+        """The server log from its first traceback on ("" when there was none)."""
+        text = self.log.read_text(errors="replace")
+        start = text.find("Traceback")
+        return "" if start < 0 else text[start:]
+
+
+def serve(
+    name: str,
+    wsgi_app: str,
+    environment: dict[str, str],
+    workdir: Path,
+    workers: int = WORKERS,
+    threads: int = THREADS,
+) -> Server:
+    """Start gunicorn for ``wsgi_app`` on a free loopback port and wait until it answers."""
+    from tests.pg_server import free_port
+
+    port = free_port()
+    log = workdir / f"{name}.log"
+    command = [
+        sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+        "--worker-class", "gthread", "--keep-alive", str(KEEP_ALIVE), "--bind", f"127.0.0.1:{port}",
+        "--graceful-timeout", "5", "--log-level", "warning", wsgi_app,
+    ]  # fmt: skip
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **environment}, stdout=output, stderr=subprocess.STDOUT
+        )
+    server = Server(name, process, port, log)
+    try:
+        wait_until_up(server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def wait_until_up(server: Server, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited: {server.log.read_text(errors='replace')[-3000:]}")
+        try:
+            status, _ = Client(server.base).get("/")
+            if status < 500:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not answer within {timeout:.0f} s")
+
+
+def app_environment(url: str, instance: Path) -> dict[str, str]:
+    """The platform's settings for a benchmark: production-like, on a throwaway instance
+    folder; sign-in throttles raised because every client comes from 127.0.0.1."""
+    return {
+        "LMS_DATABASE_URL": url,
+        "LMS_SECRET_KEY": "benchmark-secret-key-not-for-production",
+        "LMS_INSTANCE_PATH": str(instance),
+        "LMS_LOGIN_RATE_LIMIT": "100000 per minute",
+        "LMS_BASE_URL": "http://127.0.0.1",
+    }
+
+
+@contextmanager
+def workdir(prefix: str) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        yield Path(folder)
+
+
+# -- the HTTP client ------------------------------------------------------------------
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+RETRIABLE = (http.client.RemoteDisconnected, http.client.CannotSendRequest, BrokenPipeError, ConnectionResetError)
+
+
+class Client:
+    """One browser: a keep-alive connection and a cookie jar, nothing more.
+
+    Built on http.client because the load generator shares the two cores with the
+    server: a heavier client would eat into what it measures.
+    """
+
+    def __init__(self, base: str, timeout: float = 120) -> None:
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
+        self.connection = self._connect()
+        self.cookies: dict[str, str] = {}
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def request(
+        self, method: str, path: str, form: dict | None = None, cookies: bool = True
+    ) -> tuple[int, bytes, http.client.HTTPResponse]:
+        headers = {"Accept-Language": "vi"}
+        if cookies and self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        # A kept-alive connection the server closed while idle fails before any answer:
+        # open a new one and send again (the server never saw the first attempt).
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                data = response.read()
+                break
+            except RETRIABLE:
+                self.connection.close()
+                self.connection = self._connect()
+                if attempt == 2:
+                    raise
+        if cookies:
+            self._keep_cookies(response)
+        if response.getheader("Connection", "").lower() == "close":
+            self.connection.close()
+            self.connection = self._connect()
+        return response.status, data, response
+
+    def _keep_cookies(self, response: http.client.HTTPResponse) -> None:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+
+    def get(self, path: str, cookies: bool = True) -> tuple[int, bytes]:
+        status, data, _ = self.request("GET", path, cookies=cookies)
+        return status, data
+
+    def post(self, path: str, form: dict) -> tuple[int, bytes, str]:
+        """POST a form; returns the status, the body and the redirect target (or "")."""
+        status, data, response = self.request("POST", path, form=form)
+        location = response.getheader("Location", "")
+        return status, data, urllib.parse.urlsplit(location).path if location else ""
+
+    def csrf_token(self, path: str) -> tuple[str, str]:
+        """The CSRF token of the form on ``path`` and the page itself."""
+        status, data = self.get(path)
+        page = data.decode()
+        match = CSRF.search(page)
+        if status != 200 or match is None:
+            raise RuntimeError(f"no form on {path} (HTTP {status})")
+        return match.group(1), page
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> None:
+        token, _ = self.csrf_token("/account/login")
+        status, _, target = self.post("/account/login", {"csrf_token": token, "email": email, "password": password})
+        if status != 302 or target.startswith("/account/login"):
+            raise RuntimeError(f"sign-in of {email} failed (HTTP {status})")
