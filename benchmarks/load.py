@@ -111,7 +111,10 @@ def load_fixture(app, clients: int) -> Fixture:
             select(Module.key).where(Module.course_id == course_id).order_by(Module.position).limit(1)
         )
         codes = db.session.scalars(
-            select(Certificate.code).where(Certificate.course_id == course_id).order_by(Certificate.id).limit(500)
+            select(Certificate.code)
+            .where(Certificate.course_id == course_id)
+            .order_by(Certificate.id)
+            .limit(500)
         ).all()
     if len(rows) < clients:
         raise SystemExit(f"only {len(rows)} learners with a certificate: use fewer --clients")
@@ -276,7 +279,9 @@ def run_backend(backend: str, args) -> BackendResult:
 
         environment = serving.app_environment(url, folder / "instance")
         platform = serving.serve("platform", "wsgi:app", environment, folder, args.workers, args.threads)
-        baseline = serving.serve("baseline", "benchmarks.baseline_app:app", {}, folder, args.workers, args.threads)
+        baseline = serving.serve(
+            "baseline", "benchmarks.baseline_app:app", {}, folder, args.workers, args.threads
+        )
         try:
             clients = signed_in_clients(platform.base, fixture.learners)
             plain = [serving.Client(baseline.base) for _ in range(args.clients)]
@@ -332,7 +337,11 @@ def verdict(results: list[BackendResult]) -> list[str]:
         errors = {m.name: m.statuses for m in result.pages + result.baselines if m.errors}
         lines.append(
             f"{result.backend}: "
-            + (f"below {AIM:.0%} of the baseline: {', '.join(slow)}" if slow else f"every page ≥ {AIM:.0%} of the baseline")
+            + (
+                f"below {AIM:.0%} of the baseline: {', '.join(slow)}"
+                if slow
+                else f"every page ≥ {AIM:.0%} of the baseline"
+            )
             + (f"; errors: {errors}" if errors else "; no errors")
         )
     return lines
@@ -340,7 +349,9 @@ def verdict(results: list[BackendResult]) -> list[str]:
 
 def parse_arguments(argv: list[str] | None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", action="append", choices=serving.BACKENDS, help="repeatable; default: both")
+    parser.add_argument(
+        "--backend", action="append", choices=serving.BACKENDS, help="repeatable; default: both"
+    )
     parser.add_argument("--page", action="append", choices=["course", "module", "schedule", "calendar", "verify"],
                         help="repeatable; default: every page")  # fmt: skip
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
@@ -361,21 +372,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n{args.clients} clients, gunicorn {args.workers} workers × {args.threads} threads (gthread, "
         f"keep-alive {serving.KEEP_ALIVE} s), {args.warmup:g} s warm-up + {args.duration:g} s per page, "
-        f"{args.learners:,} learners; load average before the run's end: {load_average()}\n"
+        f"{args.learners:,} learners; load average before the run's end: {serving.load_average()}\n"
     )
     print("\n".join(table(results)))
     print()
     print("\n".join(verdict(results)))
     print(f"\nwhole run: {time.monotonic() - started:.0f} s")
     return 0
-
-
-def load_average() -> str:
-    try:
-        with open("/proc/loadavg") as handle:
-            return " ".join(handle.read().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 if __name__ == "__main__":

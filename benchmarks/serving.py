@@ -96,7 +96,9 @@ def give_password(app, user_ids: list[int]) -> None:
     with app.app_context():
         from lms.extensions import db
 
-        db.session.execute(update(User).where(User.id.in_(user_ids)).values(password_hash=hash_password(PASSWORD)))
+        db.session.execute(
+            update(User).where(User.id.in_(user_ids)).values(password_hash=hash_password(PASSWORD))
+        )
         db.session.commit()
 
 
@@ -186,6 +188,14 @@ def app_environment(url: str, instance: Path) -> dict[str, str]:
     }
 
 
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 @contextmanager
 def workdir(prefix: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix=prefix) as folder:
@@ -195,7 +205,12 @@ def workdir(prefix: str) -> Iterator[Path]:
 # -- the HTTP client ------------------------------------------------------------------
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-RETRIABLE = (http.client.RemoteDisconnected, http.client.CannotSendRequest, BrokenPipeError, ConnectionResetError)
+RETRIABLE = (
+    http.client.RemoteDisconnected,
+    http.client.CannotSendRequest,
+    BrokenPipeError,
+    ConnectionResetError,
+)
 
 
 class Client:
@@ -205,9 +220,10 @@ class Client:
     server: a heavier client would eat into what it measures.
     """
 
-    def __init__(self, base: str, timeout: float = 120) -> None:
+    def __init__(self, base: str, timeout: float = 120, language: str = "vi") -> None:
         parts = urllib.parse.urlsplit(base)
         self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
+        self.language = language
         self.connection = self._connect()
         self.cookies: dict[str, str] = {}
 
@@ -220,7 +236,7 @@ class Client:
     def request(
         self, method: str, path: str, form: dict | None = None, cookies: bool = True
     ) -> tuple[int, bytes, http.client.HTTPResponse]:
-        headers = {"Accept-Language": "vi"}
+        headers = {"Accept-Language": self.language}
         if cookies and self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         body = None
@@ -278,6 +294,8 @@ class Client:
 
     def sign_in(self, email: str, password: str = PASSWORD) -> None:
         token, _ = self.csrf_token("/account/login")
-        status, _, target = self.post("/account/login", {"csrf_token": token, "email": email, "password": password})
+        status, _, target = self.post(
+            "/account/login", {"csrf_token": token, "email": email, "password": password}
+        )
         if status != 302 or target.startswith("/account/login"):
             raise RuntimeError(f"sign-in of {email} failed (HTTP {status})")
