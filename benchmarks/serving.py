@@ -150,7 +150,7 @@ def serve(
         "--graceful-timeout", "5", "--log-level", "warning", wsgi_app,
     ]  # fmt: skip
     with open(log, "wb") as output:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 (our own gunicorn, arguments built here)
             command, cwd=ROOT, env={**os.environ, **environment}, stdout=output, stderr=subprocess.STDOUT
         )
     server = Server(name, process, port, log)
