@@ -384,7 +384,8 @@ def summary(results: list[BackendResult]) -> list[str]:
         lines.append(
             f"| {r.backend} | {r.learners:,} | {r.clients} | {t.seconds:.1f} | {t.registered / t.seconds:.1f} | "
             f"{p95(t.form_latencies):.0f} | {p95(t.post_latencies):.0f} | {t.registered:,} | {t.waiting_places} | "
-            f"{t.full_answers} | {len(t.errors)} | {'yes' if r.sound else 'NO'} |"
+            f"{t.full_answers} | {len(t.errors)} | {'yes' if r.sound else 'NO'} | "
+            f"{r.learners / r.sign_in_seconds:.1f} |"
         )
     return lines
 
