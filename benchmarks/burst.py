@@ -376,8 +376,8 @@ def p95(values: list[float]) -> float:
 def summary(results: list[BackendResult]) -> list[str]:
     lines = [
         "| backend | learners | clients | seconds | registrations/s | form GET p95 ms | POST p95 ms "
-        '| registered | waiting places | "run full" answers | errors | runs sound |',
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        '| registered | chose a waiting list | "run full" answers | errors | runs sound | sign-ins/s (before) |',
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in results:
         t = r.tally
