@@ -11,8 +11,11 @@ thread with its own keep-alive connection and cookies (signed in as its own lear
 request one page as fast as the server answers, for a warm-up and then a measured
 period. Printed per page: requests per second, 95th-percentile latency, both as ratios
 to the baseline measured in the same run (before and after the pages, averaged), errors
-(non-2xx or no answer), the SQL statements the page runs and its size. Aim: every page
-at least 30 % of the baseline's throughput, no errors.
+(non-2xx or no answer), its size, and, measured in-process with the Flask test client one
+request at a time, the SQL statements it runs and its milliseconds per request (what the
+app costs without server, network or concurrency; the baseline's too). "client CPU" is
+the load generator's own share of one core. Aim: every page at least 30 % of the
+baseline's throughput, no errors.
 """
 
 from __future__ import annotations
@@ -132,10 +135,23 @@ def pages(fixture: Fixture) -> list[Page]:
     ]
 
 
-def query_counts(app, fixture: Fixture, targets: list[Page]) -> dict[str, int]:
-    """SQL statements per page, counted in-process on the same database."""
+@dataclass
+class InProcess:
+    """A page served by the Flask test client, one request at a time: no server, no
+    network, no concurrency; what the app itself costs."""
+
+    queries: int
+    milliseconds: float
+
+
+IN_PROCESS_REQUESTS = 30
+
+
+def in_process(app, fixture: Fixture, targets: list[Page]) -> dict[str, InProcess]:
+    """SQL statements and milliseconds per request of each page, and of the baseline app."""
     from sqlalchemy import event
 
+    from benchmarks.baseline_app import app as baseline_app
     from lms.extensions import db
 
     client = app.test_client()
@@ -143,6 +159,7 @@ def query_counts(app, fixture: Fixture, targets: list[Page]) -> dict[str, int]:
     token = serving.CSRF.search(page).group(1)
     login = {"csrf_token": token, "email": fixture.learners[0].email, "password": serving.PASSWORD}
     client.post("/account/login", data=login)
+    guest = app.test_client()
     with app.app_context():
         engine = db.engine
     statements: list[str] = []
@@ -151,20 +168,32 @@ def query_counts(app, fixture: Fixture, targets: list[Page]) -> dict[str, int]:
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
             statements.append(statement)
 
-    counts = {}
+    results = {"baseline": InProcess(0, time_requests(baseline_app.test_client(), lambda i: "/") * 1000)}
     for target in targets:
-        path = target.path(0, 0)
-        client.get(path)  # warm: the first request loads templates and catalogs
+        browser = client if target.signed_in else guest
+        browser.get(target.path(0, 0))  # warm: the first request loads templates and catalogs
         statements.clear()
         event.listen(engine, "before_cursor_execute", count)
         try:
-            response = client.get(path) if target.signed_in else app.test_client().get(path)
+            response = browser.get(target.path(0, 1))
         finally:
             event.remove(engine, "before_cursor_execute", count)
         if response.status_code != 200:
-            raise SystemExit(f"{target.name} ({path}) answers {response.status_code} in-process")
-        counts[target.name] = len(statements)
-    return counts
+            raise SystemExit(f"{target.name} ({target.path(0, 1)}) answers {response.status_code} in-process")
+        seconds = time_requests(browser, lambda i, target=target: target.path(0, i))
+        results[target.name] = InProcess(len(statements), seconds * 1000)
+    return results
+
+
+def time_requests(client, path_of: Callable[[int], str]) -> float:
+    """Seconds per request, the fastest of three rounds (the others had company)."""
+    rounds = []
+    for _ in range(3):
+        started = time.perf_counter()
+        for i in range(IN_PROCESS_REQUESTS):
+            client.get(path_of(i)).close()
+        rounds.append((time.perf_counter() - started) / IN_PROCESS_REQUESTS)
+    return min(rounds)
 
 
 # -- the load ------------------------------------------------------------------------------
@@ -254,7 +283,7 @@ class BackendResult:
     backend: str
     baselines: list[Measurement]
     pages: list[Measurement]
-    queries: dict[str, int]
+    in_process: dict[str, InProcess]
 
     @property
     def baseline_rps(self) -> float:
@@ -274,7 +303,7 @@ def run_backend(backend: str, args) -> BackendResult:
         fixture = load_fixture(app, args.clients)
         serving.give_password(app, [learner.user_id for learner in fixture.learners])
         targets = [page for page in pages(fixture) if not args.page or page.name in args.page]
-        queries = query_counts(app, fixture, targets)
+        measured_in_process = in_process(app, fixture, targets)
         serving.dispose(app)
 
         environment = serving.app_environment(url, folder / "instance")
@@ -301,7 +330,7 @@ def run_backend(backend: str, args) -> BackendResult:
         problems = platform.tracebacks()
         if problems:
             print(f"[{backend}] the server logged errors:\n{problems[-3000:]}", file=sys.stderr)
-        return BackendResult(backend, baselines, measured, queries)
+        return BackendResult(backend, baselines, measured, measured_in_process)
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -309,22 +338,25 @@ def run_backend(backend: str, args) -> BackendResult:
 
 def table(results: list[BackendResult]) -> list[str]:
     lines = [
-        "| backend | page | requests/s | p95 ms | throughput × baseline | p95 × baseline | errors | queries | KB | client CPU |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| backend | page | requests/s | p95 ms | throughput × baseline | p95 × baseline | errors "
+        "| queries | in-process ms | KB | client CPU |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
+        alone = result.in_process["baseline"]
         for m in result.baselines:
             label = "baseline (before)" if m is result.baselines[0] else "baseline (after)"
             lines.append(
                 f"| {result.backend} | {label} | {m.rps:,.0f} | {m.p95_ms:.1f} | | | {m.errors} | 0 | "
-                f"{m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} |"
+                f"{alone.milliseconds:.2f} | {m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} |"
             )
         for m in result.pages:
             ratio = m.rps / result.baseline_rps
             flag = "" if ratio >= AIM else " ⚠"
+            alone = result.in_process[m.name]
             lines.append(
                 f"| {result.backend} | {m.name} | {m.rps:,.0f} | {m.p95_ms:.1f} | {ratio:.2f}{flag} | "
-                f"{m.p95_ms / result.baseline_p95:.1f} | {m.errors} | {result.queries.get(m.name, '')} | "
+                f"{m.p95_ms / result.baseline_p95:.1f} | {m.errors} | {alone.queries} | {alone.milliseconds:.2f} | "
                 f"{m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} |"
             )
     return lines
