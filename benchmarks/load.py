@@ -2,7 +2,8 @@
 10,000-learner edition, against a bare Flask endpoint served the same way.
 
     .venv/bin/python -m benchmarks.load [--backend sqlite --backend postgresql]
-        [--clients 16] [--duration 8] [--warmup 2] [--page course --page schedule ...]
+        [--clients 16] [--duration 8] [--warmup 2] [--baseline-duration 4]
+        [--page course --page schedule ...]
 
 For each backend: the data set (benchmarks/generate.py; SQLite's file is reused between
 runs, PostgreSQL is a throwaway server filled anew), then the platform and the baseline
@@ -10,12 +11,13 @@ app, each under gunicorn with the same workers, threads and keep-alive. N client
 thread with its own keep-alive connection and cookies (signed in as its own learner),
 request one page as fast as the server answers, for a warm-up and then a measured
 period. Printed per page: requests per second, 95th-percentile latency, both as ratios
-to the baseline measured in the same run (before and after the pages, averaged), errors
+to the baseline measured right before and right after it (averaged), errors
 (non-2xx or no answer), its size, and, measured in-process with the Flask test client one
 request at a time, the SQL statements it runs and its milliseconds per request (what the
 app costs without server, network or concurrency; the baseline's too). "client CPU" is
-the load generator's own share of one core. Aim: every page at least 30 % of the
-baseline's throughput, no errors.
+the load generator's own share of one core, "other jobs" the cores that processes other
+than the benchmark's used meanwhile (the machine may be shared). Aim: every page at
+least 30 % of the baseline's throughput, no errors.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Measurement:
     statuses: dict[int, int] = field(default_factory=dict)
     body_bytes: int = 0
     client_cpu: float = 0.0
+    other_jobs: float = 0.0  # cores used by processes other than the benchmark's
 
     @property
     def requests(self) -> int:
@@ -236,12 +239,13 @@ def hammer(clients: list[serving.Client], page: Page, warmup: float, duration: f
                 measurement.statuses[status] = measurement.statuses.get(status, 0) + count
 
     threads = [threading.Thread(target=work, args=(number, client)) for number, client in enumerate(clients)]
-    cpu = time.process_time()
+    cpu, others = time.process_time(), serving.OtherJobs()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     measurement.client_cpu = (time.process_time() - cpu) / (warmup + duration + 0.2)
+    measurement.other_jobs = others.cores()
     return measurement
 
 
@@ -279,19 +283,36 @@ def signed_in_clients(base: str, learners: list[Learner]) -> list[serving.Client
 
 
 @dataclass
+class Compared:
+    """A page and the baseline measured right before and right after it."""
+
+    page: Measurement
+    before: Measurement
+    after: Measurement
+
+    @property
+    def baseline_rps(self) -> float:
+        return (self.before.rps + self.after.rps) / 2
+
+    @property
+    def baseline_p95(self) -> float:
+        return (self.before.p95_ms + self.after.p95_ms) / 2
+
+    @property
+    def ratio(self) -> float:
+        return self.page.rps / self.baseline_rps
+
+
+@dataclass
 class BackendResult:
     backend: str
+    load_before: str
     baselines: list[Measurement]
     pages: list[Measurement]
     in_process: dict[str, InProcess]
 
-    @property
-    def baseline_rps(self) -> float:
-        return statistics.fmean(m.rps for m in self.baselines)
-
-    @property
-    def baseline_p95(self) -> float:
-        return statistics.fmean(m.p95_ms for m in self.baselines)
+    def compared(self) -> list[Compared]:
+        return [Compared(page, self.baselines[i], self.baselines[i + 1]) for i, page in enumerate(self.pages)]
 
 
 def run_backend(backend: str, args) -> BackendResult:
@@ -315,13 +336,23 @@ def run_backend(backend: str, args) -> BackendResult:
             clients = signed_in_clients(platform.base, fixture.learners)
             plain = [serving.Client(baseline.base) for _ in range(args.clients)]
             home = Page("baseline", lambda c, i: "/", signed_in=False)
-            print(f"[{backend}] {args.clients} clients signed in; measuring …", flush=True)
-            baselines = [hammer(plain, home, args.warmup, args.duration)]
+            load_before = serving.load_average()
+            print(
+                f"[{backend}] {args.clients} clients signed in, load average {load_before}; measuring …",
+                flush=True,
+            )
+            # The baseline runs before and after every page, so that each page is compared
+            # with what the shared machine gave just then.
+            baselines = [hammer(plain, home, args.warmup, args.baseline_duration)]
             measured = []
             for page in targets:
                 measured.append(hammer(clients, page, args.warmup, args.duration))
-                print(f"[{backend}]   {page.name}: {measured[-1].rps:.0f} requests/s", flush=True)
-            baselines.append(hammer(plain, home, args.warmup, args.duration))
+                baselines.append(hammer(plain, home, args.warmup, args.baseline_duration))
+                print(
+                    f"[{backend}]   {page.name}: {measured[-1].rps:.0f} requests/s "
+                    f"(baseline {baselines[-2].rps:.0f} / {baselines[-1].rps:.0f})",
+                    flush=True,
+                )
             for client in clients + plain:
                 client.close()
         finally:
@@ -330,7 +361,7 @@ def run_backend(backend: str, args) -> BackendResult:
         problems = platform.tracebacks()
         if problems:
             print(f"[{backend}] the server logged errors:\n{problems[-3000:]}", file=sys.stderr)
-        return BackendResult(backend, baselines, measured, measured_in_process)
+        return BackendResult(backend, load_before, baselines, measured, measured_in_process)
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -338,26 +369,28 @@ def run_backend(backend: str, args) -> BackendResult:
 
 def table(results: list[BackendResult]) -> list[str]:
     lines = [
-        "| backend | page | requests/s | p95 ms | throughput × baseline | p95 × baseline | errors "
-        "| queries | in-process ms | KB | client CPU |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| backend | page | requests/s | p95 ms | baseline requests/s | throughput × baseline | p95 × baseline "
+        "| errors | queries | in-process ms | KB | client CPU | other jobs (cores) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         alone = result.in_process["baseline"]
-        for m in result.baselines:
-            label = "baseline (before)" if m is result.baselines[0] else "baseline (after)"
+        rates = [m.rps for m in result.baselines]
+        lines.append(
+            f"| {result.backend} | baseline ({len(rates)}×) | {statistics.fmean(rates):,.0f} "
+            f"| {statistics.fmean(m.p95_ms for m in result.baselines):.1f} | {min(rates):,.0f}–{max(rates):,.0f} "
+            f"| | | {sum(m.errors for m in result.baselines)} | 0 | {alone.milliseconds:.2f} "
+            f"| {result.baselines[0].average_bytes / 1024:.1f} "
+            f"| {statistics.fmean(m.client_cpu for m in result.baselines):.0%} "
+            f"| {statistics.fmean(m.other_jobs for m in result.baselines):.2f} |"
+        )
+        for c in result.compared():
+            m, alone = c.page, result.in_process[c.page.name]
+            flag = "" if c.ratio >= AIM else " ⚠"
             lines.append(
-                f"| {result.backend} | {label} | {m.rps:,.0f} | {m.p95_ms:.1f} | | | {m.errors} | 0 | "
-                f"{alone.milliseconds:.2f} | {m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} |"
-            )
-        for m in result.pages:
-            ratio = m.rps / result.baseline_rps
-            flag = "" if ratio >= AIM else " ⚠"
-            alone = result.in_process[m.name]
-            lines.append(
-                f"| {result.backend} | {m.name} | {m.rps:,.0f} | {m.p95_ms:.1f} | {ratio:.2f}{flag} | "
-                f"{m.p95_ms / result.baseline_p95:.1f} | {m.errors} | {alone.queries} | {alone.milliseconds:.2f} | "
-                f"{m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} |"
+                f"| {result.backend} | {m.name} | {m.rps:,.0f} | {m.p95_ms:.1f} | {c.baseline_rps:,.0f} "
+                f"| {c.ratio:.2f}{flag} | {m.p95_ms / c.baseline_p95:.1f} | {m.errors} | {alone.queries} "
+                f"| {alone.milliseconds:.2f} | {m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} | {m.other_jobs:.2f} |"
             )
     return lines
 
@@ -365,10 +398,10 @@ def table(results: list[BackendResult]) -> list[str]:
 def verdict(results: list[BackendResult]) -> list[str]:
     lines = []
     for result in results:
-        slow = [m.name for m in result.pages if m.rps / result.baseline_rps < AIM]
+        slow = [c.page.name for c in result.compared() if c.ratio < AIM]
         errors = {m.name: m.statuses for m in result.pages + result.baselines if m.errors}
         lines.append(
-            f"{result.backend}: "
+            f"{result.backend} (load average {result.load_before} before measuring): "
             + (
                 f"below {AIM:.0%} of the baseline: {', '.join(slow)}"
                 if slow
@@ -389,6 +422,9 @@ def parse_arguments(argv: list[str] | None):
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per page (default 8)")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first (default 2)")
+    parser.add_argument(
+        "--baseline-duration", type=float, default=4.0, help="measured seconds of each baseline (default 4)"
+    )
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=serving.WORKERS)
     parser.add_argument("--threads", type=int, default=serving.THREADS)
@@ -403,8 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_backend(backend, args) for backend in backends]
     print(
         f"\n{args.clients} clients, gunicorn {args.workers} workers × {args.threads} threads (gthread, "
-        f"keep-alive {serving.KEEP_ALIVE} s), {args.warmup:g} s warm-up + {args.duration:g} s per page, "
-        f"{args.learners:,} learners; load average before the run's end: {serving.load_average()}\n"
+        f"keep-alive {serving.KEEP_ALIVE} s), {args.warmup:g} s warm-up + {args.duration:g} s per page "
+        f"and {args.baseline_duration:g} s per baseline, {args.learners:,} learners\n"
     )
     print("\n".join(table(results)))
     print()

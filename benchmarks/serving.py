@@ -70,10 +70,12 @@ def database(backend: str, postgres_url: str | None = None) -> Iterator[str]:
         yield create_database(postgres_url, "lms_bench")
         return
     server = PostgresServer().start()
+    OWN_PROCESS_MARKERS.add(str(server.base))
     try:
         yield create_database(server.url(), "lms_bench")
     finally:
         server.stop()
+        OWN_PROCESS_MARKERS.discard(str(server.base))
 
 
 def dispose(app) -> None:
@@ -154,6 +156,7 @@ def serve(
             command, cwd=ROOT, env={**os.environ, **environment}, stdout=output, stderr=subprocess.STDOUT
         )
     server = Server(name, process, port, log)
+    OWN_PARENTS.add(process.pid)
     try:
         wait_until_up(server)
     except BaseException:
@@ -186,6 +189,60 @@ def app_environment(url: str, instance: Path) -> dict[str, str]:
         "LMS_LOGIN_RATE_LIMIT": "100000 per minute",
         "LMS_BASE_URL": "http://127.0.0.1",
     }
+
+
+# -- other jobs on the machine --------------------------------------------------------------
+
+# What marks a process as the benchmark's own: this process and each gunicorn master, a
+# path in its command line (the throwaway PostgreSQL's folder), and their descendants.
+OWN_PARENTS: set[int] = {os.getpid()}
+OWN_PROCESS_MARKERS: set[str] = set()
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """{pid: (parent pid, CPU ticks so far, command line)} of every process we may read."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]), command)
+    return found
+
+
+def _others_ticks() -> dict[int, int]:
+    processes = _processes()
+    own = set(OWN_PARENTS) | {
+        pid
+        for pid, (_, _, command) in processes.items()
+        if any(marker in command for marker in OWN_PROCESS_MARKERS)
+    }
+    while True:  # and their descendants (gunicorn's workers, PostgreSQL's backends)
+        children = {pid for pid, (parent, _, _) in processes.items() if parent in own} - own
+        if not children:
+            break
+        own |= children
+    return {pid: ticks for pid, (_, ticks, _) in processes.items() if pid not in own}
+
+
+class OtherJobs:
+    """CPU that processes other than the benchmark's used over a period, in cores (the
+    machine is shared: a test suite next door takes cycles from what is measured)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.before = _others_ticks()
+
+    def cores(self) -> float:
+        after = _others_ticks()
+        used = sum(ticks - self.before.get(pid, 0) for pid, ticks in after.items())
+        return used / TICKS / max(1e-6, time.monotonic() - self.started)
 
 
 def load_average() -> str:
