@@ -188,6 +188,7 @@ class Tally:
     post_latencies: list[float] = field(default_factory=list)
     form_latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    other_jobs: float = 0.0  # cores used by processes other than the benchmark's meanwhile
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -289,9 +290,10 @@ def burst(base: str, sessions: list[dict], clients: int) -> Tally:
                 return
             register_one(base, sessions[index], index, tally)
 
-    started = time.perf_counter()
+    started, others = time.perf_counter(), serving.OtherJobs()
     run_threads(worker, clients)
     tally.seconds = time.perf_counter() - started
+    tally.other_jobs = others.cores()
     return tally
 
 
@@ -376,8 +378,9 @@ def p95(values: list[float]) -> float:
 def summary(results: list[BackendResult]) -> list[str]:
     lines = [
         "| backend | learners | clients | seconds | registrations/s | form GET p95 ms | POST p95 ms "
-        '| registered | chose a waiting list | "run full" answers | errors | runs sound | sign-ins/s (before) |',
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        '| registered | chose a waiting list | "run full" answers | errors | runs sound | sign-ins/s (before) '
+        "| other jobs (cores) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in results:
         t = r.tally
@@ -385,7 +388,7 @@ def summary(results: list[BackendResult]) -> list[str]:
             f"| {r.backend} | {r.learners:,} | {r.clients} | {t.seconds:.1f} | {t.registered / t.seconds:.1f} | "
             f"{p95(t.form_latencies):.0f} | {p95(t.post_latencies):.0f} | {t.registered:,} | {t.waiting_places} | "
             f"{t.full_answers} | {len(t.errors)} | {'yes' if r.sound else 'NO'} | "
-            f"{r.learners / r.sign_in_seconds:.1f} |"
+            f"{r.learners / r.sign_in_seconds:.1f} | {t.other_jobs:.2f} |"
         )
     return lines
 
