@@ -191,6 +191,8 @@ def test_main_pages_have_no_serious_accessibility_problems(
         "/account/login",
         "/account/signup",
         "/no-such-page",
+        "/verify",
+        "/verify/7KQ3-M9XD-2B4F-W8RT-ZP6H-C1NV-5YJE",
     ]:
         problems += check_page(guest, path, language, screenshots)
 
@@ -208,6 +210,17 @@ def test_main_pages_have_no_serious_accessibility_problems(
 
     trainer = new_page(DEMO_TRAINER, DEMO_PASSWORD)
     problems += check_page(trainer, world.attendance_path, language, screenshots)
+    problems += check_page(trainer, world.attendance_path + "/import", language, screenshots)
+
+    organiser = new_page("organiser@demo.example.org", DEMO_PASSWORD)
+    for path in [
+        "/organise/courses/eip-demo/runs",
+        "/organise/courses/eip-demo/dashboard",
+        "/organise/courses/eip-demo/exports",
+        "/organise/courses/eip-demo/certificates",
+        "/organise/audit",
+    ]:
+        problems += check_page(organiser, path, language, screenshots)
 
     assert not problems, "\n".join(problems)
 
