@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.materials.routes import bp as materials
     from lms.modules.api import bp as api
     from lms.modules.routes import bp as modules
+    from lms.organise.routes import bp as organise
     from lms.quizzes.routes import bp as quizzes
 
     app.register_blueprint(health)
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enrollment)
     app.register_blueprint(materials)
     app.register_blueprint(quizzes)
+    app.register_blueprint(organise)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)
 
