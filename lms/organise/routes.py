@@ -58,8 +58,9 @@ def save(form, action) -> Outcome:
     return Outcome(saved=True, result=result)
 
 
-def form_error(form) -> str | None:
-    if request.method == "POST" and form.errors:
+def invalid_form_message() -> str | None:
+    """After a failed validation: the page says so above the marked fields."""
+    if request.method == "POST":
         return _("Nothing was saved. Please correct the marked fields.")
     return None
 
@@ -88,13 +89,14 @@ def new_edition():
     form.timezone.choices = services.time_zones()
     if request.method == "GET":
         form.timezone.data = services.time_zones()[0]
-    error = form_error(form)
     if form.validate_on_submit():
         outcome = save(form, lambda: services.create_course(form.details(), current_user))
         if outcome.saved:
             flash(_("The edition is saved as a draft. Add its modules and runs next."), "success")
             return redirect(url_for("organise.edition", slug=outcome.result.slug))
         error = outcome.error
+    else:
+        error = invalid_form_message()
     return render_template("organise/course_form.html", form=form, course=None, error=error)
 
 
@@ -125,7 +127,6 @@ def edit_edition(slug: str):
     form.timezone.choices = zones if course.timezone in zones else [course.timezone, *zones]
     if request.method == "GET":
         form.load(course)
-    error = form_error(form)
     if form.validate_on_submit():
         outcome = save(form, lambda: services.update_course(course, form.details(), current_user))
         if outcome.saved:
@@ -133,6 +134,8 @@ def edit_edition(slug: str):
             return redirect(url_for("organise.edition", slug=course.slug))
         error = outcome.error
         course = edition_or_404(slug)
+    else:
+        error = invalid_form_message()
     return render_template("organise/course_form.html", form=form, course=course, error=error)
 
 
@@ -141,7 +144,6 @@ def edit_edition(slug: str):
 def copy_edition(slug: str):
     course = edition_or_404(slug)
     form = CopyForm.build()
-    error = form_error(form)
     if form.validate_on_submit():
         outcome = save(
             form,
@@ -163,6 +165,8 @@ def copy_edition(slug: str):
             return redirect(url_for("organise.edition", slug=outcome.result.slug))
         error = outcome.error
         course = edition_or_404(slug)
+    else:
+        error = invalid_form_message()
     return render_template(
         "organise/copy.html", form=form, course=course, first_day=services.first_day(course), error=error
     )
@@ -178,7 +182,6 @@ def new_module(slug: str):
     form = ModuleForm.build()
     if request.method == "GET":
         form.position.data = len(course.modules) + 1
-    error = form_error(form)
     if form.validate_on_submit():
         outcome = save(form, lambda: services.add_module(course, form.details(), current_user))
         if outcome.saved:
@@ -186,6 +189,8 @@ def new_module(slug: str):
             return redirect(url_for("organise.edition", slug=slug) + f"#module-{outcome.result.key}")
         error = outcome.error
         course = edition_or_404(slug)
+    else:
+        error = invalid_form_message()
     return render_template("organise/module_form.html", form=form, course=course, module=None, error=error)
 
 
@@ -197,7 +202,6 @@ def edit_module(slug: str, key: str):
     form = ModuleForm.build()
     if request.method == "GET":
         form.load(module)
-    error = form_error(form)
     if form.validate_on_submit():
         outcome = save(form, lambda: services.update_module(module, form.details(), current_user))
         if outcome.saved:
@@ -206,6 +210,8 @@ def edit_module(slug: str, key: str):
         error = outcome.error
         course = edition_or_404(slug)
         module = module_or_404(course, key)
+    else:
+        error = invalid_form_message()
     return render_template("organise/module_form.html", form=form, course=course, module=module, error=error)
 
 
@@ -236,7 +242,6 @@ def new_run(slug: str, key: str):
     course = edition_or_404(slug)
     module = module_or_404(course, key)
     form = _run_form()
-    error = form_error(form)
     if form.validate_on_submit():
         outcome = save(form, lambda: services.add_run(module, form.details(), current_user))
         if outcome.saved:
@@ -245,6 +250,8 @@ def new_run(slug: str, key: str):
         error = outcome.error
         course = edition_or_404(slug)
         module = module_or_404(course, key)
+    else:
+        error = invalid_form_message()
     return render_template(
         "organise/run_form.html", form=form, course=course, module=module, run=None, error=error
     )
@@ -261,7 +268,6 @@ def edit_run(run_id: int):
     form = _run_form()
     if request.method == "GET":
         form.load(run)
-    error = form_error(form)
     if run.is_cancelled:
         error = _("This run is cancelled, so it can no longer be changed.")
     elif form.validate_on_submit():
@@ -271,6 +277,8 @@ def edit_run(run_id: int):
             return redirect(url_for("organise.edition", slug=run.module.course.slug) + f"#run-{run.id}")
         error = outcome.error
         run = run_or_404(run_id)
+    else:
+        error = invalid_form_message()
     return render_template(
         "organise/run_form.html", form=form, course=run.module.course, module=run.module, run=run, error=error
     )
@@ -309,7 +317,6 @@ def cancel_run(run_id: int):
         flash(_("This run is already cancelled."), "info")
         return redirect(url_for("organise.edition", slug=run.module.course.slug) + f"#run-{run.id}")
     form = CancelRunForm.build()
-    error = form_error(form)
     if form.validate_on_submit():
         outcome = save(form, lambda: services.cancel_run(run, form.texts("reason"), current_user))
         if outcome.saved:
@@ -324,6 +331,8 @@ def cancel_run(run_id: int):
             return redirect(url_for("organise.edition", slug=run.module.course.slug) + f"#run-{run.id}")
         error = outcome.error
         run = run_or_404(run_id)
+    else:
+        error = invalid_form_message()
     return render_template(
         "organise/cancel_run.html",
         form=form,
