@@ -175,7 +175,7 @@ class CourseForm(TranslatedForm):
         default=24,
     )
     present_threshold = whole_number(
-        _l("Present from (% of the session attended)"),
+        _l("Present from (% attended)"),
         0,
         100,
         _l("Please enter a percentage from 0 to 100."),
@@ -183,7 +183,7 @@ class CourseForm(TranslatedForm):
         default=75,
     )  # fmt: skip
     late_threshold = whole_number(
-        _l("Late from (% of the session attended)"),
+        _l("Late from (% attended)"),
         0,
         100,
         _l("Please enter a percentage from 0 to 100."),
