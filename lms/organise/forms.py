@@ -407,7 +407,9 @@ class CopyForm(TranslatedForm):
     @classmethod
     def language_field(cls, name: str, code: str, is_default: bool):
         return StringField(
-            _l("Title"), description=_l("Empty: the current title."), validators=[Length(max=200)]
+            _l("Title"),
+            description=_l("Empty: the current title. A new title needs Vietnamese."),
+            validators=[Length(max=200)],
         )
 
     def registration_opens(self) -> datetime | None:

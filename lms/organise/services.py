@@ -658,7 +658,11 @@ def copy_edition(
     )
     if closes <= opens:
         raise FieldError("closes_on", _l("Registration must close after it opens."))
-    new_title = _clean_texts(title or {}) or dict(course.title)
+    new_title = _clean_texts(title or {})
+    if new_title:  # a new title replaces the old one in every language, so it needs Vietnamese
+        _require_default_language(new_title, "title", _l("Please enter the title in Vietnamese."))
+    else:
+        new_title = dict(course.title)
     copy = Course(
         slug=slug,
         family=course.family,

@@ -247,11 +247,14 @@ def test_a_missing_file_stops_the_copy_and_leaves_nothing_behind(app, db, editio
         ("Eip 2031", date(2031, 1, 7), "slug", "Use 2 to 80 lower-case letters"),
         ("eip-2031", date(2031, 1, 8), "starts_on", "This edition starts on a Tuesday. Please choose a Tuesday, for example Tuesday, January 7, 2031 or Tuesday, January 14, 2031"),
         ("eip-2031", date(2020, 10, 6), "starts_on", "Please choose a first day in the future."),
+        ("eip-2031", date(2031, 1, 7), "title_vi", "Please enter the title in Vietnamese."),
     ],
 )  # fmt: skip
 def test_refused_copies(db, edition, slug, starts_on, field, message):
     with pytest.raises(FieldError, match=message) as refusal:
-        copy_edition(edition.course, slug, starts_on, edition.organiser)
+        copy_edition(
+            edition.course, slug, starts_on, edition.organiser, title={"vi": "", "en": "Only English"}
+        )
     assert refusal.value.field == field
 
 
@@ -269,7 +272,7 @@ def test_an_organiser_copies_an_edition_from_its_page(client, db, edition):
 
     response = client.submit(
         "/organise/courses/eip-test/copy?lang=en",
-        {"slug": "eip-2031", "starts_on": "2031-01-07", "title_en": "Eco-industrial parks 2031",
+        {"slug": "eip-2031", "starts_on": "2031-01-07", "title_vi": "KCNST 2031", "title_en": "Eco-industrial parks 2031",
          "closes_on": "2031-01-03", "closes_time": ""},
     )  # fmt: skip
     text = shown(response)
@@ -280,4 +283,33 @@ def test_an_organiser_copies_an_edition_from_its_page(client, db, edition):
     copy = find(db, "eip-2031")
     assert local(copy.registration_closes_at, copy.zone).replace(tzinfo=None) == datetime(
         2031, 1, 3, 23, 59, 59
+    )
+
+
+def test_the_command_line_copies_an_edition_too(app, db, edition):
+    runner = app.test_cli_runner()
+    args = ["lms", "copy-edition", "eip-test", "eip-2031", "--by", "organiser@example.org"]
+    refused = runner.invoke(args=[*args, "--starts-on", "2031-01-08"])
+    assert refused.exit_code == 1
+    assert "nothing was copied: This edition starts on a Tuesday." in refused.output
+
+    result = runner.invoke(args=[*args, "--starts-on", "2031-01-07"])
+    assert result.exit_code == 0, result.output
+    assert "edition eip-2031: created as a draft, 4 runs from 2031-01-07 02:00 UTC" in result.output
+    copy = find(db, "eip-2031")
+    assert copy.status == "draft" and len(copy.runs) == 4
+    not_an_organiser = runner.invoke(
+        args=[
+            "lms",
+            "copy-edition",
+            "eip-test",
+            "eip-2032",
+            "--by",
+            "lan@example.org",
+            "--starts-on",
+            "2031-01-07",
+        ]
+    )
+    assert (
+        not_an_organiser.exit_code == 1 and "lan@example.org is not an organiser" in not_an_organiser.output
     )
