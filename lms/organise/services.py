@@ -460,13 +460,6 @@ def update_run(run: Run, details: RunDetails, actor: User, now: datetime | None 
     if details.capacity < 0:
         raise FieldError("capacity", _l("Please enter a number of seats from 0 upwards."))
     result = RunUpdate()
-    if details.capacity != run.capacity:
-        try:
-            changes = enrollment.set_capacity(run, details.capacity, actor, now)
-        except ServiceError as refusal:
-            raise FieldError("capacity", refusal.message) from None
-        result.changed.append("capacity")
-        result.promoted = len(changes.promoted)
     values = {"label": _clean_texts(details.label), "join_url": join_url}
     for name, value in values.items():
         if getattr(run, name) != value:
@@ -479,6 +472,15 @@ def update_run(run: Run, details: RunDetails, actor: User, now: datetime | None 
         result.told = _reschedule(run, times, actor)
         result.rescheduled = True
         result.changed.append("time")
+    # After the new time is saved, so that people promoted to a seat are sent that time.
+    if details.capacity != run.capacity:
+        db.session.flush()  # set_capacity reloads the run from the database
+        try:
+            changes = enrollment.set_capacity(run, details.capacity, actor, now)
+        except ServiceError as refusal:
+            raise FieldError("capacity", refusal.message) from None
+        result.changed.append("capacity")
+        result.promoted = len(changes.promoted)
     if result.changed:
         db.session.flush()
         record("run.updated", run, actor=actor, course_id=run.module.course_id, fields=result.changed)

@@ -17,6 +17,7 @@ from lms.audit.models import AuditEvent
 from lms.certificates.models import Certificate
 from lms.enrollment.models import Registration, RunChoice
 from lms.errors import ServiceError
+from lms.extensions import db
 from lms.materials import services as materials
 from lms.materials.models import Material, MaterialVersion
 from lms.materials.storage import get_storage
@@ -49,8 +50,6 @@ def add_quiz(module, *, opens_at=None, closes_at=None) -> Quiz:
                  options=[{"key": "a", "text": {"en": "A"}, "correct": True}, {"key": "b", "text": {"en": "B"}, "correct": False}]),
         Question(position=3, kind="essay", text={"vi": "Đã gỡ", "en": "Removed"}, archived=True),
     ]  # fmt: skip
-    from lms.extensions import db
-
     db.session.add(quiz)
     return quiz
 

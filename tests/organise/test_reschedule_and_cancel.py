@@ -11,7 +11,8 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from lms.audit.models import AuditEvent
-from lms.enrollment.models import ChoiceStatus, RunChoice
+from lms.enrollment.models import ChoiceStatus, Registration, RunChoice
+from lms.enrollment.services import find_registration, switch_run
 from lms.modules.models import Run, RunStatus
 from tests.conftest import email_text
 from tests.factories import UserFactory
@@ -49,8 +50,6 @@ def fill_module_1(edition, db):
     edition.register(third, "m1a", "m2b")
     waiter = UserFactory(email="waiter@example.org", full_name="Lê Văn Chờ", locale="en")
     edition.register(waiter, "m1b", "m2b")
-    from lms.enrollment.services import find_registration, switch_run
-
     switch_run(waiter, find_registration(waiter, edition.course), edition.run("m1a").id)
     db.session.commit()
     return third, waiter
@@ -290,6 +289,30 @@ def test_a_cancelled_run_can_be_neither_changed_nor_cancelled_again(client, db, 
 
 
 def _registration_id(db, edition) -> int:
-    from lms.enrollment.models import Registration
-
     return db.session.scalar(select(Registration.id).where(Registration.user_id == edition.learner_en.id))
+
+
+def test_a_new_time_and_more_seats_in_one_save_promote_with_the_new_time(client, db, app, edition):
+    for _ in range(3):
+        edition.register(UserFactory(), "m1a", "m2a")
+    edition.register(edition.learner_en, "m1b", "m2b")
+    switch_run(
+        edition.learner_en, find_registration(edition.learner_en, edition.course), edition.run("m1a").id
+    )
+    db.session.commit()
+    run = edition.run("m1a")
+    before = len(emails(app, db))
+    client.sign_in(edition.organiser.email)
+    response = client.submit(
+        f"/organise/runs/{run.id}?lang=en",
+        run_form_of(run, starts_time="13:30", ends_time="15:30", capacity="4"),
+    )
+    assert "1 person on the waiting list got a seat and was emailed." in shown(response)
+    mine = {m["Subject"]: m for m in emails(app, db)[before:] if m["To"] == edition.learner_en.email}
+    rescheduled = mine["New time for your session: Module 1 – Course eip-test"]
+    assert "waiting list" in email_text(rescheduled)
+    promoted = mine["A seat is yours: Course eip-test"]
+    event = event_of(calendar_of(promoted), run)
+    assert event.start.astimezone(UTC) == datetime(2030, 10, 8, 6, 30, tzinfo=UTC)
+    assert int(event["SEQUENCE"]) == 1
+    assert choice_status(db, edition.learner_en, run) == ChoiceStatus.CONFIRMED
