@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: setup run test demo translations extract-messages db-upgrade lint format clean
+.PHONY: setup run test demo translations extract-messages db-upgrade lint format clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,25 @@ demo: setup
 run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: setup $(VENV)/.requirements-dev
+# axe-core for the accessibility tests: fetched once with npm, sha512 checked.
+AXE_VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' scripts/fetch_axe.py)
+AXE := $(VENV)/axe-core/$(AXE_VERSION)/axe.min.js
+
+$(AXE): scripts/fetch_axe.py | $(BIN)/python
+	$(BIN)/python scripts/fetch_axe.py $(VENV)/axe-core
+
+test: setup $(VENV)/.requirements-dev $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -c pyproject.toml -r lms -q
 	$(BIN)/pytest
+
+# Static analysis of our code (bandit, offline) and the pinned dependencies against
+# known vulnerabilities (pip-audit, needs the network). AUDIT_STRICT=1 also fails when
+# a pin could not be looked up.
+audit: $(VENV)/.requirements-dev
+	$(BIN)/bandit -c pyproject.toml -r lms -q
+	$(BIN)/python scripts/audit_dependencies.py requirements.txt requirements-dev.txt
 
 extract-messages: $(VENV)/.requirements
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot --no-location --sort-output --project "EIP training platform" .

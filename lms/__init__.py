@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, request
 
-from lms import extensions
+from lms import extensions, security
 from lms.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +17,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     configure(app, config)
     register_extensions(app)
+    security.init_app(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -63,6 +64,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
     from lms.attendance.routes import bp as attendance
+    from lms.certificates.routes import bp as certificates
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
     from lms.health import bp as health
@@ -71,16 +73,19 @@ def register_blueprints(app: Flask) -> None:
     from lms.modules.routes import bp as modules
     from lms.organise.routes import bp as organise
     from lms.quizzes.routes import bp as quizzes
+    from lms.reports.routes import bp as reports
 
     app.register_blueprint(health)
     app.register_blueprint(modules)
     app.register_blueprint(accounts)
     app.register_blueprint(attendance)
+    app.register_blueprint(certificates)
     app.register_blueprint(calendars)
     app.register_blueprint(enrollment)
     app.register_blueprint(materials)
     app.register_blueprint(quizzes)
     app.register_blueprint(organise)
+    app.register_blueprint(reports)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)
 
@@ -109,10 +114,11 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from lms.accounts.choices import role_labels
+    from lms.certificates.services import display_code
     from lms.i18n import template_helpers
     from lms.markdown import render_markdown
 
-    app.jinja_env.globals.update(template_helpers(), role_labels=role_labels)
+    app.jinja_env.globals.update(template_helpers(), role_labels=role_labels, display_code=display_code)
     app.jinja_env.filters["markdown"] = render_markdown
 
 

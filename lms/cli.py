@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from lms import backup
 from lms.accounts.models import Role
 from lms.accounts.services import create_user, find_user_by_email, grant_roles
 from lms.errors import ServiceError
@@ -125,3 +126,130 @@ def copy_edition_command(source, new_slug, starts_on, organiser_email):
     click.echo(
         f"edition {copy.slug}: created as a draft, {len(copy.runs)} runs from {copy.starts_at:%Y-%m-%d %H:%M} UTC"
     )
+
+
+certificates_group = AppGroup("certificates", help="Issue and export certificates of completion.")
+lms_group.add_command(certificates_group)
+
+
+@certificates_group.command("issue")
+@click.argument("slug")
+def issue_certificates_command(slug: str):
+    """Issue a certificate to every learner of the edition who completed it (safe to repeat)."""
+    from lms.certificates.services import issue_for_course
+    from lms.mail.services import deliver_pending
+    from lms.modules.models import Course
+
+    course = db.session.scalar(db.select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"no course with the slug {slug!r}")
+    issued, held = issue_for_course(course)
+    db.session.commit()
+    deliver_pending()
+    click.echo(f"course {slug}: {issued} certificate(s) issued, {held} learner(s) already had one")
+
+
+@certificates_group.command("zip")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def zip_certificates_command(slug: str, output: Path):
+    """Write every valid certificate of the edition into one ZIP file."""
+    from lms.certificates.services import write_zip_of_course
+    from lms.modules.models import Course
+
+    course = db.session.scalar(db.select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"no course with the slug {slug!r}")
+    with output.open("wb") as stream:
+        count = write_zip_of_course(course, stream)
+    click.echo(f"wrote {count} certificate(s) to {output}")
+
+
+@lms_group.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path):
+    """Back up the database and the uploaded files into FILE (safe while the platform runs)."""
+    try:
+        summary = backup.backup(file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"backed up the {summary.backend} database (revision {summary.revision}) and {summary.files} "
+        f"material file(s) to {file}: {summary.size:,} bytes in {summary.seconds:.1f} s"
+    )
+
+
+@lms_group.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the data without asking.")
+def restore_command(file: Path, yes: bool):
+    """Replace the database and the uploaded files with those of a backup made by `lms backup`."""
+    try:
+        manifest = backup.describe(file)
+    except backup.BackupError as error:
+        raise click.ClickException(f"{error}; nothing was changed") from None
+    target = backup.database_url().render_as_string(hide_password=True)
+    click.echo(
+        f"{file}: a {manifest['backend']} backup made {manifest['created_at']} "
+        f"(revision {manifest['revision']}, {manifest['files']} material file(s))"
+    )
+    if not yes:
+        click.confirm(f"Replace every row of {target} and every material file with it?", abort=True)
+    try:
+        summary = backup.restore(file)
+    except backup.BackupError as error:
+        raise click.ClickException(f"{error}; nothing was changed") from None
+    click.echo(f"restored the database and {summary.files} material file(s) in {summary.seconds:.1f} s")
+    head = backup.head_revision()
+    if summary.revision != head:
+        click.echo(
+            f"the backup's schema is {summary.revision}, this version's is {head}: run `flask --app wsgi db upgrade`"
+        )
+
+
+# -- exports --------------------------------------------------------------------------
+
+export_group = AppGroup(
+    "export", help="Write an edition's registrations, attendance or quiz results to a file."
+)
+lms_group.add_command(export_group)
+
+
+def _export_command(name: str, kind):
+    @click.argument("slug")
+    @click.option(
+        "--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True
+    )
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                  help="The file to write.")  # fmt: skip
+    @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+                  help="Language of the headers and labels.")  # fmt: skip
+    def command(slug: str, file_format: str, output: Path, lang: str):
+        from flask_babel import force_locale
+
+        from lms.exports import csv_bytes, write_workbook
+        from lms.reports.data import find_course
+
+        course = find_course(slug)
+        if course is None:
+            raise click.ClickException(f"no course with the slug {slug!r}")
+        with force_locale(lang):
+            table = kind.build(course)
+            if file_format == "csv":
+                output.write_bytes(csv_bytes(table.header, table.rows))
+            else:
+                write_workbook(str(output), [table])
+        click.echo(f"{output}: {len(table.rows)} row(s)")
+
+    command.__doc__ = str(kind.description)
+    return export_group.command(name, help=kind.description)(command)
+
+
+def _register_export_commands() -> None:
+    from lms.reports.exports import EXPORTS
+
+    for name, kind in EXPORTS.items():
+        _export_command(name, kind)
+
+
+_register_export_commands()

@@ -85,9 +85,15 @@ class Config:
         self.RESET_RATE_LIMIT = env("RESET_RATE_LIMIT") or "5 per minute;20 per hour"
         self.SIGNUP_RATE_LIMIT = env("SIGNUP_RATE_LIMIT") or "10 per minute;100 per hour"
 
+        # Served over HTTPS (LMS_HTTPS=1, or an https:// base URL): cookies only travel
+        # encrypted. Behind a reverse proxy, LMS_PROXY_FIX=<number of proxies> makes the
+        # app trust their X-Forwarded-* headers (scheme, client address, host).
+        self.HTTPS = env_bool("HTTPS", self.BASE_URL.startswith("https://"))
+        self.PROXY_FIX = env_int("PROXY_FIX", 0)
+        self.HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 365 * 24 * 3600)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = self.BASE_URL.startswith("https://")
+        self.SESSION_COOKIE_SECURE = self.HTTPS
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
@@ -117,7 +123,7 @@ class TestConfig(Config):
 
     def __init__(self, database_url: str, instance: Path) -> None:
         super().__init__(instance)
-        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
+        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (the test suite's key, never used to serve)  # nosec B105
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.MAIL_DIR = str(instance / "mail")
         self.BASE_URL = "http://localhost"

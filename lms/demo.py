@@ -17,7 +17,7 @@ from lms.modules.models import Course
 
 CONTENT = ROOT / "content" / "eip-2023"
 DEMO_SLUG = "eip-demo"
-DEMO_PASSWORD = "eip-demo-2023"  # noqa: S105 (published demo accounts, local only)
+DEMO_PASSWORD = "eip-demo-2023"  # noqa: S105 (published demo accounts, local only)  # nosec B105
 
 DEMO_ACCOUNTS = [
     {

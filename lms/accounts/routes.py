@@ -95,6 +95,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Signing out ends the session on every device (sessions are signed cookies:
+        # a copy left behind would otherwise still open the account).
+        services.end_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     language = session.get("lang")
     session.clear()

@@ -101,6 +101,16 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def set_password(user: User, new_password: str) -> None:
     """Set a new password and sign the user out everywhere else."""
     user.password_hash = hash_password(new_password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Make every session and remember cookie of this user invalid, on every device.
+
+    Sessions live in signed cookies, so a copy of one (a shared computer, a stolen
+    cookie) would keep working after sign-out unless the server stops accepting it:
+    the version in the cookie no longer matches.
+    """
     user.session_version += 1
     db.session.flush()
 

@@ -22,7 +22,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -141,7 +141,8 @@ class MatchedLearner:
     minutes: int
     participant_keys: tuple[str, ...]
     joins: tuple[Join, ...]
-    # how each participant (same order as participant_keys) was matched: "email" or "name"
+    # how each participant (same order as participant_keys) was matched: "email", "name"
+    # or "review" (assigned by the trainer)
     via: tuple[str, ...] = ()
 
 
@@ -150,6 +151,7 @@ class MatchResult:
     matched: dict[int, MatchedLearner] = field(default_factory=dict)
     unmatched: list[Participant] = field(default_factory=list)
     ambiguous: list[tuple[Participant, list[int]]] = field(default_factory=list)
+    ignored: list[Participant] = field(default_factory=list)  # by the trainer's decision
 
 
 # ---------------------------------------------------------------------------------------
@@ -267,11 +269,22 @@ def group_participants(report: Report, starts_at: datetime, ends_at: datetime) -
     return participants
 
 
-def match_participants(participants: Sequence[Participant], learners: Sequence[Learner]) -> MatchResult:
+def match_participants(
+    participants: Sequence[Participant],
+    learners: Sequence[Learner],
+    assigned: Mapping[str, int | None] | None = None,
+) -> MatchResult:
     """Each participant's learner: by email (case-insensitive, exact), otherwise by the
     exact normalised name. A name that fits nobody is unmatched; one that fits several
-    learners is ambiguous (with the candidates' ids). Participants of the same learner
-    are merged and their minutes counted again from the union of their joins."""
+    learners is ambiguous (with the candidates' ids). So is a name that fits a learner
+    who also joined under their email: it may be them on a second device, or somebody
+    else with the same name, and only the trainer knows.
+
+    ``assigned`` holds the trainer's review decisions, by participant key: a learner id
+    (matched "by review") or None (ignored). Participants of the same learner are merged
+    and their minutes counted again from the union of their joins."""
+    assigned = assigned or {}
+    known = {learner.id for learner in learners}
     by_email: dict[str, set[int]] = {}
     by_name: dict[str, set[int]] = {}
     for learner in learners:
@@ -283,12 +296,23 @@ def match_participants(participants: Sequence[Participant], learners: Sequence[L
 
     found: dict[int, list[tuple[Participant, str]]] = {}
     result = MatchResult()
+    by_name_only: list[tuple[Participant, int]] = []
     for participant in sorted(participants, key=lambda participant: participant.key):
+        if participant.key in assigned:
+            learner_id = assigned[participant.key]
+            if learner_id is None:
+                result.ignored.append(participant)
+            elif learner_id not in known:
+                raise ValueError(f"{participant.key} was assigned to a learner who is not in the run")
+            else:
+                found.setdefault(learner_id, []).append((participant, "review"))
+            continue
         candidates: set[int] = set()
-        via = "email"
         if participant.email:
             candidates = by_email.get(participant.email.strip().casefold(), set())
-        if not candidates:
+        if candidates:
+            via = "email"
+        else:
             via = "name"
             names = {normalise_name(participant.name), normalise_name(participant.other_name or "")} - {""}
             candidates = set().union(*(by_name.get(name, set()) for name in names))
@@ -296,11 +320,20 @@ def match_participants(participants: Sequence[Participant], learners: Sequence[L
             result.unmatched.append(participant)
         elif len(candidates) > 1:
             result.ambiguous.append((participant, sorted(candidates)))
+        elif via == "name":
+            by_name_only.append((participant, next(iter(candidates))))
         else:
             found.setdefault(next(iter(candidates)), []).append((participant, via))
 
+    for participant, learner_id in by_name_only:
+        if any(via == "email" for _, via in found.get(learner_id, ())):
+            result.ambiguous.append((participant, [learner_id]))
+        else:
+            found.setdefault(learner_id, []).append((participant, "name"))
+    result.ambiguous.sort(key=lambda item: item[0].key)
+
     for learner_id in sorted(found):
-        pairs = found[learner_id]
+        pairs = sorted(found[learner_id], key=lambda pair: pair[0].key)
         joins = tuple(
             sorted({join for participant, _ in pairs for join in participant.joins}, key=_join_order)
         )
@@ -653,7 +686,8 @@ def _parse_time(
 def _moment(match: re.Match, zone: ZoneInfo, meeting_date: date | None, day_first: bool) -> datetime:
     parts = match.groupdict()
     if "year" not in parts:  # a clock time on the meeting's date
-        assert meeting_date is not None
+        if meeting_date is None:  # the caller reports this case first; never guess a date
+            raise ValueError("a clock time needs the meeting's date")
         year, month, day = meeting_date.year, meeting_date.month, meeting_date.day
     else:
         year = int(parts["year"])

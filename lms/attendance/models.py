@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.accounts.models import User
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
-from lms.modules.models import Run
+from lms.modules.models import Module, Run
 
 
 class AttendanceStatus(enum.StrEnum):
@@ -103,3 +103,7 @@ class CompletionException(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     revoke_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    module: Mapped[Module] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])

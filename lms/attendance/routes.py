@@ -7,14 +7,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from lms.accounts.auth import role_required
 from lms.accounts.models import User
-from lms.attendance import completion, services
-from lms.attendance.models import AttendanceStatus
+from lms.attendance import completion, imports, services
+from lms.attendance.models import AttendanceStatus, CompletionException
+from lms.certificates import services as certificates
 from lms.enrollment import services as services_enrollment
 from lms.errors import ServiceError
 from lms.extensions import db
@@ -29,6 +31,9 @@ STATUS_LABELS = {
     AttendanceStatus.ABSENT: _l("Absent"),
     AttendanceStatus.EXCUSED: _l("Excused"),
 }
+
+# Product names, the same in every language
+PLATFORM_NAMES = {"zoom": "Zoom", "teams": "Microsoft Teams", "meet": "Google Meet"}
 
 
 class SheetForm(FlaskForm):
@@ -88,6 +93,115 @@ def sheet(run_id: int):
     )
 
 
+class ReportForm(FlaskForm):
+    report = FileField(
+        _l("Participant report (CSV)"),
+        validators=[FileRequired(_l("Please choose the participant report to upload."))],
+        description=_l(
+            "Zoom: Reports → Usage → Participants → Export. Microsoft Teams: the meeting's "
+            "Attendance tab → Download. Google Meet: the attendance CSV. Upload the file unchanged."
+        ),
+    )
+    zone = SelectField(
+        _l("Time zone of the times in the report"),
+        description=_l("The platforms write times in the zone of the account that exported the report."),
+    )
+
+
+def _zone_choices(course) -> list[SelectChoice]:
+    zones = dict.fromkeys([course.timezone, current_user.timezone or course.timezone, "UTC"])
+    return [SelectChoice(zone, zone) for zone in zones]
+
+
+@bp.route("/teach/runs/<int:run_id>/attendance/import", methods=["GET", "POST"])
+@login_required
+def import_report(run_id: int):
+    run = _managed_run(run_id)
+    form = ReportForm()
+    form.zone.choices = _zone_choices(run.module.course)
+    if form.validate_on_submit():
+        upload = form.report.data
+        try:
+            digest = imports.receive_report(
+                run,
+                upload.read(imports.MAX_REPORT_BYTES + 1),
+                upload.filename or "",
+                form.zone.data,
+                current_user,
+            )
+        except ServiceError as failure:
+            form.report.errors = [failure.message]
+        else:
+            return redirect(
+                url_for("attendance.review_import", run_id=run.id, digest=digest, zone=form.zone.data)
+            )
+    return render_template(
+        "attendance/import.html",
+        run=run,
+        course=run.module.course,
+        form=form,
+        history=imports.imports_of(run),
+        platform_names=PLATFORM_NAMES,
+    )
+
+
+def _decisions_from_form(count: int) -> dict[str, int | None]:
+    """The review's answers: for each listed name a learner id, "ignore", or nothing yet
+    (ignored too when the trainer ticked "ignore the names I leave open")."""
+    decisions: dict[str, int | None] = {}
+    ignore_open = request.form.get("ignore_open") == "1"
+    for index in range(min(count, 1000)):
+        key = request.form.get(f"key-{index}", "")
+        choice = request.form.get(f"decision-{index}", "")
+        if not key or (not choice and not ignore_open):
+            continue
+        if choice in ("ignore", ""):
+            decisions[key] = None
+        elif choice.isdigit():
+            decisions[key] = int(choice)
+    return decisions
+
+
+@bp.route("/teach/runs/<int:run_id>/attendance/import/<digest>", methods=["GET", "POST"])
+@login_required
+def review_import(run_id: int, digest: str):
+    run = _managed_run(run_id)
+    zone = request.values.get("zone") or run.module.course.timezone
+    form = SheetForm()
+    decisions = (
+        _decisions_from_form(request.form.get("questions", type=int) or 0) if request.method == "POST" else {}
+    )
+    try:
+        if form.validate_on_submit() and request.form.get("action") == "apply":
+            replace = {int(value) for value in request.form.getlist("replace") if value.isdigit()}
+            try:
+                imported = imports.apply_import(run, digest, zone, decisions, replace, current_user)
+                db.session.commit()
+            except ServiceError as failure:
+                db.session.rollback()
+                flash(failure.message, "error")
+            else:
+                flash(
+                    _("The report is imported: %(count)s marks changed.", count=imported.changed), "success"
+                )
+                return redirect(url_for("attendance.sheet", run_id=run.id))
+        shown = imports.preview(run, digest, zone, decisions)
+    except LookupError:
+        abort(404)
+    except ServiceError as failure:
+        flash(failure.message, "error")
+        return redirect(url_for("attendance.import_report", run_id=run.id))
+    return render_template(
+        "attendance/review.html",
+        run=run,
+        course=run.module.course,
+        preview=shown,
+        form=form,
+        status_labels=STATUS_LABELS,
+        platform_names=PLATFORM_NAMES,
+    )
+
+
 @bp.get("/my/progress/<slug>")
 @login_required
 def my_progress(slug: str):
@@ -95,7 +209,10 @@ def my_progress(slug: str):
     if services_enrollment.find_registration(current_user, course) is None:
         abort(404)
     return render_template(
-        "attendance/progress.html", progress=completion.progress(current_user, course), course=course
+        "attendance/progress.html",
+        progress=completion.progress(current_user, course),
+        course=course,
+        certificate=certificates.valid_certificate(current_user, course),
     )
 
 
@@ -120,14 +237,42 @@ def learner_progress(slug: str, user_id: int):
     ]
     if form.validate_on_submit():
         module = next(module for module in course.modules if module.id == form.module_id.data)
-        completion.record_exception(learner, module, form.reason.data, current_user)
-        db.session.commit()
-        flash(_("The exception is recorded."), "success")
-        return redirect(url_for("attendance.learner_progress", slug=slug, user_id=user_id))
+        try:
+            completion.record_exception(learner, module, form.reason.data, current_user)
+            db.session.commit()
+        except ServiceError as failure:
+            db.session.rollback()
+            flash(failure.message, "error")
+        else:
+            flash(_("The exception is recorded."), "success")
+            return redirect(url_for("attendance.learner_progress", slug=slug, user_id=user_id))
     return render_template(
         "attendance/progress.html",
         progress=completion.progress(learner, course),
         course=course,
         learner=learner,
         form=form,
+        revoke_form=SheetForm(),
+        exceptions=completion.exceptions_of(learner, course),
+        certificate=certificates.valid_certificate(learner, course),
     )
+
+
+@bp.post("/organise/courses/<slug>/learners/<int:user_id>/exceptions/<int:exception_id>/revoke")
+@role_required("organiser")
+def revoke_exception(slug: str, user_id: int, exception_id: int):
+    course = find_published_course(slug) or abort(404)
+    exception = db.session.get(CompletionException, exception_id)
+    if exception is None or exception.course_id != course.id or exception.user_id != user_id:
+        abort(404)
+    if not SheetForm().validate_on_submit():
+        abort(400)
+    try:
+        completion.revoke_exception(exception, request.form.get("reason", ""), current_user)
+        db.session.commit()
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "error")
+    else:
+        flash(_("The exception is revoked."), "success")
+    return redirect(url_for("attendance.learner_progress", slug=slug, user_id=user_id))

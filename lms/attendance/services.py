@@ -18,6 +18,7 @@ from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.models import Run
 from lms.modules.services import can_manage_course
+from lms.signals import progress_changed
 
 STATUSES = [str(status) for status in AttendanceStatus]
 
@@ -79,6 +80,8 @@ def mark(run: Run, learner_id: int, new: Mark, actor: User | None, source: str =
     db.session.flush()
     db.session.add(AttendanceChange(attendance_id=current.id, status=new.status, minutes=new.minutes, note=new.note,
                                     source=source, changed_by_id=current.marked_by_id, changed_at=now))  # fmt: skip
+    db.session.flush()
+    progress_changed.send(run.module.course_id, user_ids=[learner_id])
     return True
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.auth import role_required
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
+from lms.certificates.services import certificates_of_user
 from lms.db import utcnow
 from lms.enrollment import services
 from lms.enrollment.forms import (
@@ -73,15 +74,17 @@ def register(slug: str):
 
 
 def profile_summary(user) -> list[tuple[str, str]]:
-    return [
+    """The learner's details as they will be used, with a dash for anything left empty."""
+    rows = [
         (_("Full name"), user.full_name),
         (_("Email"), user.email),
         (_("Organisation"), user.organisation),
         (_("Type of organisation"), label_for(ORGANISATION_TYPES, user.organisation_type)),
-        (_("Job title"), user.job_title or "—"),
+        (_("Job title"), user.job_title),
         (_("Province or city"), label_for(PROVINCES, user.province)),
         (_("Gender"), label_for(GENDERS, user.gender)),
     ]
+    return [(label, value or "—") for label, value in rows]
 
 
 @bp.get("/my/schedule")
@@ -101,6 +104,7 @@ def schedule():
         confirm_form=ConfirmForm(),
         join_link_visible=services.join_link_visible,
         change_deadline=services.change_deadline,
+        certificates=certificates_of_user(current_user),
     )
 
 

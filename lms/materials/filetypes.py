@@ -14,8 +14,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeElementTree
 from flask_babel import lazy_gettext as _l
 
 from lms.errors import ServiceError
@@ -169,8 +170,10 @@ def _main_part(package: zipfile.ZipFile, file_type: FileType) -> str | None:
     if info.file_size > MAX_CONTENT_TYPES_BYTES:
         return None
     try:
-        root = ElementTree.fromstring(package.read(info))  # noqa: S314 (bounded, no external entities)
-    except ElementTree.ParseError:
+        # defusedxml refuses DTDs and entities outright: an uploaded file decides what
+        # this XML holds, and entity expansion ("billion laughs") would cost memory.
+        root = SafeElementTree.fromstring(package.read(info), forbid_dtd=True)
+    except (SafeElementTree.ParseError, DefusedXmlException):
         return None
     names = set(package.namelist())
     for override in root.iter(f"{CONTENT_TYPES_NS}Override"):

@@ -81,6 +81,7 @@ class CourseSpec:
     summary: dict
     organisers: dict
     audience: dict
+    issuers: dict
     registration_opens_at: datetime
     registration_closes_at: datetime
     change_cutoff_hours: int
@@ -163,12 +164,21 @@ def read_course_folder(folder: Path) -> CourseSpec:
         summary=reader.translated("summary", required=False),
         organisers=reader.translated("organisers", required=False),
         audience=reader.translated_list("audience", required=False),
+        issuers=_issuers(reader),
         registration_opens_at=opens,
         registration_closes_at=closes,
         change_cutoff_hours=reader.integer("change_cutoff_hours", default=24, minimum=0),
         trainers=trainers,
         modules=tuple(sorted(modules, key=lambda module: module.position)),
     )
+
+
+def _issuers(reader) -> dict:
+    """One list per language naming the same organisations in the same order."""
+    issuers = reader.translated_list("issuers", required=False)
+    if len({len(names) for names in issuers.values()}) > 1:
+        reader.fail("issuers", "every language must name the same number of organisations")
+    return issuers
 
 
 def read_yaml(path: Path) -> dict:
@@ -387,6 +397,7 @@ def apply_course(spec: CourseSpec) -> tuple[Course, LoadReport]:
         "summary": spec.summary,
         "organisers": spec.organisers,
         "audience": spec.audience,
+        "issuers": spec.issuers,
         "registration_opens_at": spec.registration_opens_at,
         "registration_closes_at": spec.registration_closes_at,
         "change_cutoff_hours": spec.change_cutoff_hours,

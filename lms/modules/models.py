@@ -45,6 +45,9 @@ class Course(db.Model):
     summary: Mapped[dict] = mapped_column(Translated, default=dict)
     organisers: Mapped[dict] = mapped_column(Translated, default=dict)
     audience: Mapped[dict] = mapped_column(Translated, default=dict)
+    # The organisations named (and signing) on the certificate, one list per language in
+    # the same order: {"vi": ["Bộ Kế hoạch và Đầu tư", "UNIDO"], "en": [...]}
+    issuers: Mapped[dict] = mapped_column(Translated, default=dict, server_default="{}")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)

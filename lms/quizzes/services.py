@@ -33,6 +33,7 @@ from lms.quizzes.models import (
     ShowWhen,
 )
 from lms.quizzes.scoring import score_answer, word_count
+from lms.signals import progress_changed
 
 
 class AttemptClosed(ServiceError):
@@ -285,7 +286,13 @@ def finalise(attempt: Attempt, now: datetime, submitted_by: str) -> bool:
     if not any(answer.snapshot["kind"] == QuestionKind.ESSAY for answer in attempt.answers):
         _complete(attempt, now)
     db.session.flush()
+    _announce_progress(attempt.quiz, [attempt.user_id])
     return True
+
+
+def _announce_progress(quiz: Quiz, user_ids: list[int]) -> None:
+    if user_ids:
+        progress_changed.send(quiz.module.course_id, user_ids=user_ids)
 
 
 def _complete(attempt: Attempt, now: datetime) -> None:
@@ -364,6 +371,7 @@ def grade_essay(
         if was_waiting:
             notify.attempt_graded(attempt)
     db.session.flush()
+    _announce_progress(attempt.quiz, [attempt.user_id])
     record("essay_graded", answer, actor=grader, course_id=attempt.quiz.module.course_id, points=points)
     return attempt
 
@@ -383,6 +391,7 @@ def regrade(quiz: Quiz, actor: User, now: datetime | None = None) -> int:
         .options(selectinload(Attempt.answers))
     ).all()
     changed = 0
+    passing_changed = []
     for attempt in attempts:
         before = (attempt.score, attempt.passed)
         for answer in attempt.answers:
@@ -403,7 +412,10 @@ def regrade(quiz: Quiz, actor: User, now: datetime | None = None) -> int:
             _total(attempt)
         if (attempt.score, attempt.passed) != before:
             changed += 1
+        if attempt.passed != before[1]:
+            passing_changed.append(attempt.user_id)
     db.session.flush()
+    _announce_progress(quiz, passing_changed)
     record(
         "quiz_regraded",
         quiz,

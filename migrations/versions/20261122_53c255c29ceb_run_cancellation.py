@@ -1,7 +1,7 @@
 """run cancellation
 
 Revision ID: 53c255c29ceb
-Revises: 9b580852776e
+Revises: a46d16e74ca5
 Create Date: 2026-11-22 13:11:39.123859
 
 """
@@ -13,7 +13,7 @@ import lms.db
 
 # revision identifiers, used by Alembic.
 revision = '53c255c29ceb'
-down_revision = '9b580852776e'
+down_revision = 'a46d16e74ca5'
 branch_labels = None
 depends_on = None
 

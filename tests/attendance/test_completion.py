@@ -6,12 +6,12 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.attendance import completion, services
-from lms.attendance.models import AttendanceStatus
+from lms.attendance.models import AttendanceStatus, CompletionException
 from lms.audit.models import AuditEvent
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Quiz
 from tests.enrollment.seating import hold
-from tests.factories import UserFactory, course_with_modules
+from tests.factories import CourseFactory, UserFactory, course_with_modules
 from tests.helpers import count_queries, page_text
 from tests.quizzes.conftest import ALL_RIGHT, form_values, make_quiz
 
@@ -98,3 +98,32 @@ def test_an_organiser_records_an_exception_from_the_learners_progress_page(clien
     assert "The exception is recorded." in text and "1 of 2 modules completed" in text
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "completion_exception"))
     assert event.details["reason"] == "Báo cáo Zoom bị mất." and event.actor_id == organiser.id
+
+
+def test_an_organiser_revokes_an_exception_and_the_module_is_missing_again(client, db):
+    course, learner, organiser = setup_course(db)
+    organiser.email = "boss@example.org"
+    db.session.commit()
+    url = f"/organise/courses/{course.slug}/learners/{learner.id}/progress?lang=en"
+    client.sign_in("boss@example.org")
+    first = course.modules[0]
+    client.submit(url, {"module_id": first.id, "reason": "Báo cáo Zoom bị mất."})
+    text = page_text(client.submit(url, {"module_id": first.id, "reason": "Twice"}))
+    assert "already recorded" in text
+    exception = db.session.scalar(select(CompletionException))
+    revoke = f"/organise/courses/{course.slug}/learners/{learner.id}/exceptions/{exception.id}/revoke?lang=en"
+    assert "Please give the reason for revoking" in page_text(client.submit(revoke, {"reason": " "}))
+    text = page_text(client.submit(revoke, {"reason": "Đã tìm thấy báo cáo: vắng mặt."}))
+    assert "The exception is revoked." in text and "0 of 2 modules completed" in text
+    assert "Revoked by" in text and "Đã tìm thấy báo cáo: vắng mặt." in text
+    db.session.refresh(exception)
+    assert exception.revoked_by_id == organiser.id and exception.reason == "Báo cáo Zoom bị mất."
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "completion_exception_revoked"))
+    assert event.details["reason"] == "Đã tìm thấy báo cáo: vắng mặt."
+    # a second revoke is refused, another course's URL finds nothing, GET does nothing
+    assert "already revoked" in page_text(client.submit(revoke, {"reason": "again"}))
+    assert client.get(revoke).status_code == 405
+    other = CourseFactory()
+    db.session.commit()
+    wrong = f"/organise/courses/{other.slug}/learners/{learner.id}/exceptions/{exception.id}/revoke"
+    assert client.submit(wrong, {"reason": "x"}, follow_redirects=False).status_code == 404

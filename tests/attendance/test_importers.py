@@ -641,19 +641,43 @@ def test_same_name_twice_is_ambiguous():
     ]
 
 
-def test_two_participants_of_one_learner_are_merged_without_double_counting():
-    # the learner joined from a laptop (signed in) and from a phone (as a guest)
+def test_a_second_device_under_the_same_name_goes_to_review_then_merges():
+    # the learner joined from a laptop (signed in) and from a phone (as a guest): the
+    # guest could be them or a colleague of the same name, so the trainer decides
     participants = participants_of(
         join("Nguyễn Thị Hương", utc(2), utc(3), "huong.nguyen@dinhvu-ip.example.vn"),
         join("Nguyễn Thị Hương (Khách)", utc(2, 30), utc(3, 30)),
     )
     assert [participant.minutes for participant in participants] == [60, 60]
     result = match_participants(participants, LEARNERS)
+    assert result.matched[3].minutes == 60
+    assert [(participant.key, ids) for participant, ids in result.ambiguous] == [
+        ("name:nguyen thi huong", [3])
+    ]
+
+    result = match_participants(participants, LEARNERS, assigned={"name:nguyen thi huong": 3})
     matched = result.matched[3]
     assert matched.minutes == 90  # 09:00–10:30, not 60 + 60
     assert matched.participant_keys == ("email:huong.nguyen@dinhvu-ip.example.vn", "name:nguyen thi huong")
-    assert matched.via == ("email", "name")
+    assert matched.via == ("email", "review")
     assert [one.line for one in matched.joins] == [2, 3]
+    assert result.ambiguous == []
+
+
+def test_review_decisions_assign_or_ignore():
+    participants = participants_of(
+        join("nguyễn văn an (Khách)", utc(2), utc(3)),  # two learners of that name
+        join("Trần Minh", utc(2), utc(3, 30)),  # nobody of that name
+    )
+    result = match_participants(
+        participants, LEARNERS, assigned={"name:nguyen van an": 2, "name:tran minh": None}
+    )
+    assert list(result.matched) == [2]
+    assert result.matched[2].via == ("review",)
+    assert [participant.name for participant in result.ignored] == ["Trần Minh"]
+    assert result.unmatched == [] and result.ambiguous == []
+    with pytest.raises(ValueError, match="not in the run"):
+        match_participants(participants, LEARNERS, assigned={"name:tran minh": 999})
 
 
 def test_meet_first_and_last_name_are_tried_in_both_orders():

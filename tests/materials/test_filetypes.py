@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,26 @@ def test_only_the_configured_types_are_offered():
     assert [t.name for t in types] == ["pdf", "png"]
     with pytest.raises(ServiceError):
         filetypes.type_for_name("slides.pptx", types)
+
+
+def office_with_entities() -> bytes:
+    """A package whose content-type list declares entities (an XML bomb, in small)."""
+    part, content_type = samples.MAIN_PARTS["docx"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            + samples.content_types(part, content_type)
+            .split("?>", 1)[1]
+            .replace("<Default", "&b;<Default", 1),
+        )
+        package.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships/>')
+        package.writestr(part, '<?xml version="1.0"?><document>Khu công nghiệp sinh thái</document>')
+    return buffer.getvalue()
+
+
+def test_an_office_file_declaring_xml_entities_is_refused(tmp_path):
+    with pytest.raises(ServiceError, match="content is not"):
+        check(tmp_path, "report.docx", office_with_entities())

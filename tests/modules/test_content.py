@@ -124,6 +124,7 @@ def test_trainers_get_accounts_without_passwords(db):
         ("course.yaml", lambda d: d["registration"].update(closes="19/08/2023"), "registration.closes"),
         ("course.yaml", lambda d: d["registration"].update(closes="2023-06-01 00:00"), "registration.closes"),
         ("course.yaml", lambda d: d["title"].update(vi=""), "title.vi"),
+        ("course.yaml", lambda d: d["issuers"]["en"].pop(), "issuers"),
         ("modules/02-legal-framework/module.yaml", lambda d: d.update(position=1), "position"),
         ("modules/03-eip-tools/module.yaml", lambda d: d["runs"][1].update(capacity="many"), "runs[1].capacity"),
         ("modules/03-eip-tools/module.yaml", lambda d: d["runs"][0].update(trainers=["ghost@example.org"]), "runs[0].trainers"),

@@ -1,0 +1,176 @@
+"""Certificates: the public verify page, learners' downloads, the organisers' list."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from lms.accounts.auth import role_required
+from lms.accounts.models import User
+from lms.certificates import services
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.db import utcnow
+from lms.enrollment import services as enrollment
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.modules.services import find_published_course
+
+bp = Blueprint("certificates", __name__)
+
+
+class ActionForm(FlaskForm):
+    """Carries the CSRF token of the organisers' buttons."""
+
+
+@bp.get("/verify")
+def verify_form():
+    """The code typed into the form on the verify page (a GET form: nothing changes)."""
+    typed = request.args.get("code", "")
+    code = services.normalise_code(typed)
+    if code is None:
+        return render_template(
+            "certificates/verify.html", certificate=None, typed=typed, searched=bool(typed)
+        ), (404 if typed else 200)
+    return redirect(url_for("certificates.verify", code=services.display_code(code)))
+
+
+@bp.get("/verify/<code>")
+def verify(code: str):
+    """Public: is this certificate genuine? Shows only what the paper shows."""
+    certificate = services.find_by_code(code)
+    status = 200 if certificate is not None else 404
+    response = render_template(
+        "certificates/verify.html", certificate=certificate, typed=code, searched=True, statuses=CertificateStatus,
+        code=services.display_code(certificate.code) if certificate else "",
+    )  # fmt: skip
+    return response, status, {"X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
+
+
+def _may_download(certificate: Certificate) -> bool:
+    if certificate.user_id == current_user.id:
+        return certificate.is_valid
+    return current_user.has_role("organiser")
+
+
+@bp.get("/certificates/<int:certificate_id>/download")
+@login_required
+def download(certificate_id: int):
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or not _may_download(certificate):
+        abort(404)
+    return send_file(
+        io.BytesIO(services.pdf_of(certificate)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=services.pdf_filename(certificate),
+    )
+
+
+@bp.get("/my/certificates")
+@login_required
+def mine():
+    return render_template("certificates/mine.html", certificates=services.certificates_of_user(current_user))
+
+
+# ---------------------------------------------------------------------------------------
+# Organisers
+
+
+@bp.get("/organise/courses/<slug>/certificates")
+@role_required("organiser")
+def manage(slug: str):
+    course = find_published_course(slug) or abort(404)
+    return render_template(
+        "certificates/manage.html",
+        course=course,
+        certificates=services.certificates_of_course(course),
+        form=ActionForm(),
+        statuses=CertificateStatus,
+    )
+
+
+def _course_certificate(course, certificate_id: int) -> Certificate:
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or certificate.course_id != course.id:
+        abort(404)
+    return certificate
+
+
+def _act(slug: str, action) -> object:
+    """Run one organiser action with CSRF checked, one commit, and a message."""
+    course = find_published_course(slug) or abort(404)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
+        return redirect(url_for("certificates.manage", slug=slug))
+    try:
+        message = action(course)
+        db.session.commit()
+    except ServiceError as failure:
+        db.session.rollback()
+        flash(failure.message, "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("certificates.manage", slug=slug))
+
+
+@bp.post("/organise/courses/<slug>/certificates/issue")
+@role_required("organiser")
+def issue(slug: str):
+    def action(course):
+        if request.form.get("user_id", "").isdigit():
+            learner = db.session.get(User, int(request.form["user_id"]))
+            if learner is None or not enrollment.is_registered(learner, course.id):
+                abort(404)
+            certificate = services.issue_certificate(learner, course, current_user)
+            return _("Certificate %(code)s issued to %(name)s.", code=services.display_code(certificate.code),
+                     name=certificate.learner_name)  # fmt: skip
+        issued, held = services.issue_for_course(course, current_user)
+        return _(
+            "%(issued)s certificates issued; %(held)s learners already had one.", issued=issued, held=held
+        )
+
+    return _act(slug, action)
+
+
+@bp.post("/organise/courses/<slug>/certificates/<int:certificate_id>/revoke")
+@role_required("organiser")
+def revoke(slug: str, certificate_id: int):
+    def action(course):
+        certificate = _course_certificate(course, certificate_id)
+        services.revoke(certificate, request.form.get("reason", ""), current_user)
+        return _("Certificate %(code)s is revoked.", code=services.display_code(certificate.code))
+
+    return _act(slug, action)
+
+
+@bp.post("/organise/courses/<slug>/certificates/<int:certificate_id>/reissue")
+@role_required("organiser")
+def reissue(slug: str, certificate_id: int):
+    def action(course):
+        old = _course_certificate(course, certificate_id)
+        new = services.reissue(old, current_user)
+        return _("Certificate %(old)s is replaced by %(new)s.", old=services.display_code(old.code),
+                 new=services.display_code(new.code))  # fmt: skip
+
+    return _act(slug, action)
+
+
+@bp.get("/organise/courses/<slug>/certificates.zip")
+@role_required("organiser")
+def download_all(slug: str):
+    course = find_published_course(slug) or abort(404)
+    # a file, not memory: an edition's PDFs can be large; send_file closes it when sent
+    archive = tempfile.TemporaryFile()  # noqa: SIM115
+    services.write_zip_of_course(course, archive)
+    archive.seek(0)
+    return send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"certificates-{course.slug}-{utcnow():%Y-%m-%d}.zip",
+    )

@@ -1,0 +1,353 @@
+"""Issuing, revoking and re-issuing certificates, and turning one into a PDF.
+
+A certificate is issued the moment a learner completes a course edition: the services
+that can complete a learner (attendance marks and imports, quiz grading, completion
+exceptions) send ``lms.signals.progress_changed`` and ``_issue_on_completion`` listens.
+``issue_for_course`` does the same for a whole edition (the CLI), and is idempotent.
+
+Codes are 140 random bits written as 28 Crockford base-32 characters, shown in seven
+groups of four. They are stored without separators; what people type is normalised
+(case, spaces, dashes, and the letters O, I, L read as 0, 1, 1).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from lms.accounts.models import User
+from lms.attendance.completion import progress
+from lms.audit.models import record
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.db import utcnow
+from lms.enrollment.models import Registration, RegistrationStatus
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.i18n import tr_text
+from lms.mail.services import queue_email
+from lms.modules.models import Course
+from lms.signals import progress_changed
+from lms.urls import external_url
+
+log = logging.getLogger(__name__)
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+CODE_LENGTH = 28  # x 5 bits = 140 random bits
+GROUP = 4
+_TYPED = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+# ---------------------------------------------------------------------------------------
+# Codes
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def display_code(code: str) -> str:
+    return "-".join(code[start : start + GROUP] for start in range(0, len(code), GROUP))
+
+
+def normalise_code(typed: str) -> str | None:
+    """The stored form of a code as somebody typed or scanned it, or None when it
+    cannot be a code at all."""
+    code = "".join((typed or "").split()).replace("-", "").upper().translate(_TYPED)
+    if len(code) != CODE_LENGTH or any(char not in ALPHABET for char in code):
+        return None
+    return code
+
+
+# ---------------------------------------------------------------------------------------
+# Finding
+
+
+def find_by_code(typed: str) -> Certificate | None:
+    code = normalise_code(typed)
+    if code is None:
+        return None
+    return db.session.scalar(
+        select(Certificate).where(Certificate.code == code).options(joinedload(Certificate.course))
+    )
+
+
+def valid_certificate(user: User, course: Course) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.user_id == user.id,
+            Certificate.course_id == course.id,
+            Certificate.status == CertificateStatus.VALID,
+        )
+    )
+
+
+def certificates_of_course(course: Course) -> list[Certificate]:
+    """Every certificate of the edition, newest first, with learner and people loaded."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.course_id == course.id)
+            .options(
+                joinedload(Certificate.user),
+                joinedload(Certificate.issued_by),
+                joinedload(Certificate.revoked_by),
+            )
+            .order_by(Certificate.id.desc())
+        )
+    )
+
+
+def certificates_of_user(user: User) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.user_id == user.id, Certificate.status == CertificateStatus.VALID)
+            .options(joinedload(Certificate.course))
+            .order_by(Certificate.issued_at)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Issuing
+
+
+def issue_certificate(user: User, course: Course, actor: User | None = None) -> Certificate:
+    """Issue the learner's certificate of the edition. Refused unless the learner has
+    completed it; returns the valid certificate if there is one already."""
+    existing = valid_certificate(user, course)
+    if existing is not None:
+        return existing
+    if not progress(user, course).complete:
+        raise ServiceError(_l("This learner has not completed the course yet."))
+    return _create(user, course, actor)
+
+
+def _create(user: User, course: Course, actor: User | None) -> Certificate:
+    certificate = Certificate(
+        code=new_code(), user_id=user.id, course_id=course.id, learner_name=user.full_name,
+        status=CertificateStatus.VALID, issued_at=utcnow(), issued_by_id=getattr(actor, "id", None),
+    )  # fmt: skip
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+    except IntegrityError:
+        # issued meanwhile by another request: the partial unique index keeps it to one
+        return valid_certificate(user, course)
+    record("certificate_issued", certificate, actor=actor, course_id=course.id, learner_id=user.id,
+           code=certificate.code)  # fmt: skip
+    _tell_learner(certificate, user, course)
+    return certificate
+
+
+def _tell_learner(certificate: Certificate, user: User, course: Course) -> None:
+    with force_locale(user.locale):
+        queue_email(
+            user,
+            "certificate_issued",
+            "certificate_issued",
+            course_title=tr_text(course.title, user.locale),
+            code=display_code(certificate.code),
+            download_url=external_url("certificates.download", certificate_id=certificate.id),
+            verify_url=verify_url(certificate),
+        )
+
+
+def issue_if_complete(user: User, course: Course) -> Certificate | None:
+    """Issue the certificate if the learner has just completed the edition."""
+    if not course.is_published or valid_certificate(user, course) is not None:
+        return None
+    if _ever_revoked(user, course) or not progress(user, course).complete:
+        return None
+    return _create(user, course, None)
+
+
+def _ever_revoked(user: User, course: Course) -> bool:
+    """An organiser revoked this learner's certificate: only an organiser issues again."""
+    return (
+        db.session.scalar(
+            select(Certificate.id).where(
+                Certificate.user_id == user.id,
+                Certificate.course_id == course.id,
+                Certificate.status == CertificateStatus.REVOKED,
+            )
+        )
+        is not None
+    )
+
+
+@progress_changed.connect
+def _issue_on_completion(course_id: int, user_ids: Iterable[int] = (), **_) -> None:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        return
+    for user_id in sorted(set(user_ids)):
+        user = db.session.get(User, user_id)
+        if user is not None:
+            issue_if_complete(user, course)
+
+
+def issue_for_course(course: Course, actor: User | None = None) -> tuple[int, int]:
+    """Issue every missing certificate of the edition. Returns (issued now, already
+    held); running it again issues nothing."""
+    issued = held = 0
+    learners = db.session.scalars(
+        select(User)
+        .join(Registration, Registration.user_id == User.id)
+        .where(Registration.course_id == course.id, Registration.status == RegistrationStatus.ACTIVE)
+        .order_by(User.id)
+    )
+    for user in learners:
+        if valid_certificate(user, course) is not None:
+            held += 1
+        elif progress(user, course).complete:
+            _create(user, course, actor)
+            issued += 1
+    if issued:
+        record("certificates_issued", course, actor=actor, course_id=course.id, issued=issued)
+    return issued, held
+
+
+# ---------------------------------------------------------------------------------------
+# Revoking and re-issuing
+
+
+def revoke(certificate: Certificate, reason: str, actor: User) -> None:
+    if certificate.status != CertificateStatus.VALID:
+        raise ServiceError(_l("Only a valid certificate can be revoked."))
+    if not reason.strip():
+        raise ServiceError(_l("Please give the reason for revoking; it is kept in the audit log."))
+    certificate.status = CertificateStatus.REVOKED
+    certificate.revoked_at, certificate.revoked_by_id = utcnow(), actor.id
+    certificate.revoke_reason = reason.strip()
+    record("certificate_revoked", certificate, actor=actor, course_id=certificate.course_id,
+           learner_id=certificate.user_id, code=certificate.code, reason=certificate.revoke_reason)  # fmt: skip
+
+
+def reissue(certificate: Certificate, actor: User) -> Certificate:
+    """A new certificate with a new code and the learner's current name (the usual reason
+    is a corrected name); the old code then answers "replaced"."""
+    if certificate.status != CertificateStatus.VALID:
+        raise ServiceError(_l("Only a valid certificate can be re-issued."))
+    certificate.status = CertificateStatus.REPLACED
+    db.session.flush()
+    user = db.session.get(User, certificate.user_id)
+    course = db.session.get(Course, certificate.course_id)
+    replacement = Certificate(
+        code=new_code(), user_id=user.id, course_id=course.id, learner_name=user.full_name,
+        status=CertificateStatus.VALID, issued_at=utcnow(), issued_by_id=actor.id,
+    )  # fmt: skip
+    db.session.add(replacement)
+    db.session.flush()
+    certificate.replaced_by_id = replacement.id
+    record("certificate_reissued", replacement, actor=actor, course_id=course.id, learner_id=user.id,
+           code=replacement.code, replaces=certificate.code)  # fmt: skip
+    _tell_learner(replacement, user, course)
+    return replacement
+
+
+# ---------------------------------------------------------------------------------------
+# The PDF
+
+
+def verify_url(certificate: Certificate) -> str:
+    return external_url("certificates.verify", code=display_code(certificate.code))
+
+
+def edition_dates(course: Course) -> tuple[date | None, date | None]:
+    zone = course.zone
+    starts, ends = course.starts_at, course.ends_at
+    return (
+        starts.astimezone(zone).date() if starts else None,
+        ends.astimezone(zone).date() if ends else None,
+    )
+
+
+def content_of(certificate: Certificate):
+    from lms.certificates.pdf import CertificateContent
+
+    course = certificate.course
+    starts_on, ends_on = edition_dates(course)
+    return CertificateContent(
+        learner_name=certificate.learner_name,
+        course_title=course.title,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        hours=round(course.total_minutes / 60),
+        issuers=issuers_of(course),
+        issued_on=certificate.issued_at.astimezone(course.zone).date(),
+        code=display_code(certificate.code),
+        verify_url=verify_url(certificate),
+    )
+
+
+def issuers_of(course: Course) -> list[dict[str, str]]:
+    """The organisations named on the certificate, each in every language the course
+    gives; without a list, the course's organisers as one text."""
+    lists = {locale: names for locale, names in (course.issuers or {}).items() if names}
+    if lists:
+        count = max(len(names) for names in lists.values())
+        return [
+            {locale: names[index] for locale, names in lists.items() if index < len(names)}
+            for index in range(count)
+        ]
+    return [course.organisers] if course.organisers else []
+
+
+def pdf_of(certificate: Certificate) -> bytes:
+    """The certificate's PDF, rendered once and kept in the instance folder; a revoked
+    or replaced certificate still renders (organisers may need the record)."""
+    from lms.certificates.pdf import render_certificate
+
+    path = _pdf_path(certificate)
+    if path.exists():
+        return path.read_bytes()
+    data = render_certificate(content_of(certificate))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".rendering-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return data
+
+
+def _pdf_path(certificate: Certificate) -> Path:
+    return Path(current_app.instance_path) / "certificates" / f"{certificate.code}.pdf"
+
+
+def pdf_filename(certificate: Certificate) -> str:
+    return f"certificate-{certificate.course.slug}-{certificate.code[:8].lower()}.pdf"
+
+
+def write_zip_of_course(course: Course, stream: BinaryIO) -> int:
+    """Write every valid certificate of the edition into one ZIP, one PDF per learner,
+    named so that the files sort by the learner's name. Returns how many."""
+    certificates = [one for one in certificates_of_course(course) if one.is_valid]
+    # PDFs are compressed already; storing them keeps the ZIP fast to build
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
+        for certificate in sorted(certificates, key=lambda one: (one.learner_name, one.id)):
+            archive.writestr(_zip_name(certificate), pdf_of(certificate))
+    return len(certificates)
+
+
+def _zip_name(certificate: Certificate) -> str:
+    safe = "".join(char if char.isalnum() else "-" for char in certificate.learner_name).strip("-")
+    return f"{safe or 'learner'}-{certificate.code[:8]}.pdf"

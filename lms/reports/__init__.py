@@ -1,0 +1,1 @@
+"""Organiser reports: exports, the donor dashboard and the audit log."""

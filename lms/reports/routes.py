@@ -1,0 +1,101 @@
+"""Organiser pages: exports, printable rosters, the donor dashboard and the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+
+from lms.accounts.auth import role_required
+from lms.db import utcnow
+from lms.exports import CSV_MIMETYPE, XLSX_MIMETYPE, csv_bytes, workbook_bytes
+from lms.reports import audit, dashboard, data, exports
+
+bp = Blueprint("reports", __name__)
+
+FORMATS = ("csv", "xlsx")
+
+
+def _course(slug: str):
+    return data.find_course(slug) or abort(404)
+
+
+def _download(tables, course, name: str, extension: str) -> Response:
+    if extension == "csv":
+        body, mimetype = csv_bytes(tables[0].header, tables[0].rows), CSV_MIMETYPE
+    else:
+        body, mimetype = workbook_bytes(tables), XLSX_MIMETYPE
+    filename = exports.export_filename(course, name, extension, utcnow())
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@bp.get("/organise/courses/<slug>/exports")
+@role_required("organiser")
+def export_list(slug: str):
+    course = _course(slug)
+    return render_template("reports/exports.html", course=course, kinds=exports.EXPORTS.values())
+
+
+@bp.get("/organise/courses/<slug>/exports/<name>.<extension>")
+@role_required("organiser")
+def export_download(slug: str, name: str, extension: str):
+    kind = exports.EXPORTS.get(name)
+    if kind is None or extension not in FORMATS:
+        abort(404)
+    course = _course(slug)
+    module_key = request.args.get("module") if name == "results" else None
+    if module_key is not None:
+        if not any(module.key == module_key for module in course.modules):
+            abort(404)
+        table, name = exports.results(course, module_key), f"results-{module_key}"
+    else:
+        table = kind.build(course)
+    return _download([table], course, name, extension)
+
+
+@bp.get("/organise/courses/<slug>/runs/<int:run_id>/roster")
+@bp.get("/organise/courses/<slug>/runs/<int:run_id>/roster.<extension>")
+@role_required("organiser")
+def roster(slug: str, run_id: int, extension: str | None = None):
+    course = _course(slug)
+    run = next((run for run in course.runs if run.id == run_id), None) or abort(404)
+    lines = exports.roster(run)
+    if extension == "csv":
+        return _download(
+            [exports.roster_table(run, lines)], course, f"roster-{run.module.key}-{run.key}", "csv"
+        )
+    if extension is not None:
+        abort(404)
+    return render_template("reports/roster.html", course=course, run=run, module=run.module, lines=lines)
+
+
+@bp.get("/organise/courses/<slug>/dashboard")
+@role_required("organiser")
+def dashboard_page(slug: str):
+    report = dashboard.build(_course(slug))
+    return render_template("reports/dashboard.html", course=report.course, report=report, now=utcnow())
+
+
+@bp.get("/organise/courses/<slug>/dashboard.xlsx")
+@role_required("organiser")
+def dashboard_download(slug: str):
+    report = dashboard.build(_course(slug))
+    return _download(report.workbook(), report.course, "dashboard", "xlsx")
+
+
+@bp.get("/organise/audit")
+@role_required("organiser")
+def audit_log():
+    course_id = request.args.get("course", type=int)
+    actor_id = request.args.get("person", type=int)
+    page = audit.audit_page(course_id, actor_id, request.args.get("page", 1, type=int))
+    return render_template(
+        "reports/audit.html",
+        page=page,
+        course_id=course_id,
+        actor_id=actor_id,
+        action_label=audit.action_label,
+        object_label=audit.object_label,
+        title=_("Audit log"),
+    )

@@ -1,0 +1,137 @@
+"""The audit log page, and who may open the organiser's report pages."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lms.audit.models import AuditEvent
+from tests.factories import CourseFactory, UserFactory
+from tests.helpers import count_queries, page_text
+
+SLUG = "eip-report"
+
+
+def add_events(db, course, actor, count: int, action: str = "capacity_changed", start: int = 0) -> None:
+    base = datetime(2030, 1, 1, tzinfo=UTC)
+    for index in range(start, start + count):
+        db.session.add(AuditEvent(actor_id=actor.id, action=action, object_type="run", object_id=index,
+                                  course_id=course.id, details={"before": index, "after": index + 1},
+                                  created_at=base + timedelta(minutes=index)))  # fmt: skip
+    db.session.commit()
+
+
+def rows(text: str) -> list[str]:
+    body = re.search(r'<table class="data-table audit-table">.*?<tbody>(.*?)</tbody>', text, re.S)
+    return [html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row))).strip() for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)] if body else []  # fmt: skip
+
+
+def test_audit_log_newest_first_in_words_with_object_and_details(organiser_client, db, edition):
+    add_events(db, edition.course, edition.trainer, 2, action="attendance_marked")
+    add_events(db, edition.course, edition.organiser, 1, action="capacity_changed", start=5)
+    text = page_text(organiser_client.get("/organise/audit?lang=en"))
+    assert "3 events" in text
+    lines = rows(text)
+    assert (
+        lines[0]
+        == "Tue, Jan 1, 2030, 7:05 AM Đỗ Minh Châu Changed a run's capacity Run #5 eip-report before 5 after 6"
+    )
+    assert "Nguyễn Thị Lan Marked attendance Run #1" in lines[1]
+    assert "Nguyễn Thị Lan Marked attendance Run #0" in lines[2]
+    vietnamese = page_text(organiser_client.get("/organise/audit?lang=vi"))
+    assert "Thay đổi số chỗ của lớp" in vietnamese and "Điểm danh" in vietnamese
+
+
+def test_audit_log_filters_by_edition_and_person(organiser_client, db, edition):
+    other = CourseFactory(slug="other-edition")
+    db.session.commit()
+    add_events(db, edition.course, edition.trainer, 2, action="attendance_marked")
+    add_events(db, other, edition.organiser, 3, action="material.added", start=10)
+    by_course = page_text(organiser_client.get(f"/organise/audit?course={other.id}&lang=en"))
+    assert (
+        "3 events" in by_course and "Added a material" in by_course and "Marked attendance" not in by_course
+    )
+    by_person = page_text(organiser_client.get(f"/organise/audit?person={edition.trainer.id}&lang=en"))
+    assert (
+        "2 events" in by_person and "Marked attendance" in by_person and "Added a material" not in by_person
+    )
+    both = page_text(
+        organiser_client.get(f"/organise/audit?person={edition.trainer.id}&course={other.id}&lang=en")
+    )
+    assert "0 events" in both and "No events match." in both
+    # The filter lists offer the editions and the people who acted, the chosen ones selected.
+    assert f'<option value="{edition.trainer.id}" selected>Nguyễn Thị Lan</option>' in by_person
+
+
+def test_audit_log_pages_and_unknown_actions(organiser_client, db, edition):
+    add_events(db, edition.course, edition.organiser, 55)
+    add_events(db, edition.course, edition.organiser, 1, action="course.copied", start=100)
+    first = page_text(organiser_client.get("/organise/audit?lang=en"))
+    assert "56 events" in first and "Page 1 of 2" in first and len(rows(first)) == 50
+    assert "Course: copied" in rows(first)[0]  # an action this page does not know yet, still readable
+    second = page_text(organiser_client.get("/organise/audit?page=2&lang=en"))
+    assert "Page 2 of 2" in second and len(rows(second)) == 6
+    assert "Run #0" in rows(second)[-1]
+
+
+def test_audit_log_makes_a_fixed_number_of_queries(app, organiser_client, db, edition):
+    add_events(db, edition.course, edition.trainer, 3)
+    with count_queries(app) as small:
+        organiser_client.get("/organise/audit")
+    for index in range(10):
+        person = UserFactory(full_name=f"Người {index}", roles=["trainer"])
+        add_events(db, CourseFactory(), person, 3, start=10 * index)
+    with count_queries(app) as large:
+        organiser_client.get("/organise/audit")
+    assert small.count == large.count
+
+
+def organiser_pages(edition) -> list[str]:
+    run = edition.course.modules[0].runs[0]
+    return [
+        f"/organise/courses/{SLUG}/exports",
+        f"/organise/courses/{SLUG}/exports/attendance.csv",
+        f"/organise/courses/{SLUG}/exports/registrations.xlsx",
+        f"/organise/courses/{SLUG}/runs/{run.id}/roster",
+        f"/organise/courses/{SLUG}/runs/{run.id}/roster.csv",
+        f"/organise/courses/{SLUG}/dashboard",
+        f"/organise/courses/{SLUG}/dashboard.xlsx",
+        "/organise/audit",
+    ]
+
+
+@pytest.mark.parametrize("who", ["trainer", "learner"])
+def test_trainers_and_learners_are_refused(client, edition, who):
+    email = edition.trainer.email if who == "trainer" else edition.huong.email
+    client.sign_in(email)
+    for path in organiser_pages(edition):
+        assert client.get(path).status_code == 403, path
+
+
+def test_guests_are_sent_to_sign_in(client, edition):
+    for path in organiser_pages(edition):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert "/account/login" in response.headers["Location"]
+
+
+def test_organisers_find_the_pages_from_the_course_and_the_seat_overview(organiser_client, edition):
+    course_page = page_text(organiser_client.get(f"/courses/{SLUG}?lang=en"))
+    assert (
+        f"/organise/courses/{SLUG}/dashboard" in course_page
+        and f"/organise/courses/{SLUG}/exports" in course_page
+    )
+    assert "/organise/audit" in course_page  # in the main menu
+    seats = page_text(organiser_client.get(f"/organise/courses/{SLUG}/runs?lang=en"))
+    assert f"/organise/courses/{SLUG}/dashboard" in seats and f"/organise/courses/{SLUG}/exports" in seats
+    dashboard = page_text(organiser_client.get(f"/organise/courses/{SLUG}/dashboard?lang=en"))
+    assert f"/organise/courses/{SLUG}/runs" in dashboard
+
+
+def test_learners_do_not_see_the_organiser_links(client, edition):
+    client.sign_in(edition.huong.email)
+    text = page_text(client.get(f"/courses/{SLUG}?lang=en"))
+    assert "/organise/" not in text
