@@ -180,6 +180,10 @@ EXPECTED: dict[str, tuple] = {
 
 # Where a rule needs other values than the defaults of World.values.
 OVERRIDES: dict[str, dict[str, str]] = {
+    "GET /account/reset/<token>": {"token": "reset_token"},
+    "POST /account/reset/<token>": {"token": "reset_token"},
+    "GET /teach/quizzes/<int:quiz_id>/questions/new/<kind>": {"kind": "single"},
+    "POST /teach/quizzes/<int:quiz_id>/questions/new/<kind>": {"kind": "single"},
     "GET /materials/<int:material_id>/link": {"material_id": "link_material_id"},
     "POST /manage/materials/<int:material_id>/unpublish": {"material_id": "hidden_material_id"},
     "POST /manage/materials/<int:material_id>/move/<any(up, down):direction>": {"direction": "up"},
@@ -255,7 +259,7 @@ def build_world(app) -> World:
             token_hash=_token_digest(RESET_TOKEN),
             created_at=now,
             expires_at=now + timedelta(hours=1),
-        )  # fmt: skip
+        )
     )
     db.session.commit()
     digest = imports.receive_report(
@@ -270,7 +274,7 @@ def build_world(app) -> World:
         "quiz_id": quiz.id,
         "question_id": quiz.questions[0].id,
         "archived_question_id": archived.id,
-        "kind": "file",  # materials; quizzes.new_question overrides below
+        "kind": "file",  # materials; the quiz's new question is overridden
         "attempt_id": attempt.id,
         "material_id": handout.id,
         "link_material_id": link.id,
@@ -283,6 +287,7 @@ def build_world(app) -> World:
         "registration_id": registration.id,
         "choice_id": choice.id,
         "token": learner.calendar_token,
+        "reset_token": RESET_TOKEN,
         "user_id": learner.id,
         "exception_id": exception.id,
         "name": "registrations",
@@ -296,12 +301,6 @@ def build_world(app) -> World:
         "organiser": organiser.email,
     }
     return World(emails, values)
-
-
-OVERRIDES["GET /teach/quizzes/<int:quiz_id>/questions/new/<kind>"] = {"kind": "single"}
-OVERRIDES["POST /teach/quizzes/<int:quiz_id>/questions/new/<kind>"] = {"kind": "single"}
-OVERRIDES["GET /account/reset/<token>"] = {"token": "reset_token"}
-OVERRIDES["POST /account/reset/<token>"] = {"token": "reset_token"}
 
 
 def served_routes(app) -> dict[str, object]:
@@ -375,7 +374,6 @@ def test_every_route_answers_every_visitor_as_expected(app, db):
     assert not stale, "EXPECTED names routes the app no longer serves:\n" + "\n".join(stale)
 
     world = build_world(app)
-    world.values["reset_token"] = RESET_TOKEN
     clients = {visitor: app.test_client() for visitor in VISITORS}
     for visitor, email in world.emails.items():
         clients[visitor].sign_in(email)
