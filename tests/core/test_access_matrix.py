@@ -213,7 +213,7 @@ def build_world(app) -> World:
     organiser = UserFactory(email="organiser@example.org", roles=["organiser"])
     learner = UserFactory(email="learner@example.org")
     started = RunFactory(module=module, key="a", starts_at=now - timedelta(hours=1), trainers=[trainer])
-    RunFactory(module=module, key="b", starts_at=now + timedelta(days=10), trainers=[trainer])
+    later = RunFactory(module=module, key="b", starts_at=now + timedelta(days=10), trainers=[trainer])
     # the run of the Zoom sample (10 October 2023, 09:00 in Viet Nam)
     reported = RunFactory(module=module, key="z", starts_at=datetime(2023, 10, 10, 2, 0, tzinfo=UTC))
     reported.trainers.append(trainer)
@@ -269,6 +269,9 @@ def build_world(app) -> World:
         "slug": course.slug,
         "key": module.key,
         "run_id": started.id,
+        "later_run_id": later.id,
+        "module_id": module.id,
+        "trainer_id": trainer.id,
         "report_run_id": reported.id,
         "digest": digest,
         "quiz_id": quiz.id,
