@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.accounts.auth import role_required
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
 from lms.certificates.services import certificates_of_user
-from lms.db import utcnow
+from lms.db import parse_integer, utcnow
 from lms.enrollment import services
 from lms.enrollment.forms import (
     CancelForm,
@@ -120,11 +120,12 @@ def _own_registration(registration_id: int) -> Registration:
 def switch(registration_id: int):
     registration = _own_registration(registration_id)
     form = SwitchForm()
-    if not form.validate_on_submit() or not form.run_id.data.isdigit():
+    run_id = parse_integer(form.run_id.data)
+    if not form.validate_on_submit() or run_id is None:
         flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
         return redirect(url_for("enrollment.schedule"))
     try:
-        changes = services.switch_run(current_user, registration, int(form.run_id.data))
+        changes = services.switch_run(current_user, registration, run_id)
         db.session.commit()
     except ServiceError as failure:
         db.session.rollback()
