@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.materials.routes import bp as materials
     from lms.modules.api import bp as api
     from lms.modules.routes import bp as modules
+    from lms.organise.routes import bp as organise
     from lms.quizzes.routes import bp as quizzes
     from lms.reports.routes import bp as reports
 
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enrollment)
     app.register_blueprint(materials)
     app.register_blueprint(quizzes)
+    app.register_blueprint(organise)
     app.register_blueprint(reports)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)

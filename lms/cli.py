@@ -94,6 +94,40 @@ def send_reminders_command():
     click.echo(f"sent {count} reminder(s)")
 
 
+@lms_group.command("copy-edition")
+@click.argument("source")
+@click.argument("new_slug")
+@click.option(
+    "--starts-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="First day of the new edition (the same weekday as the source's first day).",
+)
+@click.option("--by", "organiser_email", required=True, help="The organiser doing it (for the audit log).")  # fmt: skip
+def copy_edition_command(source, new_slug, starts_on, organiser_email):
+    """Copy edition SOURCE as a new draft edition NEW_SLUG, every date moved."""
+    from flask_babel import force_locale
+
+    from lms.organise.services import copy_edition, find_edition
+
+    course = find_edition(source)
+    organiser = find_user_by_email(organiser_email)
+    if course is None:
+        raise click.ClickException(f"no edition {source!r}")
+    if organiser is None or not organiser.has_role(Role.ORGANISER):
+        raise click.ClickException(f"{organiser_email} is not an organiser")
+    with force_locale("en"):
+        try:
+            copy = copy_edition(course, new_slug, starts_on.date(), organiser)
+            db.session.commit()
+        except ServiceError as error:
+            db.session.rollback()
+            raise click.ClickException(f"nothing was copied: {error.message}") from None
+    click.echo(
+        f"edition {copy.slug}: created as a draft, {len(copy.runs)} runs from {copy.starts_at:%Y-%m-%d %H:%M} UTC"
+    )
+
+
 certificates_group = AppGroup("certificates", help="Issue and export certificates of completion.")
 lms_group.add_command(certificates_group)
 

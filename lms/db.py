@@ -123,3 +123,17 @@ def _begin_sqlite_transaction(conn) -> None:
 
 def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+# The largest value of an INTEGER column (ids, minutes): PostgreSQL refuses a larger one.
+MAX_INTEGER = 2**31 - 1
+
+
+def parse_integer(text: str | None) -> int | None:
+    """A whole number sent in a form or an address (an id, minutes), or None when it is
+    not plain ASCII digits or does not fit an INTEGER column. ``str.isdigit`` alone also
+    takes "²" (which ``int`` refuses) and numbers no column can hold."""
+    if not text or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_INTEGER else None

@@ -233,6 +233,7 @@ def template_helpers() -> dict:
         "format_date": format_date,
         "format_datetime": format_datetime,
         "format_short_datetime": format_short_datetime,
+        "format_time_range": format_time_range,
         "format_countdown": format_countdown,
         "format_number": format_number,
         "session_times": session_times,

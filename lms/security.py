@@ -7,7 +7,7 @@ does nothing even if some escaping were ever missed.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -62,6 +62,18 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """No person types a NUL character, and PostgreSQL cannot store one in text: a
+    request carrying one in its address, query or form is refused as a whole (400)
+    before any view reads it, rather than failing half-way (or, on SQLite, being saved)."""
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        texts += [*request.form.keys(), *request.form.values()]
+        texts += [upload.filename or "" for upload in request.files.values()]
+    if any("\x00" in text for text in texts):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     proxies = app.config.get("PROXY_FIX", 0)
     if proxies:
@@ -69,4 +81,5 @@ def init_app(app: Flask) -> None:
         # and only from that many hops, so request.is_secure, url_for and the sign-in
         # throttle see the real scheme and client address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)

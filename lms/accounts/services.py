@@ -38,12 +38,16 @@ def hash_password(password: str) -> str:
 
 
 def password_matches(user: User | None, password: str) -> bool:
-    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    return _hash_matches(user.password_hash if user else None, password)
+
+
+def _hash_matches(stored: str | None, password: str) -> bool:
+    """Checks against a dummy hash when there is none, so every answer costs the same."""
     try:
-        _hasher.verify(stored, password)
+        _hasher.verify(stored or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
-    return user is not None and user.password_hash is not None
+    return stored is not None
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -76,9 +80,17 @@ def create_user(
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None (for any reason)."""
+    fresh = not db.session().in_transaction()
     user = find_user_by_email(email)
-    if not password_matches(user, password) or not user.is_active:
+    user_id, stored, active = (user.id, user.password_hash, user.is_active) if user else (None, None, False)
+    if fresh:
+        # A POST's transaction holds SQLite's write lock from its first query; end this
+        # read-only one so the deliberately slow hash check does not hold up other writers.
+        db.session.rollback()
+    # an unknown email costs the same check (against a dummy hash): no timing hint
+    if not _hash_matches(stored, password) or not active:
         return None
+    user = db.session.get(User, user_id)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

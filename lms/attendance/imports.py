@@ -132,7 +132,8 @@ def _stored_report(run: Run, digest: str) -> tuple[bytes, str]:
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    # OSError: a name too long for a file name (the zone comes from the review's address)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise ServiceError(_l("Unknown time zone.")) from error
 
 

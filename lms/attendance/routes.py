@@ -17,6 +17,7 @@ from lms.accounts.models import User
 from lms.attendance import completion, imports, services
 from lms.attendance.models import AttendanceStatus, CompletionException
 from lms.certificates import services as certificates
+from lms.db import parse_integer
 from lms.enrollment import services as services_enrollment
 from lms.errors import ServiceError
 from lms.extensions import db
@@ -53,11 +54,12 @@ def _sheet_marks(learner_ids) -> dict[int, services.Mark]:
         status = request.form.get(f"status-{learner_id}", "")
         if not status:
             continue
-        minutes = request.form.get(f"minutes-{learner_id}", "").strip()
-        if minutes and not minutes.isdigit():
+        typed = request.form.get(f"minutes-{learner_id}", "").strip()
+        minutes = parse_integer(typed)
+        if typed and minutes is None:
             raise ServiceError(_("Minutes must be a whole number."))
         note = request.form.get(f"note-{learner_id}", "").strip()[:1000]
-        marks[learner_id] = services.Mark(status, int(minutes) if minutes else None, note)
+        marks[learner_id] = services.Mark(status, minutes, note)
     return marks
 
 
@@ -157,8 +159,8 @@ def _decisions_from_form(count: int) -> dict[str, int | None]:
             continue
         if choice in ("ignore", ""):
             decisions[key] = None
-        elif choice.isdigit():
-            decisions[key] = int(choice)
+        elif parse_integer(choice) is not None:
+            decisions[key] = parse_integer(choice)
     return decisions
 
 
@@ -173,7 +175,7 @@ def review_import(run_id: int, digest: str):
     )
     try:
         if form.validate_on_submit() and request.form.get("action") == "apply":
-            replace = {int(value) for value in request.form.getlist("replace") if value.isdigit()}
+            replace = {parse_integer(value) for value in request.form.getlist("replace")} - {None}
             try:
                 imported = imports.apply_import(run, digest, zone, decisions, replace, current_user)
                 db.session.commit()

@@ -14,7 +14,7 @@ from lms.accounts.auth import role_required
 from lms.accounts.models import User
 from lms.certificates import services
 from lms.certificates.models import Certificate, CertificateStatus
-from lms.db import utcnow
+from lms.db import parse_integer, utcnow
 from lms.enrollment import services as enrollment
 from lms.errors import ServiceError
 from lms.extensions import db
@@ -122,8 +122,9 @@ def _act(slug: str, action) -> object:
 @role_required("organiser")
 def issue(slug: str):
     def action(course):
-        if request.form.get("user_id", "").isdigit():
-            learner = db.session.get(User, int(request.form["user_id"]))
+        if request.form.get("user_id"):
+            learner_id = parse_integer(request.form["user_id"])
+            learner = db.session.get(User, learner_id) if learner_id is not None else None
             if learner is None or not enrollment.is_registered(learner, course.id):
                 abort(404)
             certificate = services.issue_certificate(learner, course, current_user)

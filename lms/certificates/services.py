@@ -39,7 +39,7 @@ from lms.errors import ServiceError
 from lms.extensions import db
 from lms.i18n import tr_text
 from lms.mail.services import queue_email
-from lms.modules.models import Course
+from lms.modules.models import Course, Module
 from lms.signals import progress_changed
 from lms.urls import external_url
 
@@ -80,8 +80,11 @@ def find_by_code(typed: str) -> Certificate | None:
     code = normalise_code(typed)
     if code is None:
         return None
+    # the page shows the edition's dates, which come from its runs
     return db.session.scalar(
-        select(Certificate).where(Certificate.code == code).options(joinedload(Certificate.course))
+        select(Certificate)
+        .where(Certificate.code == code)
+        .options(joinedload(Certificate.course).selectinload(Course.modules).selectinload(Module.runs))
     )
 
 

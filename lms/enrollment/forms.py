@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
+from lms.db import parse_integer
 from lms.enrollment.services import Pick
 
 
@@ -31,12 +32,13 @@ def parse_picks(form_data) -> tuple[dict[int, Pick], dict[int, str]]:
     for name, value in form_data.items():
         if not name.startswith("module-"):
             continue
-        module_id = name.removeprefix("module-")
-        kind, _, run_id = value.partition("-")
-        if not (module_id.isdigit() and run_id.isdigit() and kind in ("run", "wait")):
+        module_id = parse_integer(name.removeprefix("module-"))
+        kind, _, run = value.partition("-")
+        run_id = parse_integer(run)
+        if module_id is None or run_id is None or kind not in ("run", "wait"):
             continue
-        picks[int(module_id)] = Pick(int(run_id), wait_if_full=kind == "wait")
-        raw[int(module_id)] = value
+        picks[module_id] = Pick(run_id, wait_if_full=kind == "wait")
+        raw[module_id] = value
     return picks, raw
 
 

@@ -24,10 +24,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
-from lms.enrollment.models import RunChoice, where_holding_seat
+from lms.enrollment.models import (
+    ChoiceStatus,
+    Registration,
+    RegistrationStatus,
+    RunChoice,
+    where_holding_seat,
+)
 from lms.extensions import db
 from lms.i18n import tr_text
-from lms.modules.models import Module, Run
+from lms.modules.models import Module, Run, RunStatus
 from lms.urls import external_url
 
 PRODID = "-//EIP Training//Training platform//EN"
@@ -146,11 +152,29 @@ def find_user_by_calendar_token(token: str) -> User | None:
 
 
 def feed_runs_of(user: User) -> list[Run]:
-    """The runs where the user holds a seat, in active registrations, across courses."""
+    """The runs where the user holds a seat, in active registrations, across courses,
+    and the cancelled runs they held a seat in when they were cancelled (so that the
+    subscribed calendar shows the event as cancelled rather than losing it silently)."""
+    held = where_holding_seat(select(Run.id).join(RunChoice, RunChoice.run_id == Run.id)).where(
+        RunChoice.user_id == user.id
+    )
+    cancelled_with_them = (
+        select(Run.id)
+        .join(RunChoice, RunChoice.run_id == Run.id)
+        .join(Registration, Registration.id == RunChoice.registration_id)
+        .where(
+            RunChoice.user_id == user.id,
+            RunChoice.status == ChoiceStatus.CANCELLED,
+            RunChoice.confirmed_at.is_not(None),
+            RunChoice.ended_at == Run.cancelled_at,
+            Run.status == RunStatus.CANCELLED,
+            Registration.status == RegistrationStatus.ACTIVE,
+        )
+    )
     return list(
         db.session.scalars(
-            where_holding_seat(select(Run).join(RunChoice, RunChoice.run_id == Run.id))
-            .where(RunChoice.user_id == user.id)
+            select(Run)
+            .where(Run.id.in_(held.union(cancelled_with_them)))
             .options(
                 joinedload(Run.module).joinedload(Module.course),
                 selectinload(Run.trainers),

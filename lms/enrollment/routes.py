@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.accounts.auth import role_required
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
 from lms.certificates.services import certificates_of_user
-from lms.db import utcnow
+from lms.db import parse_integer, utcnow
 from lms.enrollment import services
 from lms.enrollment.forms import (
     CancelForm,
@@ -22,7 +22,7 @@ from lms.enrollment.forms import (
     SwitchForm,
     parse_picks,
 )
-from lms.enrollment.models import Registration, RunChoice
+from lms.enrollment.models import ChoiceStatus, Registration, RunChoice
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.models import Run
@@ -96,6 +96,9 @@ def schedule():
         "enrollment/schedule.html",
         registrations=registrations,
         positions=services.waiting_positions(choices),
+        to_choose={
+            registration.id: services.modules_to_choose(registration) for registration in registrations
+        },
         now=utcnow(),
         switch_form=SwitchForm(),
         confirm_form=ConfirmForm(),
@@ -117,29 +120,40 @@ def _own_registration(registration_id: int) -> Registration:
 def switch(registration_id: int):
     registration = _own_registration(registration_id)
     form = SwitchForm()
-    if not form.validate_on_submit() or not form.run_id.data.isdigit():
+    run_id = parse_integer(form.run_id.data)
+    if not form.validate_on_submit() or run_id is None:
         flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
         return redirect(url_for("enrollment.schedule"))
     try:
-        changes = services.switch_run(current_user, registration, int(form.run_id.data))
+        changes = services.switch_run(current_user, registration, run_id)
         db.session.commit()
     except ServiceError as failure:
         db.session.rollback()
         flash(failure.message, "error")
     else:
-        if changes.confirmed:
-            flash(
-                _("Done: you have a seat in the new run, and your old seat went to the next person."),
-                "success",
-            )
-        else:
-            flash(
-                _(
-                    "That run is full: you are on its waiting list and keep your current seat until a seat is free."
-                ),
-                "info",
-            )
+        flash(*_switch_outcome(registration, changes))
     return redirect(url_for("enrollment.schedule"))
+
+
+def _switch_outcome(registration: Registration, changes: services.Changes) -> tuple[str, str]:
+    """What a switch did, in words: learners whose run was cancelled have no seat to give up."""
+    if changes.confirmed:
+        mine = [choice for choice in changes.released if choice.user_id == registration.user_id]
+        if any(choice.status == ChoiceStatus.SWITCHED for choice in mine):
+            return _(
+                "Done: you have a seat in the new run, and your old seat went to the next person."
+            ), "success"
+        return _("Done: you have a seat in this run."), "success"
+    module_id = changes.waiting[0].module_id
+    if any(
+        choice.is_confirmed and choice.module_id == module_id for choice in registration.current_choices()
+    ):
+        return _(
+            "That run is full: you are on its waiting list and keep your current seat until a seat is free."
+        ), "info"
+    return _(
+        "That run is full: you are on its waiting list, and we will email you as soon as a seat is yours."
+    ), "info"
 
 
 @bp.post("/my/choices/<int:choice_id>/leave")

@@ -185,13 +185,40 @@ def active_registrations(user: User) -> list[Registration]:
             select(Registration)
             .where(Registration.user_id == user.id, Registration.status == RegistrationStatus.ACTIVE)
             .options(
-                selectinload(Registration.course),
+                selectinload(Registration.course).selectinload(Course.modules).selectinload(Module.runs),
                 selectinload(Registration.choices).selectinload(RunChoice.run).selectinload(Run.trainers),
                 selectinload(Registration.choices).selectinload(RunChoice.module).selectinload(Module.runs),
             )
             .order_by(Registration.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class Unchosen:
+    """A module where the learner holds neither a seat nor a waiting place, because
+    the run they had was cancelled: ``ended`` is that choice (None if there was none)."""
+
+    module: Module
+    ended: RunChoice | None
+
+
+def modules_to_choose(registration: Registration) -> list[Unchosen]:
+    """The modules of an active registration that need a run again (no queries of
+    its own when the registration came from ``active_registrations``)."""
+    current = {choice.module_id for choice in registration.current_choices()}
+    cancelled = {
+        choice.module_id: choice
+        for choice in registration.choices
+        if choice.status == ChoiceStatus.CANCELLED
+        and choice.run.is_cancelled
+        and choice.ended_at == choice.run.cancelled_at
+    }
+    return [
+        Unchosen(module, cancelled.get(module.id))
+        for module in registration.course.modules
+        if module.id not in current
+    ]
 
 
 def waiting_positions(choices: list[RunChoice]) -> dict[int, int]:
@@ -482,6 +509,7 @@ def set_capacity(run: Run, capacity: int, actor: User, now: datetime | None = No
     record(
         "capacity_changed", run, actor=actor, course_id=run.module.course_id, before=previous, after=capacity
     )
+    notify.promoted(changes)
     return changes
 
 

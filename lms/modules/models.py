@@ -156,6 +156,10 @@ class Run(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=RunStatus.SCHEDULED)
     # iCalendar SEQUENCE: goes up whenever the run is rescheduled or cancelled.
     sequence: Mapped[int] = mapped_column(default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Why the organisers cancelled the run, per locale: the learners' emails quote it.
+    cancellation_reason: Mapped[dict | None] = mapped_column(Translated)
 
     module: Mapped[Module] = relationship(back_populates="runs")
     trainers: Mapped[list[User]] = relationship(secondary=run_trainer, order_by=User.full_name)

@@ -484,11 +484,15 @@ def save_question(quiz: Quiz, question: Question | None, values: dict, actor: Us
     return question, affected
 
 
-def archive_question(question: Question, actor: User) -> None:
-    """Take a question out of new attempts; attempts that used it keep it."""
+def archive_question(question: Question, actor: User) -> bool:
+    """Take a question out of new attempts; attempts that used it keep it. False when it
+    already was out (a second click, another tab): nothing changes, nothing is logged."""
+    if question.archived:
+        return False
     question.archived = True
     db.session.flush()
     record("question_archived", question, actor=actor, course_id=question.quiz.module.course_id)
+    return True
 
 
 # -- results ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 
 from lms.accounts.auth import role_required
-from lms.db import utcnow
+from lms.db import parse_integer, utcnow
 from lms.exports import CSV_MIMETYPE, XLSX_MIMETYPE, csv_bytes, workbook_bytes
 from lms.reports import audit, dashboard, data, exports
 
@@ -87,8 +87,8 @@ def dashboard_download(slug: str):
 @bp.get("/organise/audit")
 @role_required("organiser")
 def audit_log():
-    course_id = request.args.get("course", type=int)
-    actor_id = request.args.get("person", type=int)
+    course_id = parse_integer(request.args.get("course"))
+    actor_id = parse_integer(request.args.get("person"))
     page = audit.audit_page(course_id, actor_id, request.args.get("page", 1, type=int))
     return render_template(
         "reports/audit.html",

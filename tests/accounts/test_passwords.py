@@ -169,3 +169,23 @@ def test_create_user_command_rejects_an_unknown_role(app):
     result = app.test_cli_runner().invoke(args=["lms", "create-user", "x@example.org", "--role", "admin"])
     assert result.exit_code != 0
     assert "admin" in result.output
+
+
+def test_the_slow_password_check_runs_outside_any_transaction(client, db, monkeypatch):
+    """Sign-in is a POST, whose first query takes SQLite's write lock: the argon2 check
+    (tens of milliseconds) must not run while it is held, or sign-ins queue up every
+    other writer behind them."""
+    UserFactory(email="lock@example.org")
+    db.session.commit()
+    seen = []
+    real = services._hash_matches
+
+    def watching(stored, password):
+        seen.append(db.session().in_transaction())
+        return real(stored, password)
+
+    monkeypatch.setattr(services, "_hash_matches", watching)
+    client.sign_in("lock@example.org")
+    client.post("/account/logout", data={"csrf_token": client.csrf_token()})
+    client.submit("/account/login", {"email": "nobody@example.org", "password": "whatever it is"})
+    assert seen == [False, False]

@@ -267,3 +267,15 @@ def test_names_left_open_can_be_ignored_in_one_go(client, db, zoom_run):
     assert "The report is imported: 10 marks changed." in page_text(response)
     decisions = db.session.scalar(select(AttendanceImport)).decisions
     assert decisions == {TRAN_MINH: tuan.id, AN_GUEST: None} | dict.fromkeys(OTHERS, None)
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "0" * 300, "../../etc/passwd"])
+def test_a_review_address_with_an_impossible_zone_is_refused(client, db, zoom_run, zone):
+    """The zone travels in the review's address: an edited one is refused, not a crash
+    (found by tests/core/test_fuzz.py: a name too long for a file name raised OSError)."""
+    run, _ = zoom_run
+    client.sign_in("lan.nguyen@trainers.example.org")
+    review = upload(client, run)
+    response = client.get(f"{review.request.path}?lang=en&zone={zone}", follow_redirects=True)
+    assert response.request.path == f"/teach/runs/{run.id}/attendance/import"
+    assert "Unknown time zone." in page_text(response)

@@ -96,6 +96,7 @@ class World:
     module_path: str
     quiz_path: str
     attendance_path: str
+    run_id: int
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +126,7 @@ def world(live_server) -> World:
             module_path=f"/courses/eip-demo/modules/{module.key}",
             quiz_path=f"/courses/eip-demo/modules/{module.key}/quiz",
             attendance_path=f"/teach/runs/{run.id}/attendance",
+            run_id=run.id,
         )
 
 
@@ -191,6 +193,8 @@ def test_main_pages_have_no_serious_accessibility_problems(
         "/account/login",
         "/account/signup",
         "/no-such-page",
+        "/verify",
+        "/verify/7KQ3-M9XD-2B4F-W8RT-ZP6H-C1NV-5YJE",
     ]:
         problems += check_page(guest, path, language, screenshots)
 
@@ -208,6 +212,28 @@ def test_main_pages_have_no_serious_accessibility_problems(
 
     trainer = new_page(DEMO_TRAINER, DEMO_PASSWORD)
     problems += check_page(trainer, world.attendance_path, language, screenshots)
+    problems += check_page(trainer, world.attendance_path + "/import", language, screenshots)
+
+    organiser = new_page("organiser@demo.example.org", DEMO_PASSWORD)
+    for path in [
+        "/organise/courses/eip-demo/runs",
+        "/organise/courses/eip-demo/dashboard",
+        "/organise/courses/eip-demo/exports",
+        "/organise/courses/eip-demo/certificates",
+        "/organise/audit",
+    ]:
+        problems += check_page(organiser, path, language, screenshots)
+
+    organiser = new_page("organiser@demo.example.org", DEMO_PASSWORD)
+    for path in [
+        "/organise/courses",
+        "/organise/courses/eip-demo",
+        "/organise/courses/eip-demo/settings",
+        "/organise/courses/eip-demo/copy",
+        f"/organise/runs/{world.run_id}",
+        f"/organise/runs/{world.run_id}/cancel",
+    ]:
+        problems += check_page(organiser, path, language, screenshots)
 
     assert not problems, "\n".join(problems)
 

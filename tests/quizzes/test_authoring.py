@@ -125,3 +125,15 @@ def test_authoring_is_refused_to_other_trainers_and_learners(client, db, setting
         ):
             assert client.get(url).status_code == 403, (email, url)
         client.post("/account/logout", data={"csrf_token": client.csrf_token()})
+
+
+def test_archiving_a_question_twice_logs_it_once(client, db, setting):
+    _, _, quiz, _ = setting
+    question = quiz.questions[0]
+    client.sign_in("teacher@example.org")
+    for _ in range(2):  # a second click, or the button in a second tab
+        response = client.submit(f"/teach/questions/{question.id}/archive?lang=en", {})
+        assert "The question is removed from new attempts" in page_text(response)
+    db.session.refresh(question)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "question_archived")).all()
+    assert question.archived and len(events) == 1

@@ -1,0 +1,95 @@
+"""The main pages make the same number of SQL queries when the data grows tenfold: ten
+times the modules, runs, learners, marks and courses. A page that loads per row (an
+N+1) fails here with the two counts side by side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from lms.attendance.services import Mark, mark
+from lms.certificates.models import Certificate
+from lms.certificates.services import display_code, new_code
+from lms.enrollment import services as enrollment
+from lms.modules.models import Course
+from tests.factories import CourseFactory, UserFactory, course_with_modules
+from tests.helpers import count_queries
+
+PASSWORD_LEARNER = "learner{scale}@example.org"
+
+
+@dataclass
+class World:
+    course: Course
+    learner_email: str
+    trainer_email: str
+    calendar_token: str
+    certificate_code: str
+    run_id: int
+
+
+def build(db, scale: int) -> World:
+    """A published edition with 2×scale modules of two runs, 3×scale learners holding a
+    seat in every module's first run, all marked present in the first, a certificate
+    for the first learner, and scale-1 other courses in the catalogue."""
+    course = course_with_modules(
+        2 * scale, 2, slug=f"grow-{scale}", registration_closes_at=datetime.now(UTC) + timedelta(days=3)
+    )
+    trainer = UserFactory(email=f"trainer{scale}@example.org", roles=["trainer"])
+    first_run = course.modules[0].runs[0]
+    first_run.trainers.append(trainer)
+    for module in course.modules:
+        module.runs[0].capacity = 100
+    learners = [UserFactory(email=PASSWORD_LEARNER.format(scale=scale))] + [
+        UserFactory() for _ in range(3 * scale - 1)
+    ]
+    for learner in learners:
+        picks = {module.id: enrollment.Pick(module.runs[0].id) for module in course.modules}
+        enrollment.register(learner, course, picks, accepted_privacy=True)
+        mark(first_run, learner.id, Mark("present", 110), trainer)
+    certificate = Certificate(code=new_code(), user_id=learners[0].id, course_id=course.id,
+                              learner_name=learners[0].full_name)  # fmt: skip
+    db.session.add(certificate)
+    for _ in range(scale - 1):
+        CourseFactory()
+    db.session.commit()
+    return World(
+        course, learners[0].email, trainer.email, learners[0].calendar_token, certificate.code, first_run.id
+    )
+
+
+PAGES = {
+    # page: (who looks, path)
+    "catalogue": (None, "/"),
+    "course": (None, "/courses/{slug}"),
+    "module": ("learner", "/courses/{slug}/modules/m1"),
+    "course calendar": (None, "/courses/{slug}/calendar.ics"),
+    "verify": (None, "/verify/{code}"),
+    "my schedule": ("learner", "/my/schedule"),
+    "my progress": ("learner", "/my/progress/{slug}"),
+    "my certificates": ("learner", "/my/certificates"),
+    "personal calendar": (None, "/calendar/{token}.ics"),
+    "attendance sheet": ("trainer", "/teach/runs/{run}/attendance"),
+}
+
+
+def counts(app, client, world: World) -> dict[str, int]:
+    found = {}
+    for page, (who, path) in PAGES.items():
+        client.post("/account/logout", data={"csrf_token": client.csrf_token()})
+        if who:
+            client.sign_in(world.learner_email if who == "learner" else world.trainer_email)
+        url = path.format(slug=world.course.slug, code=display_code(world.certificate_code),
+                          token=world.calendar_token, run=world.run_id)  # fmt: skip
+        with count_queries(app) as counter:
+            response = client.get(url)
+        assert response.status_code == 200, (page, response.status_code)
+        found[page] = counter.count
+    return found
+
+
+def test_main_pages_make_as_many_queries_for_ten_times_the_data(app, client, db):
+    small = counts(app, client, build(db, 1))
+    large = counts(app, client, build(db, 10))
+    grown = {page: (small[page], large[page]) for page in PAGES if large[page] != small[page]}
+    assert grown == {}, f"queries (small, tenfold) per page: {grown}"
