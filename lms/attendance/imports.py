@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +32,7 @@ from lms.attendance.services import Mark, check_may_mark, learners_of, mark, mar
 from lms.audit.models import record
 from lms.errors import ServiceError
 from lms.extensions import db
+from lms.files import write_atomically
 from lms.modules.models import Run
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
@@ -100,21 +99,9 @@ def receive_report(run: Run, data: bytes, filename: str, zone_name: str, actor: 
         raise ServiceError(report_error_message(error)) from error
     digest = hashlib.sha256(data).hexdigest()
     folder = _folder(run)
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_atomically(folder / f"{digest}.json", json.dumps({"filename": filename[:255]}).encode())
-    _write_atomically(folder / digest, data)
+    write_atomically(folder / f"{digest}.json", json.dumps({"filename": filename[:255]}).encode())
+    write_atomically(folder / digest, data)
     return digest
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _stored_report(run: Run, digest: str) -> tuple[bytes, str]:

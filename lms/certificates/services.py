@@ -13,9 +13,7 @@ groups of four. They are stored without separators; what people type is normalis
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from datetime import date
@@ -33,10 +31,12 @@ from lms.accounts.models import User
 from lms.attendance.completion import progress
 from lms.audit.models import record
 from lms.certificates.models import Certificate, CertificateStatus
+from lms.certificates.pdf import CertificateContent, render_certificate
 from lms.db import utcnow
 from lms.enrollment.models import Registration, RegistrationStatus
 from lms.errors import ServiceError
 from lms.extensions import db
+from lms.files import write_atomically
 from lms.i18n import tr_text
 from lms.mail.services import queue_email
 from lms.modules.models import Course, Module
@@ -280,9 +280,7 @@ def edition_dates(course: Course) -> tuple[date | None, date | None]:
     )
 
 
-def content_of(certificate: Certificate):
-    from lms.certificates.pdf import CertificateContent
-
+def content_of(certificate: Certificate) -> CertificateContent:
     course = certificate.course
     starts_on, ends_on = edition_dates(course)
     return CertificateContent(
@@ -314,21 +312,11 @@ def issuers_of(course: Course) -> list[dict[str, str]]:
 def pdf_of(certificate: Certificate) -> bytes:
     """The certificate's PDF, rendered once and kept in the instance folder; a revoked
     or replaced certificate still renders (organisers may need the record)."""
-    from lms.certificates.pdf import render_certificate
-
     path = _pdf_path(certificate)
     if path.exists():
         return path.read_bytes()
     data = render_certificate(content_of(certificate))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".rendering-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
     return data
 
 
