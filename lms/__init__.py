@@ -17,6 +17,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     configure(app, config)
     register_extensions(app)
+    register_jobs(app)
     security.init_app(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -61,6 +62,28 @@ def register_extensions(app: Flask) -> None:
     from lms.accounts import auth  # noqa: F401  (registers the user loader)
 
 
+def register_jobs(app: Flask) -> None:
+    """The queue, the kinds of email each domain sends, and the modules declaring jobs.
+
+    Explicit on purpose: a worker knows exactly the jobs and emails listed here.
+    """
+    from lms.accounts import notify as account_mail
+    from lms.certificates import services as certificate_mail
+    from lms.enrollment import notify as enrollment_mail
+    from lms.enrollment import reminders as reminder_mail
+    from lms.enrollment import tasks as enrollment_tasks  # noqa: F401  (declares periodic jobs)
+    from lms.jobs import queue
+    from lms.mail import tasks as mail_tasks
+    from lms.mail.kinds import register_kinds
+    from lms.organise import notify as run_mail
+    from lms.quizzes import notify as quiz_mail
+
+    queue.init_app(app)
+    for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail):
+        register_kinds(declaring.MAIL_KINDS)
+    mail_tasks.wake_workers_after_commit()
+
+
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
     from lms.attendance.routes import bp as attendance
@@ -93,7 +116,6 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from lms.db import reset_write_intent, set_write_intent
     from lms.i18n import remember_requested_locale
-    from lms.mail.services import deliver_after_request
 
     @app.before_request
     def declare_write_intent():
@@ -103,7 +125,6 @@ def register_request_hooks(app: Flask) -> None:
         request.environ["lms.write_intent"] = set_write_intent(writes)
 
     app.before_request(remember_requested_locale)
-    app.after_request(deliver_after_request)
 
     @app.teardown_request
     def forget_write_intent(exc):

@@ -75,23 +75,49 @@ def demo_command():
 
 @lms_group.command("send-mail")
 def send_mail_command():
-    """Send the emails waiting in the outbox (run it from cron if delivery is deferred)."""
-    from lms.mail.services import deliver_pending
+    """Send every email that is due now, in this process (workers do it on their own)."""
+    from lms.mail.delivery import deliver_due
 
-    click.echo(f"sent {deliver_pending()} message(s)")
+    report = deliver_due()
+    click.echo(f"sent {report.sent} message(s), {report.retrying} to retry later, {report.failed} failed")
+    for error in report.errors[:20]:
+        click.echo(f"  - {error}", err=True)
 
 
 @lms_group.command("send-reminders")
 def send_reminders_command():
-    """Email a reminder to each learner whose session starts within 24 hours (run it from cron)."""
+    """Queue a reminder for each learner whose session starts within 24 hours (job
+    workers do it every five minutes; this is the manual trigger)."""
     from lms.db import utcnow
     from lms.enrollment.reminders import send_reminders
-    from lms.mail.services import deliver_pending
 
     count = send_reminders(utcnow())
     db.session.commit()
-    deliver_pending()
-    click.echo(f"sent {count} reminder(s)")
+    click.echo(f"queued {count} reminder(s)")
+
+
+@lms_group.command("worker")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Jobs run at once (default: LMS_WORKER_THREADS, 2).")  # fmt: skip
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="Also run the schedule (reminders, retries). Once per machine is enough.")  # fmt: skip
+def worker_command(threads, periodic):
+    """Run background jobs (email, reminders, exports) until stopped."""
+    from flask import current_app
+
+    from lms.jobs.worker import run_worker
+
+    run_worker(threads or current_app.config["WORKER_THREADS"], periodic=periodic)
+
+
+@lms_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve_command(host, port):
+    """Serve the app and run a job worker beside it (what `make run` does)."""
+    from lms.serve import serve_with_worker
+
+    serve_with_worker(host, port)
 
 
 @lms_group.command("copy-edition")
@@ -137,7 +163,6 @@ lms_group.add_command(certificates_group)
 def issue_certificates_command(slug: str):
     """Issue a certificate to every learner of the edition who completed it (safe to repeat)."""
     from lms.certificates.services import issue_for_course
-    from lms.mail.services import deliver_pending
     from lms.modules.models import Course
 
     course = db.session.scalar(db.select(Course).where(Course.slug == slug))
@@ -145,7 +170,6 @@ def issue_certificates_command(slug: str):
         raise click.ClickException(f"no course with the slug {slug!r}")
     issued, held = issue_for_course(course)
     db.session.commit()
-    deliver_pending()
     click.echo(f"course {slug}: {issued} certificate(s) issued, {held} learner(s) already had one")
 
 

@@ -69,12 +69,21 @@ class Config:
 
         self.MAIL_FROM = env("MAIL_FROM") or "EIP Training <no-reply@eip-training.example.org>"
         self.MAIL_DIR = env("MAIL_DIR") or str(folder / "mail")
-        self.MAIL_DELIVER_IMMEDIATELY = env_bool("MAIL_DELIVER_IMMEDIATELY", True)
+        # Seconds between the attempts to send an email: a day of retries, then failed.
+        self.MAIL_RETRY_DELAYS = [
+            int(seconds)
+            for seconds in (env("MAIL_RETRY_DELAYS") or "60,300,900,3600,10800,21600,43200").split(",")
+        ]
         self.SMTP_HOST = env("SMTP_HOST")
         self.SMTP_PORT = env_int("SMTP_PORT", 587)
         self.SMTP_USER = env("SMTP_USER")
         self.SMTP_PASSWORD = env("SMTP_PASSWORD")
         self.SMTP_STARTTLS = env_bool("SMTP_STARTTLS", True)
+        self.SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
+
+        # The job queue: a SQLite file beside the database on one machine, Redis for many.
+        self.JOBS_URL = env("JOBS_URL") or f"sqlite:///{folder / 'jobs.sqlite3'}"
+        self.WORKER_THREADS = env_int("WORKER_THREADS", 2)
 
         self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
@@ -126,5 +135,6 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (the test suite's key, never used to serve)  # nosec B105
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.MAIL_DIR = str(instance / "mail")
+        self.JOBS_URL = f"sqlite:///{instance / 'jobs.sqlite3'}"
         self.BASE_URL = "http://localhost"
         self.RATELIMIT_ENABLED = False

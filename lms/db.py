@@ -10,6 +10,8 @@ Rules kept here so every model follows them without thinking:
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,6 +100,21 @@ def set_write_intent(value: bool) -> contextvars.Token:
 
 def reset_write_intent(token: contextvars.Token) -> None:
     _sqlite_write_intent.reset(token)
+
+
+@contextmanager
+def write_intent(value: bool) -> Iterator[None]:
+    """Transactions begun inside this block read only (False) or write (True).
+
+    Outside requests (jobs, the CLI) every transaction writes by default; a job that
+    only reads wraps that part in ``write_intent(False)`` and ends the transaction
+    before leaving the block, so it never holds SQLite's write lock while reading.
+    """
+    token = _sqlite_write_intent.set(value)
+    try:
+        yield
+    finally:
+        _sqlite_write_intent.reset(token)
 
 
 @event.listens_for(Engine, "connect")

@@ -138,10 +138,31 @@ def client(app):
     return app.test_client()
 
 
+def deliver_outbox(app):
+    """Do what a job worker does: build and send every due email (to the instance mail
+    folder, or the configured SMTP server). Returns the delivery report."""
+    from lms.mail.delivery import deliver_due
+
+    app = getattr(app, "_get_current_object", lambda: app)()  # current_app works too
+    if has_app_context() and extensions.db.session.registry.has():
+        extensions.db.session.commit()
+    # In a context of its own, as the worker's: the test's session is not the job's.
+    return contextvars.Context().run(_deliver_in_own_context, app, deliver_due)
+
+
+def _deliver_in_own_context(app, deliver_due):
+    with app.app_context():
+        try:
+            return deliver_due()
+        finally:
+            extensions.db.session.remove()
+
+
 def sent_emails(app) -> list:
-    """The outbox as parsed email messages, oldest first."""
+    """Every email queued so far, delivered as a worker would, parsed, oldest first."""
     from lms.mail.models import OutboxMessage
 
+    deliver_outbox(app)
     with app.app_context():
         rows = extensions.db.session.scalars(
             extensions.db.select(OutboxMessage).order_by(OutboxMessage.id)

@@ -15,12 +15,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from lms.accounts import notify
 from lms.accounts.models import PasswordResetToken, Role, User, UserRole
 from lms.audit.models import record
 from lms.db import utcnow
 from lms.errors import ServiceError
 from lms.extensions import db
-from lms.mail.services import queue_email
 from lms.urls import external_url
 
 _hasher = PasswordHasher()
@@ -161,7 +161,7 @@ def request_password_reset(email: str, now: datetime | None = None) -> None:
         )
     )
     link = external_url("accounts.reset_password", token=token)
-    queue_email(user, "password_reset", "password_reset", link=link, minutes=max_age // 60)
+    notify.password_reset(user, link, max_age // 60)
 
 
 def valid_reset_token(token: str, now: datetime | None = None) -> PasswordResetToken | None:

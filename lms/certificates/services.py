@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
+from lms.accounts.notify import recipient_of
 from lms.attendance.completion import progress
 from lms.audit.models import record
 from lms.certificates.models import Certificate, CertificateStatus
@@ -37,8 +37,9 @@ from lms.enrollment.models import Registration, RegistrationStatus
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.files import write_atomically
-from lms.i18n import tr_text
-from lms.mail.services import queue_email
+from lms.i18n import current_locale, tr_text
+from lms.mail.kinds import Composition, RecipientGone
+from lms.mail.outbox import queue_email
 from lms.modules.models import Course, Module
 from lms.signals import progress_changed
 from lms.urls import external_url
@@ -158,16 +159,25 @@ def _create(user: User, course: Course, actor: User | None) -> Certificate:
 
 
 def _tell_learner(certificate: Certificate, user: User, course: Course) -> None:
-    with force_locale(user.locale):
-        queue_email(
-            user,
-            "certificate_issued",
-            "certificate_issued",
-            course_title=tr_text(course.title, user.locale),
-            code=display_code(certificate.code),
-            download_url=external_url("certificates.download", certificate_id=certificate.id),
-            verify_url=verify_url(certificate),
-        )
+    queue_email(user, "certificate_issued", course_id=course.id, certificate_id=certificate.id)
+
+
+def build_certificate_issued(payload: dict) -> Composition:
+    certificate = db.session.get(Certificate, payload["certificate_id"])
+    if certificate is None:
+        raise RecipientGone(f"certificate {payload['certificate_id']} no longer exists")
+    return Composition(
+        recipient=recipient_of(payload),
+        context={
+            "course_title": tr_text(certificate.course.title, current_locale()),
+            "code": display_code(certificate.code),
+            "download_url": external_url("certificates.download", certificate_id=certificate.id),
+            "verify_url": verify_url(certificate),
+        },
+    )
+
+
+MAIL_KINDS = {"certificate_issued": build_certificate_issued}
 
 
 def issue_if_complete(user: User, course: Course) -> Certificate | None:

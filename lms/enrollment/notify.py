@@ -1,67 +1,50 @@
 """Emails about registrations, in each learner's language, with calendar attachments.
 
-Called by the services: the emails are queued in the same transaction as the change
-they announce, so a rolled-back change never sends one.
+The services call the functions at the top in the transaction of the change: they
+record which runs the email is about (ids, and whether each place is a seat or on the
+waiting list). A job worker later calls :func:`build_schedule_email` to write it.
 """
 
 from __future__ import annotations
 
-from flask_babel import force_locale
+from collections.abc import Iterable
 
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from lms.accounts.notify import recipient_of
 from lms.enrollment import ical
 from lms.enrollment.models import Registration, RunChoice
-from lms.i18n import session_times, tr_text, zone
-from lms.mail.services import Attachment, queue_email
+from lms.extensions import db
+from lms.i18n import current_locale, session_times, tr_text, zone
+from lms.mail.kinds import Attachment, Composition
+from lms.mail.outbox import queue_email
+from lms.modules.models import Course, Module, Run
 from lms.urls import external_url
 
-
-def _schedule_lines(choices: list[RunChoice], user) -> list[dict]:
-    """What an email shows for each choice, formatted for the recipient."""
-    lines = []
-    for choice in sorted(choices, key=lambda choice: choice.module.position):
-        run = choice.run
-        lines.append(
-            {
-                "position": choice.module.position,
-                "module": tr_text(choice.module.title),
-                "run": tr_text(run.label) or run.key,
-                "times": session_times(
-                    run.starts_at, run.ends_at, run.module.course.zone, zone(user.timezone)
-                ),
-                "waiting": choice.is_waiting,
-            }
-        )
-    return lines
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
 
-def _send(user, course, kind: str, *, calendars=(), lines=None, **context) -> None:
-    """Queue email ``kind`` for ``user``; ``calendars`` are (runs, filename, method) triples."""
-    with force_locale(user.locale):
-        title = tr_text(course.title, user.locale)
-        attachments = tuple(
-            Attachment(
-                filename,
-                "text/calendar; charset=utf-8",
-                ical.build_calendar(runs, user.locale, name=title, include_join_link=True, method=method),
-            )
+# -- recording, in the service's transaction ------------------------------------------
+
+
+def _queue(user, course, kind: str, *, lines: Iterable[RunChoice] = (), calendars=()) -> None:
+    """Record email ``kind``; ``calendars`` are (runs, filename, method) triples."""
+    queue_email(
+        user,
+        kind,
+        course_id=course.id,
+        lines=[{"run_id": choice.run_id, "waiting": choice.is_waiting} for choice in lines],
+        calendars=[
+            {"run_ids": [run.id for run in runs], "filename": filename, "method": method}
             for runs, filename, method in calendars
             if runs
-        )
-        queue_email(
-            user,
-            kind,
-            kind,
-            course_title=title,
-            lines=_schedule_lines(lines or [], user),
-            schedule_url=external_url("enrollment.schedule"),
-            course_url=external_url("modules.course", slug=course.slug),
-            attachments=attachments,
-            **context,
-        )
+        ],
+    )
 
 
 def registered(registration: Registration, changes) -> None:
-    _send(
+    _queue(
         registration.user,
         registration.course,
         "registration_confirmed",
@@ -78,7 +61,7 @@ def changed(registration: Registration, changes) -> None:
         for choice in changes.released
         if choice.user_id == user.id and choice.is_confirmed is False and choice.confirmed_at is not None
     ]
-    _send(
+    _queue(
         user,
         registration.course,
         "registration_changed",
@@ -92,7 +75,7 @@ def changed(registration: Registration, changes) -> None:
 
 def promoted(changes) -> None:
     for choice in changes.promoted:
-        _send(
+        _queue(
             choice.user,
             choice.run.module.course,
             "waiting_list_promoted",
@@ -108,9 +91,82 @@ def cancelled(registration: Registration, changes) -> None:
         for choice in changes.released
         if choice.user_id == user.id and choice.confirmed_at is not None
     ]
-    _send(
+    _queue(
         user,
         registration.course,
         "registration_cancelled",
         calendars=[(seats, "cancelled-sessions.ics", "CANCEL")],
     )
+
+
+# -- building, in a job worker ----------------------------------------------------------
+
+
+def runs_by_id(ids: Iterable[int]) -> dict[int, Run]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    runs = db.session.scalars(
+        select(Run).where(Run.id.in_(ids)).options(joinedload(Run.module).joinedload(Module.course))
+    ).unique()
+    return {run.id: run for run in runs}
+
+
+def build_schedule_email(payload: dict) -> Composition:
+    """Any of the registration emails: the learner's places and calendar files."""
+    user = recipient_of(payload)
+    locale = current_locale()
+    course = db.session.get(Course, payload["course_id"])
+    runs = runs_by_id(
+        [line["run_id"] for line in payload["lines"]]
+        + [run_id for calendar in payload["calendars"] for run_id in calendar["run_ids"]]
+    )
+    title = tr_text(course.title, locale)
+    viewer = zone(user.timezone)
+    lines = [_line(runs[line["run_id"]], line["waiting"], course, viewer) for line in payload["lines"]]
+    attachments = tuple(
+        Attachment(
+            calendar["filename"],
+            CALENDAR_TYPE,
+            ical.build_calendar(
+                [runs[run_id] for run_id in calendar["run_ids"]],
+                locale,
+                name=title,
+                include_join_link=True,
+                method=calendar["method"],
+            ),
+        )
+        for calendar in payload["calendars"]
+    )
+    return Composition(
+        recipient=user,
+        context={
+            "course_title": title,
+            "lines": sorted(lines, key=lambda line: line["position"]),
+            "schedule_url": external_url("enrollment.schedule"),
+            "course_url": external_url("modules.course", slug=course.slug),
+        },
+        attachments=attachments,
+    )
+
+
+def _line(run: Run, waiting: bool, course: Course, viewer) -> dict:
+    """What an email shows for one place, formatted for the recipient."""
+    return {
+        "position": run.module.position,
+        "module": tr_text(run.module.title),
+        "run": tr_text(run.label) or run.key,
+        "times": session_times(run.starts_at, run.ends_at, course.zone, viewer),
+        "waiting": waiting,
+    }
+
+
+MAIL_KINDS = {
+    kind: build_schedule_email
+    for kind in (
+        "registration_confirmed",
+        "registration_changed",
+        "waiting_list_promoted",
+        "registration_cancelled",
+    )
+}

@@ -1,25 +1,28 @@
 """Reminder emails, sent within the 24 hours before a learner's session.
 
-Run ``flask --app wsgi lms send-reminders`` from cron (every 15 minutes, say). Each
-seat is claimed with a conditional UPDATE before its email is queued, so two runs of
-the command at the same time never remind anyone twice.
+A periodic job (``lms.enrollment.tasks``) looks every five minutes;
+``flask --app wsgi lms send-reminders`` does the same by hand. Each seat is claimed
+with a conditional UPDATE before its email is queued, so two runs at the same time
+never remind anyone twice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
+from lms.accounts.notify import recipient_of
 from lms.enrollment import ical
 from lms.enrollment.models import RunChoice, where_holding_seat
+from lms.enrollment.notify import CALENDAR_TYPE, runs_by_id
 from lms.enrollment.services import JOIN_LINK_OPENS_BEFORE
 from lms.extensions import db
-from lms.i18n import session_times, tr_text, zone
-from lms.mail.services import Attachment, queue_email
+from lms.i18n import current_locale, session_times, tr_text, zone
+from lms.mail.kinds import Attachment, Composition, RecipientGone
+from lms.mail.outbox import queue_email
 from lms.modules.models import Module, Run, RunStatus
 from lms.urls import external_url
 
@@ -74,26 +77,34 @@ def send_reminders(now: datetime) -> int:
 
 
 def queue_reminder(choice: RunChoice) -> None:
-    user, run = choice.user, choice.run
+    queue_email(choice.user, "reminder", course_id=choice.run.module.course_id, run_id=choice.run_id)
+
+
+def build_reminder(payload: dict) -> Composition:
+    user = recipient_of(payload)
+    locale = current_locale()
+    run = runs_by_id([payload["run_id"]]).get(payload["run_id"])
+    if run is None:
+        raise RecipientGone(f"run {payload['run_id']} no longer exists")
     module = run.module
     course = module.course
-    with force_locale(user.locale):
-        module_title = tr_text(module.title, user.locale)
-        data = ical.build_calendar([run], user.locale, name=module_title, include_join_link=True)
-        queue_email(
-            user,
-            "reminder",
-            "reminder",
-            attachments=(
-                Attachment(f"{course.slug}-{module.key}.ics", "text/calendar; charset=utf-8", data),
-            ),
-            course_title=tr_text(course.title, user.locale),
-            module_number=module.position,
-            module_title=module_title,
-            run_label=tr_text(run.label, user.locale) or run.key,
-            times=session_times(run.starts_at, run.ends_at, course.zone, zone(user.timezone)),
-            trainers=", ".join(trainer.full_name for trainer in run.trainers),
-            lead_minutes=int(JOIN_LINK_OPENS_BEFORE.total_seconds()) // 60,
-            schedule_url=external_url("enrollment.schedule"),
-            module_url=external_url("modules.module", slug=course.slug, key=module.key),
-        )
+    module_title = tr_text(module.title, locale)
+    data = ical.build_calendar([run], locale, name=module_title, include_join_link=True)
+    return Composition(
+        recipient=user,
+        context={
+            "course_title": tr_text(course.title, locale),
+            "module_number": module.position,
+            "module_title": module_title,
+            "run_label": tr_text(run.label, locale) or run.key,
+            "times": session_times(run.starts_at, run.ends_at, course.zone, zone(user.timezone)),
+            "trainers": ", ".join(trainer.full_name for trainer in run.trainers),
+            "lead_minutes": int(JOIN_LINK_OPENS_BEFORE.total_seconds()) // 60,
+            "schedule_url": external_url("enrollment.schedule"),
+            "module_url": external_url("modules.module", slug=course.slug, key=module.key),
+        },
+        attachments=(Attachment(f"{course.slug}-{module.key}.ics", CALENDAR_TYPE, data),),
+    )
+
+
+MAIL_KINDS = {"reminder": build_reminder}

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from flask_babel import force_locale
-
-from lms.i18n import tr_text
-from lms.mail.services import queue_email
+from lms.accounts.notify import recipient_of
+from lms.extensions import db
+from lms.i18n import current_locale, tr_text
+from lms.mail.kinds import Composition, RecipientGone
+from lms.mail.outbox import queue_email
+from lms.quizzes.models import Attempt
 from lms.urls import external_url
 
 
-def attempt_graded(attempt) -> None:
-    learner = attempt.user
+def attempt_graded(attempt: Attempt) -> None:
+    queue_email(attempt.user, "quiz_graded", course_id=attempt.quiz.module.course_id, attempt_id=attempt.id)
+
+
+def build_attempt_graded(payload: dict) -> Composition:
+    attempt = db.session.get(Attempt, payload["attempt_id"])
+    if attempt is None:
+        raise RecipientGone(f"attempt {payload['attempt_id']} no longer exists")
     module = attempt.quiz.module
-    with force_locale(learner.locale):
-        queue_email(
-            learner,
-            "quiz_graded",
-            "quiz_graded",
-            module_title=tr_text(module.title, learner.locale),
-            position=module.position,
-            percent=attempt.percent,
-            passed=attempt.passed,
-            result_url=external_url("quizzes.result", attempt_id=attempt.id),
-        )
+    return Composition(
+        recipient=recipient_of(payload),
+        context={
+            "module_title": tr_text(module.title, current_locale()),
+            "position": module.position,
+            "percent": attempt.percent,
+            "passed": attempt.passed,
+            "result_url": external_url("quizzes.result", attempt_id=attempt.id),
+        },
+    )
+
+
+MAIL_KINDS = {"quiz_graded": build_attempt_graded}

@@ -15,7 +15,7 @@ from lms.enrollment.reminders import claim, due_choices, send_reminders
 from lms.extensions import db as _db
 from lms.mail.models import OutboxMessage
 from lms.modules.models import RunStatus
-from tests.conftest import email_text, sent_emails
+from tests.conftest import deliver_outbox, email_text, sent_emails
 from tests.enrollment.seating import events_by_uid, hold, uid
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory
 
@@ -186,10 +186,11 @@ def test_send_reminders_command_sends_and_reports(app, db, course, monkeypatch):
 
     result = app.test_cli_runner().invoke(args=["lms", "send-reminders"])
     assert result.exit_code == 0, result.output
-    assert "sent 1 reminder(s)" in result.output
+    assert "queued 1 reminder(s)" in result.output
+    deliver_outbox(app)
     row = db.session.scalar(select(OutboxMessage))
     assert row.kind == "reminder" and row.sent_at is not None
     assert len(list(Path(app.config["MAIL_DIR"]).glob("*-reminder.eml"))) == 1
 
     again = app.test_cli_runner().invoke(args=["lms", "send-reminders"])
-    assert "sent 0 reminder(s)" in again.output
+    assert "queued 0 reminder(s)" in again.output

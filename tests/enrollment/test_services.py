@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from lms.enrollment import services
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.errors import ServiceError
 from lms.mail.models import OutboxMessage
+from tests.conftest import deliver_outbox
 from tests.enrollment.conftest import assert_seat_counters_match, picks, runs_of
 from tests.factories import UserFactory
 
@@ -52,6 +54,7 @@ def test_registering_takes_one_seat_per_module_and_emails_the_learner(db, course
     runs = runs_of(course)
     assert {choice.run_id for choice in changes.confirmed} == {runs["m1a"].id, runs["m2b"].id}
     assert (runs["m1a"].taken, runs["m1b"].taken, runs["m2a"].taken, runs["m2b"].taken) == (1, 0, 0, 1)
+    deliver_outbox(current_app)
     mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "registration_confirmed"))
     assert mail.recipient == learner.email
     assert mail.subject.startswith("You are registered")
@@ -61,6 +64,7 @@ def test_registering_takes_one_seat_per_module_and_emails_the_learner(db, course
 
 def test_confirmation_is_in_the_learners_language(db, course):
     register(db, UserFactory(locale="vi"), course, "m1a", "m2a")
+    deliver_outbox(current_app)
     assert db.session.scalar(select(OutboxMessage.subject)).startswith("Bạn đã đăng ký")
 
 
@@ -155,6 +159,7 @@ def test_switch_to_a_free_run_moves_the_seat(db, course):
         select(RunChoice.status).where(RunChoice.user_id == learner.id).order_by(RunChoice.id)
     ).all()
     assert statuses == [ChoiceStatus.SWITCHED, ChoiceStatus.CONFIRMED, ChoiceStatus.CONFIRMED]
+    deliver_outbox(current_app)
     changed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "registration_changed"))
     # The new run to add, and the old one to take out of the learner's calendar.
     assert b'filename="new-session.ics"' in changed.raw
@@ -178,6 +183,7 @@ def test_switch_to_a_full_run_waits_and_keeps_the_seat_until_promoted(db, course
     assert [choice.user_id for choice in changes.promoted] == [learner.id]
     runs = runs_of(course)
     assert (runs["m1a"].taken, runs["m1b"].taken) == (3, 0)
+    deliver_outbox(current_app)
     promoted = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "waiting_list_promoted"))
     assert promoted.recipient == learner.email and promoted.subject.startswith("A seat is yours")
     assert_seat_counters_match(course)

@@ -1,0 +1,99 @@
+"""The job queue: one Huey instance whose storage comes from ``LMS_JOBS_URL``.
+
+- ``sqlite:///path`` (the default, ``instance/jobs.sqlite3``): one machine needs nothing
+  but the app; the web server and ``flask lms worker`` share the file.
+- ``redis://host:port/db``: web servers and workers on many machines share Redis.
+
+The queue only carries wake-ups. What must happen (an email, an export) is first a row
+in our own database, written in the transaction of the change it belongs to; a job
+claims such rows atomically and the periodic sweeps find any row whose wake-up was
+lost (a Redis restart, a worker killed mid-job). So the queue may lose or repeat a
+task without losing or repeating the work.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Flask
+from huey import MemoryHuey, crontab
+from huey.storage import RedisStorage, SqliteStorage
+
+from lms.extensions import db
+
+log = logging.getLogger(__name__)
+
+# Created at import so that jobs can be declared with decorators; its storage is set by
+# init_app from the configuration (the placeholder memory storage is never used).
+huey = MemoryHuey("lms", results=False, utc=True)
+_state: dict[str, Flask] = {}
+
+__all__ = ["crontab", "enqueue", "huey", "init_app", "job", "periodic"]
+
+
+def init_app(app: Flask) -> None:
+    huey.storage = storage_for(app.config["JOBS_URL"])
+    _state["app"] = app
+    app.extensions["lms.jobs"] = huey
+
+
+def storage_for(url: str):
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        # sqlite:////abs/path or sqlite:///relative: the path after the third slash
+        return SqliteStorage(name="lms", filename=url.split("sqlite:///", 1)[1], timeout=30)
+    if scheme in ("redis", "rediss", "unix"):
+        return RedisStorage(name="lms", url=url)
+    raise ValueError(f"LMS_JOBS_URL: unsupported queue storage {url!r} (sqlite:/// or redis://)")
+
+
+def _in_app_context(func: Callable) -> Callable:
+    """Run the job inside the app, with a session of its own that is closed after."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        app = _state["app"]
+        with app.app_context():
+            try:
+                return func(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return run
+
+
+def job(**options) -> Callable:
+    """Declare a job (a Huey task run in the app's context). Call ``.enqueue(...)``
+    through :func:`enqueue`, never the task itself, so a failing queue never fails
+    the caller."""
+
+    def declare(func: Callable):
+        return huey.task(**options)(_in_app_context(func))
+
+    return declare
+
+
+def periodic(schedule, **options) -> Callable:
+    """Declare a job that the scheduler of a worker started with periodic jobs runs on
+    ``schedule`` (a :func:`huey.crontab`). Every periodic job must be safe to run twice
+    at the same time (two schedulers, a manual trigger beside the schedule)."""
+
+    def declare(func: Callable):
+        return huey.periodic_task(schedule, **options)(_in_app_context(func))
+
+    return declare
+
+
+def enqueue(task, *args, **kwargs) -> bool:
+    """Put ``task(*args, **kwargs)`` on the queue; False (and a log line) if the queue
+    cannot be reached. The work itself is recorded in the database, so a lost wake-up
+    only delays it until the next periodic sweep."""
+    try:
+        task(*args, **kwargs)
+    except Exception:  # any storage error: Redis down, SQLite file locked too long
+        log.exception("could not enqueue %s; the periodic sweep will pick the work up", task.name)
+        return False
+    return True

@@ -1,0 +1,99 @@
+"""Recording emails to send, and the state of the outbox.
+
+``queue_email`` is what services call: it writes the intent in the caller's
+transaction (flush only) and marks the session so that, once the transaction commits,
+a job worker is woken (``lms.mail.tasks``). Nothing is sent or built in the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import make_msgid
+
+from sqlalchemy import case, func, select, update
+
+from lms.db import utcnow
+from lms.extensions import db
+from lms.mail.compose import sender_address
+from lms.mail.kinds import builder_for
+from lms.mail.models import MailStatus, OutboxMessage
+
+# Set on a session whose transaction queued email; read after its commit.
+MAIL_QUEUED = "lms.mail_queued"
+
+
+def queue_email(recipient, kind: str, *, course_id: int | None = None, **payload) -> OutboxMessage:
+    """Record email ``kind`` for ``recipient`` (a user) in the current transaction.
+
+    ``payload`` holds what the kind's builder needs, as JSON values (ids, not objects).
+    """
+    builder_for(kind)  # an undeclared kind fails here, in the caller's transaction
+    row = OutboxMessage(
+        recipient=recipient.email,
+        locale=recipient.locale,
+        kind=kind,
+        payload={"user_id": recipient.id, "course_id": course_id, **payload},
+        course_id=course_id,
+        message_id=new_message_id(),
+        status=MailStatus.QUEUED,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    db.session.info[MAIL_QUEUED] = True
+    return row
+
+
+def new_message_id() -> str:
+    return make_msgid(domain=sender_address().rpartition("@")[2] or "eip-training.local")
+
+
+@dataclass(frozen=True)
+class MailHealth:
+    queued: int
+    failed: int
+    oldest_unsent_seconds: int | None
+
+    def as_dict(self) -> dict:
+        return {
+            "queued": self.queued,
+            "failed": self.failed,
+            "oldest_unsent_seconds": self.oldest_unsent_seconds,
+        }
+
+
+UNSENT = (MailStatus.QUEUED, MailStatus.SENDING)
+
+
+def mail_health(now: datetime | None = None) -> MailHealth:
+    """How many messages wait, how many failed, and how long the oldest has waited."""
+    now = now or utcnow()
+    unsent = OutboxMessage.status.in_(UNSENT)
+    queued, failed, oldest = db.session.execute(
+        select(
+            func.count(case((unsent, 1))),
+            func.count(case((OutboxMessage.status == MailStatus.FAILED, 1))),
+            func.min(case((unsent, OutboxMessage.created_at))),
+        ).where(OutboxMessage.status != MailStatus.SENT)
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite's min() bypasses UTCDateTime
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
+    waited = None if oldest is None else max(0, int((now - oldest).total_seconds()))
+    return MailHealth(queued=queued, failed=failed, oldest_unsent_seconds=waited)
+
+
+def send_again(ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """Queue failed messages again with a fresh set of attempts (all of them when
+    ``ids`` is None); return how many. The last error stays until one succeeds."""
+    statement = update(OutboxMessage).where(OutboxMessage.status == MailStatus.FAILED)
+    if ids is not None:
+        statement = statement.where(OutboxMessage.id.in_(ids))
+    result = db.session.execute(
+        statement.values(
+            status=MailStatus.QUEUED, attempts=0, next_attempt_at=now or utcnow(), failed_at=None
+        ).execution_options(synchronize_session=False)
+    )
+    if result.rowcount:
+        db.session.info[MAIL_QUEUED] = True
+    return result.rowcount
