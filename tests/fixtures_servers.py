@@ -26,6 +26,7 @@ from tests.smtp_server import SmtpServer
 
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback, of this test's own; see tests/smtp_server.py."""
     with SmtpServer() as server:
         yield server
 
@@ -42,6 +43,7 @@ def _start_redis() -> RedisServer:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
+    """The URL of the session's Redis server (shared: use your own keys)."""
     external = os.environ.get("LMS_TEST_REDIS_URL")
     if external:
         yield external
@@ -53,6 +55,7 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
+    """A throwaway Redis server of this test's own, to kill() and restart()."""
     server = _start_redis()
     yield server
     server.stop()
