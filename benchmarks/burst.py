@@ -185,6 +185,7 @@ class Tally:
     waiting_places: int = 0
     full_answers: int = 0
     errors: list[str] = field(default_factory=list)
+    error_kinds: dict[str, int] = field(default_factory=dict)  # errors counted by reason
     post_latencies: list[float] = field(default_factory=list)
     form_latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
@@ -241,8 +242,12 @@ def register_one(base: str, cookies: dict, index: int, tally: Tally) -> None:
             raise RuntimeError(f"HTTP {status} {target}: {error.group(1) if error else text[:200]}")
         raise RuntimeError("still full after 5 tries")
     except (OSError, RuntimeError) as failure:
+        # No answer (a POST whose connection dropped is not sent again: the platform may or
+        # may not have registered the learner) or a wrong one: an error either way.
+        kind = serving.failure_reason(failure) if isinstance(failure, OSError) else "wrong answer"
         with tally.lock:
             tally.errors.append(f"learner {index}: {failure}")
+            tally.error_kinds[kind] = tally.error_kinds.get(kind, 0) + 1
     finally:
         client.close()
 
@@ -406,6 +411,7 @@ def run_table(result: BackendResult) -> list[str]:
         f"  active registrations {result.active} (registered answers {result.tally.registered}); "
         f"learners without exactly one current choice per module: {result.uneven}"
     )
+    lines.extend(f"  errors: {count} × {kind}" for kind, count in sorted(result.tally.error_kinds.items()))
     lines.extend(f"  error: {error}" for error in result.tally.errors[:5])
     return lines
 

@@ -50,7 +50,8 @@ class Measurement:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
-    statuses: dict[int, int] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)  # 0: no answer (see failures)
+    failures: dict[str, int] = field(default_factory=dict)  # why there was no answer
     body_bytes: int = 0
     client_cpu: float = 0.0
     other_jobs: float = 0.0  # cores used by processes other than the benchmark's
@@ -211,17 +212,18 @@ def hammer(clients: list[serving.Client], page: Page, warmup: float, duration: f
     lock = threading.Lock()
 
     def work(number: int, client: serving.Client) -> None:
-        latencies, errors, statuses, size, i = [], 0, {}, 0, 0
+        latencies, errors, statuses, failures, size, i = [], 0, {}, {}, 0, 0
         while time.monotonic() < start:
             time.sleep(0.001)
         while True:
             began = time.perf_counter()
             if time.monotonic() >= until:
                 break
+            failure = ""
             try:
                 status, data = client.get(page.path(number, i), cookies=page.signed_in)
-            except OSError:
-                status, data = 0, b""
+            except OSError as error:  # no answer: refused, timed out, dropped twice
+                status, data, failure = 0, b"", serving.failure_reason(error)
             ended = time.monotonic()
             i += 1
             if measure_from <= ended < until:
@@ -231,12 +233,16 @@ def hammer(clients: list[serving.Client], page: Page, warmup: float, duration: f
                     size += len(data)
                 else:
                     errors += 1
+                    if failure:
+                        failures[failure] = failures.get(failure, 0) + 1
         with lock:
             measurement.latencies.extend(latencies)
             measurement.errors += errors
             measurement.body_bytes += size
             for status, count in statuses.items():
                 measurement.statuses[status] = measurement.statuses.get(status, 0) + count
+            for failure, count in failures.items():
+                measurement.failures[failure] = measurement.failures.get(failure, 0) + count
 
     threads = [threading.Thread(target=work, args=(number, client)) for number, client in enumerate(clients)]
     cpu, others = time.process_time(), serving.OtherJobs()
@@ -399,7 +405,11 @@ def verdict(results: list[BackendResult]) -> list[str]:
     lines = []
     for result in results:
         slow = [c.page.name for c in result.compared() if c.ratio < AIM]
-        errors = {m.name: m.statuses for m in result.pages + result.baselines if m.errors}
+        errors = {
+            m.name: {**m.statuses, **{f"no answer: {why}": n for why, n in m.failures.items()}}
+            for m in result.pages + result.baselines
+            if m.errors
+        }
         lines.append(
             f"{result.backend} (load average {result.load_before} before measuring): "
             + (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import select
 import subprocess
 import sys
 import tempfile
@@ -262,12 +263,42 @@ def workdir(prefix: str) -> Iterator[Path]:
 # -- the HTTP client ------------------------------------------------------------------
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-RETRIABLE = (
+# The connection closed (or was found unusable) before an answer came.
+DROPPED = (
     http.client.RemoteDisconnected,
     http.client.CannotSendRequest,
     BrokenPipeError,
     ConnectionResetError,
 )
+# Methods a client may send again after a dropped connection: sending them twice does what
+# sending them once does. A POST is never sent again: the server may have acted on the
+# first one before the connection dropped, and a benchmark that re-sent it would hide
+# failures (and could register a learner twice).
+RESENDABLE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ConnectionDropped(ConnectionError):
+    """The connection dropped before an answer; for a POST the server may or may not have
+    acted on it, so it is reported (an error in the benchmark's figures), not re-sent."""
+
+    def __init__(self, method: str, path: str, cause: BaseException, attempts: int) -> None:
+        self.method, self.path, self.cause, self.attempts = method, path, cause, attempts
+        again = "; not sent again" if method not in RESENDABLE else f" ({attempts} attempts)"
+        super().__init__(
+            f"{method} {path}: connection dropped before an answer "
+            f"({type(cause).__name__}: {cause or 'no detail'}){again}"
+        )
+
+    @property
+    def reason(self) -> str:
+        return f"{self.method}: connection dropped ({type(self.cause).__name__})"
+
+
+def failure_reason(error: BaseException) -> str:
+    """A short reason for an error without its path, for counting errors by kind."""
+    if isinstance(error, ConnectionDropped):
+        return error.reason
+    return f"{type(error).__name__}: {error}"[:120]
 
 
 class Client:
@@ -275,6 +306,11 @@ class Client:
 
     Built on http.client because the load generator shares the two cores with the
     server: a heavier client would eat into what it measures.
+
+    Before each request, a kept-alive connection that the server has closed meanwhile is
+    replaced (nothing has been sent on it yet, so this re-sends nothing). When the
+    connection drops after that, before an answer, a GET is sent once more on a new
+    connection; a POST is not, and ``ConnectionDropped`` (an OSError) says what happened.
     """
 
     def __init__(self, base: str, timeout: float = 120, language: str = "vi") -> None:
@@ -286,6 +322,22 @@ class Client:
 
     def _connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
+    def _reconnect(self) -> None:
+        self.connection.close()
+        self.connection = self._connect()
+
+    def _closed_by_server(self) -> bool:
+        """Whether the idle kept-alive connection has been closed by the server (it is
+        readable: an end of file, or bytes nobody asked for; either way unusable)."""
+        sock = self.connection.sock
+        if sock is None:
+            return False  # not connected yet: http.client connects on the next request
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
 
     def close(self) -> None:
         self.connection.close()
@@ -300,24 +352,23 @@ class Client:
         if form is not None:
             body = urllib.parse.urlencode(form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        # A kept-alive connection the server closed while idle fails before any answer:
-        # open a new one and send again (the server never saw the first attempt).
-        for attempt in (1, 2):
+        if self._closed_by_server():
+            self._reconnect()
+        attempts = 2 if method in RESENDABLE else 1
+        for attempt in range(1, attempts + 1):
             try:
                 self.connection.request(method, path, body=body, headers=headers)
                 response = self.connection.getresponse()
                 data = response.read()
                 break
-            except RETRIABLE:
-                self.connection.close()
-                self.connection = self._connect()
-                if attempt == 2:
-                    raise
+            except DROPPED as error:
+                self._reconnect()
+                if attempt == attempts:
+                    raise ConnectionDropped(method, path, error, attempts) from error
         if cookies:
             self._keep_cookies(response)
         if response.getheader("Connection", "").lower() == "close":
-            self.connection.close()
-            self.connection = self._connect()
+            self._reconnect()
         return response.status, data, response
 
     def _keep_cookies(self, response: http.client.HTTPResponse) -> None:

@@ -21,6 +21,8 @@ from lms import create_app, extensions
 from lms.config import TestConfig
 from tests.pg_server import PostgresServer, PostgresUnavailable, create_database
 
+pytest_plugins = ["tests.fixtures_servers"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SKIPPED_FOR_MISSING_PARTS: list[str] = []
 
