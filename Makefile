@@ -32,8 +32,9 @@ setup: $(VENV)/.requirements translations db-upgrade
 demo: setup
 	$(FLASK) lms demo
 
+# The web server and a job worker together (the worker sends email, reminders, exports).
 run: demo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) lms serve --host $(HOST) --port $(PORT)
 
 # axe-core for the accessibility tests: fetched once with npm, sha512 checked.
 AXE_VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' scripts/fetch_axe.py)

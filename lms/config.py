@@ -80,6 +80,10 @@ class Config:
         self.SMTP_PASSWORD = env("SMTP_PASSWORD")
         self.SMTP_STARTTLS = env_bool("SMTP_STARTTLS", True)
         self.SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
+        # How long a worker's claim on a batch of email lasts: long enough for a whole
+        # batch at the SMTP timeout, so a live worker keeps its batch; a killed
+        # worker's batch is free again after it.
+        self.MAIL_LEASE_SECONDS = env_int("MAIL_LEASE_SECONDS", 900)
 
         # The job queue: a SQLite file beside the database on one machine, Redis for many.
         self.JOBS_URL = env("JOBS_URL") or f"sqlite:///{folder / 'jobs.sqlite3'}"

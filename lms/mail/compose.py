@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -27,7 +28,9 @@ def compose(kind: str, locale: str, payload: dict, message_id: str) -> tuple[str
     message = build_message(
         composition.recipient.email, subject, body.lstrip("\n"), html, composition.attachments, message_id
     )
-    return subject, message.as_bytes()
+    # CRLF line ends, as SMTP requires: smtplib sends bytes as they are, and a server
+    # that enforces RFC 5321 refuses bare LF (one 'line' as long as the message).
+    return subject, message.as_bytes(policy=policy.SMTP)
 
 
 def build_message(

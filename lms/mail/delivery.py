@@ -30,9 +30,6 @@ from lms.mail.transport import ConnectionFailed, MessageRefused, describe, open_
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-# A claim lasts long enough for a whole batch at the SMTP timeout, so a live worker
-# never loses its batch to another; a dead worker's batch is free again after it.
-LEASE = timedelta(minutes=15)
 
 
 @dataclass
@@ -103,7 +100,7 @@ def claim_batch(now: datetime, size: int = BATCH_SIZE) -> tuple[str, list[Claime
         .values(
             status=MailStatus.SENDING,
             claim_token=token,
-            claimed_until=now + LEASE,
+            claimed_until=now + timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"]),
             attempts=OutboxMessage.attempts + 1,
         )
         .execution_options(synchronize_session=False)

@@ -43,7 +43,6 @@ def gunicorn(app, database_url, tmp_path):
         "LMS_SECRET_KEY": "concurrency-test-secret",
         "LMS_INSTANCE_PATH": str(tmp_path / "gunicorn-instance"),
         "LMS_RATELIMIT_ENABLED": "false",
-        "LMS_MAIL_DELIVER_IMMEDIATELY": "false",
     }
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 (closed in the finally below)
     process = subprocess.Popen(
