@@ -212,7 +212,7 @@ def test_a_dead_workers_claim_expires_and_another_worker_sends_the_message(
     from lms.mail.delivery import claim_batch
 
     queue_reset(db, learner)
-    token, batch = claim_batch(utcnow())  # a worker claims it, then dies
+    _token, batch = claim_batch(utcnow())  # a worker claims it, then dies
     assert len(batch) == 1
     assert deliver_due().sent == 0  # the claim holds while it is fresh
     lease = smtp_app.config["MAIL_LEASE_SECONDS"]
