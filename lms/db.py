@@ -104,11 +104,11 @@ def reset_write_intent(token: contextvars.Token) -> None:
 def _configure_sqlite_connection(dbapi_connection, connection_record) -> None:
     if not _is_sqlite(dbapi_connection):
         return
-    # Let SQLAlchemy's "begin" event below issue BEGIN itself.
+    # Let SQLAlchemy's "begin" event below issue BEGIN itself. The busy timeout is the
+    # connection's ``timeout`` (SQLITE_BUSY_TIMEOUT in the engine options, lms/__init__.py).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
