@@ -1,12 +1,25 @@
-"""Error pages in the reader's language (and JSON for the API)."""
+"""Error pages in the reader's language (and JSON for the API).
+
+An error page is often shown because the database is down, unreachable or locked,
+so rendering one never touches it: the page extends ``layout.html`` (no account menu,
+no signed-in user), and its language comes from the request alone
+(:func:`lms.i18n.request_locale`), never from the user's stored preference.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import logging
+
+from flask import Flask, current_app, jsonify, request
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 
 from lms.extensions import db
+from lms.i18n import request_locale
+
+log = logging.getLogger(__name__)
 
 ERRORS = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
@@ -23,11 +36,32 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def render_error(code: int, message: str | None = None):
+def render_error(code: int, message=None):
+    """The error page (or JSON) for ``code``, in the request's language, without
+    a database query."""
     title, text = ERRORS.get(code, ERRORS[500])
-    if wants_json():
-        return jsonify(error=str(title), status=code), code
-    return render_template("errors/error.html", code=code, title=title, text=message or text), code
+    locale = request_locale()
+    with force_locale(locale):
+        if wants_json():
+            return jsonify(error=str(title), status=code), code
+        try:
+            page = render_without_database("errors/error.html", code=code, title=title, text=message or text)
+        except Exception:
+            # The error page itself failed: still answer, with the words alone.
+            log.exception("The error page for %s could not be rendered", code)
+            page = (
+                f'<!doctype html><html lang="{escape(locale)}"><title>{escape(title)}</title>'
+                f"<h1>{escape(title)}</h1><p>{escape(message or text)}</p></html>"
+            )
+        return page, code
+
+
+def render_without_database(name: str, **context) -> str:
+    """Render a template as render_template does, minus the context processors:
+    Flask-Login's loads the signed-in user for ``current_user`` on every render, a
+    database query. ``request``, ``session``, ``g``, ``url_for`` and the gettext
+    functions are Jinja globals, so the templates have them still."""
+    return current_app.jinja_env.get_template(name).render(context)
 
 
 def register(app: Flask) -> None:
