@@ -4,6 +4,11 @@ An error page is often shown because the database is down, unreachable or locked
 so rendering one never touches it: the page extends ``layout.html`` (no account menu,
 no signed-in user), and its language comes from the request alone
 (:func:`lms.i18n.request_locale`), never from the user's stored preference.
+
+The 500 page tells the truth about the reader's last action: "nothing was changed"
+only when the request's transaction was rolled back and nothing was committed while
+the request ran (:func:`lms.db.committed_in_this_request`); otherwise it says the
+action may have been saved and asks the reader to check before trying again.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 
+from lms.db import committed_in_this_request
 from lms.extensions import db
 from lms.i18n import request_locale
 
@@ -30,6 +36,8 @@ ERRORS = {
     429: (_l("Too many attempts"), _l("You have tried this too often. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error happened on our side and nothing was changed. Please try again in a moment; if it keeps happening, contact the organisers.")),
 }  # fmt: skip
+
+MAYBE_SAVED = _l("An unexpected error happened on our side. Your last action may have been saved: please check before trying again (for example, reload My schedule). If it keeps happening, contact the organisers.")  # fmt: skip
 
 
 def wants_json() -> bool:
@@ -64,6 +72,17 @@ def render_without_database(name: str, **context) -> str:
     return current_app.jinja_env.get_template(name).render(context)
 
 
+def roll_back() -> bool:
+    """Roll back the request's transaction; False when even that failed (the
+    database went away, or the session is in a state that cannot roll back)."""
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("Rolling back after an error failed")
+        return False
+    return True
+
+
 def register(app: Flask) -> None:
     for code in ERRORS:
         if code == 500:
@@ -79,8 +98,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(500)
     def internal_error(error):
-        db.session.rollback()
-        return render_error(500)
+        # abort(500), and every unhandled exception once Flask does not propagate it
+        # (PROPAGATE_EXCEPTIONS off, as in production).
+        rolled_back = roll_back()
+        if rolled_back and not committed_in_this_request():
+            return render_error(500)  # "... nothing was changed ..."
+        return render_error(500, MAYBE_SAVED)
 
 
 class ServiceError(Exception):
