@@ -1,5 +1,11 @@
-"""Numbers no database column can hold, in every number field.
+"""Numbers nobody's database column can hold, in every address and every number field.
 
+- Addresses: every rule of the app with an ``<int:...>`` part (found in the URL map,
+  not listed by hand) is requested with ids of 2**31, 2**63 (SQLite's driver overflowed
+  with a 500), 2**64, numbers of thousands of digits (Python's ``int`` refuses more
+  than 4,300) and other scripts' digits: the rule must not match (404), by GET and by
+  POST with a valid CSRF token wherever the rule takes them. The largest id an INTEGER
+  column holds reaches the views, which must answer without a 5xx.
 - Forms: every number field declared in ``lms/**/forms.py`` refuses such input with a
   form error; and every form on every page (as organiser and as learners) is sent with
   each of its number fields, and each field whose value is an id, replaced by 5,000
@@ -16,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from flask_wtf import FlaskForm
@@ -25,13 +31,32 @@ from wtforms import DecimalField, FloatField, IntegerField
 from wtforms.fields.core import UnboundField
 
 from lms.db import MAX_INTEGER, parse_integer
+from lms.numbers import IntegerConverter, digits_up_to
 from lms.quizzes.models import QuestionKind
 from tests.core.test_access_matrix import OVERRIDES, build_world
 from tests.core.test_fuzz import row_counts
 
 ROOT = Path(__file__).resolve().parents[2]
+INT_ARGUMENT = re.compile(r"<int(?:\([^)]*\))?:(\w+)>")
+PLACEHOLDER = 7654321  # stands for the id under test while the URL is built
 
 FIVE_THOUSAND_DIGITS = "9" * 5000
+
+# No INTEGER column holds these, or they are not ASCII digits: the address is not found.
+NOT_AN_ID = {
+    "2**31": str(2**31),
+    "2**63 - 1": str(2**63 - 1),
+    "2**63": str(2**63),
+    "2**64": str(2**64),
+    "4,301 digits": "1" + "0" * 4300,
+    "5,000 digits": FIVE_THOUSAND_DIGITS,
+    "negative": "-1",
+    "Arabic-Indic digits": "١٢",
+    "superscript two": "²",
+    "fullwidth digits": "１２",
+}
+# Ids that fit: the rule matches and the view looks them up (nothing has them).
+UNKNOWN_IDS = {"the largest INTEGER": str(MAX_INTEGER), "zero": "0"}
 
 NOT_A_NUMBER_FIELD_VALUE = [
     FIVE_THOUSAND_DIGITS,
@@ -48,7 +73,99 @@ NOT_A_NUMBER_FIELD_VALUE = [
 ]
 
 
-# -- parse_integer ---------------------------------------------------------------------------
+# -- addresses -------------------------------------------------------------------------------
+
+
+def int_rules(app) -> list[tuple[object, list[str]]]:
+    """(rule, names of its int arguments) for every rule with one."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        names = INT_ARGUMENT.findall(rule.rule)
+        if names:
+            found.append((rule, names))
+    return found
+
+
+def url_with(rule, values: dict, argument: str, text: str) -> str:
+    """The rule's address with ``text`` in place of ``argument``, real values elsewhere."""
+    route_overrides = {}
+    for method in rule.methods:
+        route_overrides |= OVERRIDES.get(f"{method} {rule.rule}", {})
+    arguments = {}
+    for name in rule.arguments:
+        source = route_overrides.get(name, name)
+        arguments[name] = values.get(source, source)
+    arguments[argument] = PLACEHOLDER
+    _, path = rule.build(arguments, append_unknown=False)
+    assert path.count(str(PLACEHOLDER)) == 1, path
+    return path.replace(str(PLACEHOLDER), quote(text, safe="-"))
+
+
+def requests_of(rule) -> list[str]:
+    return [method for method in ("GET", "POST") if method in rule.methods]
+
+
+def test_the_app_uses_the_strict_converter(app):
+    assert app.url_map.converters["int"] is IntegerConverter
+    rules = int_rules(app)
+    assert len(rules) >= 30  # the test is not vacuous (37 rules in November 2026)
+    for rule, names in rules:
+        for name in names:
+            assert isinstance(rule._converters[name], IntegerConverter), rule.rule
+
+
+@pytest.mark.parametrize("limit", [0, 7, 9, 10, 19, 99, 100, 255, 1000, 2047, 3050, MAX_INTEGER])
+def test_the_converters_expression_takes_exactly_the_numbers_up_to_its_limit(limit):
+    expression = re.compile(digits_up_to(limit) + r"\Z")
+    numbers = [*range(min(limit * 3 + 30, 4000)), limit - 1, limit, limit + 1, 10 * limit, 2**63]
+    for number in numbers:
+        if number >= 0:
+            assert (expression.match(str(number)) is not None) == (number <= limit), number
+    assert expression.match("000" + str(limit))
+    for text in ("", "-1", "+1", "١", "²", "１", "1 ", "0x1"):
+        assert expression.match(text) is None, text
+
+
+def test_ids_out_of_range_in_any_address_are_not_found(app, db):
+    world = build_world(app)
+    organiser = app.test_client()
+    organiser.sign_in(world.emails["organiser"])
+    token = organiser.csrf_token()
+    wrong = []
+    for rule, names in int_rules(app):
+        for name in names:
+            for label, text in NOT_AN_ID.items():
+                path = url_with(rule, world.values, name, text)
+                for method in requests_of(rule):
+                    if method == "GET":
+                        response = organiser.get(path)
+                    else:
+                        response = organiser.post(path, data={"csrf_token": token})
+                    if response.status_code != 404:
+                        wrong.append(f"{method} {rule.rule} {name}={label}: {response.status_code}")
+                    response.close()
+    assert not wrong, "\n".join(wrong)
+
+
+def test_unknown_ids_that_fit_reach_the_views_without_a_server_error(app, db):
+    world = build_world(app)
+    organiser = app.test_client()
+    organiser.sign_in(world.emails["organiser"])
+    token = organiser.csrf_token()
+    wrong = []
+    for rule, names in int_rules(app):
+        for name in names:
+            for label, text in UNKNOWN_IDS.items():
+                path = url_with(rule, world.values, name, text)
+                for method in requests_of(rule):
+                    if method == "GET":
+                        response = organiser.get(path)
+                    else:
+                        response = organiser.post(path, data={"csrf_token": token})
+                    if response.status_code >= 500:
+                        wrong.append(f"{method} {rule.rule} {name}={label}: {response.status_code}")
+                    response.close()
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize(
