@@ -58,7 +58,9 @@ class QuizSettingsForm(FlaskForm):
         _l("Time limit in minutes (empty = none)"), validators=[Optional(), NumberRange(1, 600)]
     )
     opens_at = LocalDateTimeField(_l("Opens (empty = when the learner's run starts)"))
-    closes_at = LocalDateTimeField(_l("Closes (empty = stays open)"))
+    closes_at = LocalDateTimeField(
+        _l("Closes (empty = stays open)"), description=_l("The closing minute still counts, e.g. 23:59.")
+    )
     shuffle_questions = BooleanField(_l("Shuffle the questions"))
     shuffle_options = BooleanField(_l("Shuffle the options"))
     show_after = SelectField(
