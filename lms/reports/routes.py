@@ -89,7 +89,7 @@ def dashboard_download(slug: str):
 def audit_log():
     course_id = parse_integer(request.args.get("course"))
     actor_id = parse_integer(request.args.get("person"))
-    page = audit.audit_page(course_id, actor_id, request.args.get("page", 1, type=int))
+    page = audit.audit_page(course_id, actor_id, parse_integer(request.args.get("page")) or 1)
     return render_template(
         "reports/audit.html",
         page=page,
