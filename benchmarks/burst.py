@@ -65,8 +65,8 @@ def capacities(learners: int) -> list[tuple[int, int]]:
 def create_open_edition(app, learners: int) -> int:
     """The 2023 course as a new edition open for registration, first run three weeks
     ahead, with the seats of capacities(); returns its id."""
+    from lms.course_folders import apply_course, read_course_folder
     from lms.extensions import db
-    from lms.modules.content import apply_course, read_course_folder
 
     spec = read_course_folder(CONTENT)
     now = datetime.now(UTC)

@@ -160,7 +160,7 @@ def ids_by(db, column, key_column, keys) -> dict:
 def create_edition(slug: str):
     """The 2023 course as a new edition under ``slug``, its runs where they were (in the past,
     so attendance and quizzes make sense)."""
-    from lms.modules.content import apply_course, read_course_folder
+    from lms.course_folders import apply_course, read_course_folder
 
     spec = read_course_folder(CONTENT)
     edition = spec.rescheduled(

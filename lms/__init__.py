@@ -98,13 +98,17 @@ def register_blueprints(app: Flask) -> None:
     from lms.health import bp as health
     from lms.materials.routes import bp as materials
     from lms.modules.api import bp as api
-    from lms.modules.routes import bp as modules
     from lms.organise.routes import bp as organise
+    from lms.pages.catalogue import bp as catalogue
+    from lms.pages.progress import bp as progress
+    from lms.pages.schedule import bp as schedule
     from lms.quizzes.routes import bp as quizzes
     from lms.reports.routes import bp as reports
 
     app.register_blueprint(health)
-    app.register_blueprint(modules)
+    app.register_blueprint(catalogue)
+    app.register_blueprint(schedule)
+    app.register_blueprint(progress)
     app.register_blueprint(accounts)
     app.register_blueprint(attendance)
     app.register_blueprint(certificates)

@@ -10,9 +10,10 @@ from flask.cli import AppGroup
 from lms import backup
 from lms.accounts.models import Role
 from lms.accounts.services import create_user, find_user_by_email, grant_roles
+from lms.course_folders import load_course_folder
 from lms.errors import ServiceError
 from lms.extensions import db
-from lms.modules.content import ContentError, load_course_folder
+from lms.modules.content import ContentError
 
 lms_group = AppGroup("lms", help="EIP training platform commands.")
 

@@ -1,9 +1,10 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
 from lms.accounts.models import PasswordResetToken, User, UserRole
-from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport, CompletionException
+from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
 from lms.audit.models import AuditEvent
 from lms.certificates.models import Certificate
+from lms.completion.models import CompletionException
 from lms.enrollment.models import Registration, RunChoice
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion

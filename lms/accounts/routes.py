@@ -106,7 +106,7 @@ def logout():
     if language:
         session["lang"] = language
     flash(_("You are signed out."), "info")
-    return redirect(url_for("modules.catalogue"))
+    return redirect(url_for("catalogue.catalogue"))
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.accounts.models import User
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
-from lms.modules.models import Module, Run
+from lms.modules.models import Run
 
 
 class AttendanceStatus(enum.StrEnum):
@@ -86,24 +86,3 @@ class AttendanceImport(db.Model):
 
     run: Mapped[Run] = relationship()
     imported_by: Mapped[User] = relationship()
-
-
-class CompletionException(db.Model):
-    """An organiser's decision that a module counts as done for a learner."""
-
-    __tablename__ = "completion_exception"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
-    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
-    reason: Mapped[str] = mapped_column(Text)
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    revoke_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
-
-    module: Mapped[Module] = relationship()
-    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
-    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])

@@ -59,7 +59,7 @@ def run_event(run: Run, locale: str, *, include_join_link: bool, base_url: str) 
             lines.append(_("This session is cancelled."))
         elif include_join_link and run.join_url:
             lines.append(_("Join the live session: %(url)s", url=run.join_url))
-        module_url = external_url("modules.module", base_url, slug=course.slug, key=module.key)
+        module_url = external_url("catalogue.module", base_url, slug=course.slug, key=module.key)
         lines.append(_("Module page: %(url)s", url=module_url))
         return Event.new(
             uid=f"run-{run.id}@{urlsplit(base_url).hostname or 'localhost'}",

@@ -143,8 +143,8 @@ def build_schedule_email(payload: dict) -> Composition:
         context={
             "course_title": title,
             "lines": sorted(lines, key=lambda line: line["position"]),
-            "schedule_url": external_url("enrollment.schedule"),
-            "course_url": external_url("modules.course", slug=course.slug),
+            "schedule_url": external_url("my.schedule"),
+            "course_url": external_url("catalogue.course", slug=course.slug),
         },
         attachments=attachments,
     )

@@ -100,8 +100,8 @@ def build_reminder(payload: dict) -> Composition:
             "times": session_times(run.starts_at, run.ends_at, course.zone, zone(user.timezone)),
             "trainers": ", ".join(trainer.full_name for trainer in run.trainers),
             "lead_minutes": int(JOIN_LINK_OPENS_BEFORE.total_seconds()) // 60,
-            "schedule_url": external_url("enrollment.schedule"),
-            "module_url": external_url("modules.module", slug=course.slug, key=module.key),
+            "schedule_url": external_url("my.schedule"),
+            "module_url": external_url("catalogue.module", slug=course.slug, key=module.key),
         },
         attachments=(Attachment(f"{course.slug}-{module.key}.ics", CALENDAR_TYPE, data),),
     )

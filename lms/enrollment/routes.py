@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.auth import role_required
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
-from lms.certificates.services import certificates_of_user
 from lms.db import parse_integer, utcnow
 from lms.enrollment import services
 from lms.enrollment.forms import (
@@ -38,7 +37,7 @@ def register(slug: str):
     existing = services.find_registration(current_user, course)
     if existing is not None and existing.is_active:
         flash(_("You are already registered for this course."), "info")
-        return redirect(url_for("enrollment.schedule"))
+        return redirect(url_for("my.schedule"))
     form = RegistrationForm()
     picks, raw = parse_picks(request.form)
     error = None
@@ -52,13 +51,13 @@ def register(slug: str):
         except IntegrityError:  # the same learner submitting twice at once
             db.session.rollback()
             flash(_("You are already registered for this course."), "info")
-            return redirect(url_for("enrollment.schedule"))
+            return redirect(url_for("my.schedule"))
         else:
             flash(
                 _("You are registered. Your sessions are below and a confirmation email is on its way."),
                 "success",
             )
-            return redirect(url_for("enrollment.schedule"))
+            return redirect(url_for("my.schedule"))
     elif request.method == "POST":
         error = _("Please correct the marked fields; your choices are kept.")
     return render_template(
@@ -87,27 +86,6 @@ def profile_summary(user) -> list[tuple[str, str]]:
     return [(label, value or "—") for label, value in rows]
 
 
-@bp.get("/my/schedule")
-@login_required
-def schedule():
-    registrations = services.active_registrations(current_user)
-    choices = [choice for registration in registrations for choice in registration.current_choices()]
-    return render_template(
-        "enrollment/schedule.html",
-        registrations=registrations,
-        positions=services.waiting_positions(choices),
-        to_choose={
-            registration.id: services.modules_to_choose(registration) for registration in registrations
-        },
-        now=utcnow(),
-        switch_form=SwitchForm(),
-        confirm_form=ConfirmForm(),
-        join_link_visible=services.join_link_visible,
-        change_deadline=services.change_deadline,
-        certificates=certificates_of_user(current_user),
-    )
-
-
 def _own_registration(registration_id: int) -> Registration:
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.user_id != current_user.id:
@@ -123,7 +101,7 @@ def switch(registration_id: int):
     run_id = parse_integer(form.run_id.data)
     if not form.validate_on_submit() or run_id is None:
         flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
-        return redirect(url_for("enrollment.schedule"))
+        return redirect(url_for("my.schedule"))
     try:
         changes = services.switch_run(current_user, registration, run_id)
         db.session.commit()
@@ -132,7 +110,7 @@ def switch(registration_id: int):
         flash(failure.message, "error")
     else:
         flash(*_switch_outcome(registration, changes))
-    return redirect(url_for("enrollment.schedule"))
+    return redirect(url_for("my.schedule"))
 
 
 def _switch_outcome(registration: Registration, changes: services.Changes) -> tuple[str, str]:
@@ -172,7 +150,7 @@ def leave_waiting_list(choice_id: int):
         flash(failure.message, "error")
     else:
         flash(_("You have left the waiting list."), "success")
-    return redirect(url_for("enrollment.schedule"))
+    return redirect(url_for("my.schedule"))
 
 
 @bp.route("/my/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
@@ -181,7 +159,7 @@ def cancel(registration_id: int):
     registration = _own_registration(registration_id)
     if not registration.is_active:
         flash(_("This registration is already cancelled."), "info")
-        return redirect(url_for("enrollment.schedule"))
+        return redirect(url_for("my.schedule"))
     form = CancelForm()
     if form.validate_on_submit():
         try:
@@ -190,9 +168,9 @@ def cancel(registration_id: int):
         except ServiceError as failure:
             db.session.rollback()
             flash(failure.message, "error")
-            return redirect(url_for("enrollment.schedule"))
+            return redirect(url_for("my.schedule"))
         flash(_("Your registration is cancelled and your seats are released."), "success")
-        return redirect(url_for("modules.course", slug=registration.course.slug))
+        return redirect(url_for("catalogue.course", slug=registration.course.slug))
     return render_template("enrollment/cancel.html", registration=registration, form=form)
 
 

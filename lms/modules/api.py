@@ -29,7 +29,7 @@ def course_document(course: Course) -> dict:
         "summary": course.summary,
         "organisers": course.organisers,
         "timezone": course.timezone,
-        "url": url_for("modules.course", slug=course.slug, _external=True),
+        "url": url_for("catalogue.course", slug=course.slug, _external=True),
         "registration": {
             "opens_at": course.registration_opens_at.astimezone(zone).isoformat(timespec="seconds"),
             # to the second: a closing minute is stored to its last microsecond (23:59:59.999999)

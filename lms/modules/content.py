@@ -1,7 +1,8 @@
-"""Courses as data: load a content folder (YAML + Markdown) into the database.
+"""Courses as data: the catalogue's part of a content folder (YAML + Markdown).
 
 A folder holds ``course.yaml`` and ``modules/NN-key/`` folders with ``module.yaml`` and
-``outline.<locale>.md``. The whole folder is read and checked before anything is
+``outline.<locale>.md`` (read here), ``quiz.yaml`` and ``materials/`` (read by the
+quizzes and materials packages; ``lms.course_folders`` puts the parts together). The whole folder is read and checked before anything is
 written, so a mistake is reported with its file and field and the database is left
 as it was. Loading is an upsert by slug and keys: running it twice changes nothing,
 and editing the folder then reloading updates texts and times without touching the
@@ -68,8 +69,8 @@ class ModuleSpec:
     outline: dict
     objectives: dict
     runs: tuple[RunSpec, ...]
-    quiz: dict | None = None  # from quiz.yaml, read by lms.quizzes.content
-    materials: tuple = ()  # from materials/materials.yaml, read by lms.materials.content
+    # The module's folder: its quiz.yaml and materials/ are read by their own packages.
+    folder: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class CourseSpec:
 # -- reading and checking ------------------------------------------------------
 
 
-def read_course_folder(folder: Path) -> CourseSpec:
+def read_catalogue(folder: Path) -> CourseSpec:
     folder = Path(folder)
     course_file = folder / "course.yaml"
     if not folder.is_dir():
@@ -229,23 +230,8 @@ def _read_module(folder: Path, tz: ZoneInfo, known_trainers: set[str]) -> Module
         outline=outline,
         objectives=reader.translated_list("objectives", required=False),
         runs=runs,
-        quiz=_read_quiz_file(folder / "quiz.yaml"),
-        materials=_read_materials(folder),
+        folder=folder,
     )
-
-
-def _read_materials(folder: Path) -> tuple:
-    # Imported here: the materials reader builds on this module's field checks.
-    from lms.materials.content import read_materials
-
-    return read_materials(folder)
-
-
-def _read_quiz_file(path: Path) -> dict | None:
-    # Imported here: the quiz reader builds on this module's field checks.
-    from lms.quizzes.content import read_quiz
-
-    return read_quiz(path) if path.exists() else None
 
 
 def _read_run(path: Path, index: int, item, tz: ZoneInfo, duration: int, known_trainers: set[str]) -> RunSpec:
@@ -381,7 +367,7 @@ class LoadReport:
         return self.created or bool(self.changes)
 
 
-def apply_course(spec: CourseSpec) -> tuple[Course, LoadReport]:
+def apply_catalogue(spec: CourseSpec) -> tuple[Course, LoadReport]:
     """Create or update the course described by ``spec`` (flushes; caller commits)."""
     report = LoadReport(spec.slug)
     trainers = {trainer.email: _ensure_trainer(trainer, report) for trainer in spec.trainers}
@@ -423,12 +409,6 @@ def _apply_module(module: Module, spec: ModuleSpec, trainers: dict[str, User], r
         "outline": spec.outline,
         "objectives": spec.objectives,
     })  # fmt: skip
-    if spec.quiz is not None:
-        from lms.quizzes.content import apply_quiz
-
-        if module.id is None:
-            db.session.flush()  # the quiz refers to the module by id
-        apply_quiz(module, spec.quiz, report.changes)
     existing = {run.key: run for run in module.runs}
     for run_spec in spec.runs:
         run = existing.get(run_spec.key)
@@ -449,10 +429,6 @@ def _apply_module(module: Module, spec: ModuleSpec, trainers: dict[str, User], r
         if {user.id for user in run.trainers} != {user.id for user in wanted}:
             run.trainers = wanted
             report.changes.append(f"run {spec.key}/{run_spec.key}: trainers")
-    if spec.materials:
-        from lms.materials.content import apply_materials
-
-        apply_materials(module, spec.materials, report)
 
 
 def _assign(obj, report: LoadReport, label: str, values: dict) -> None:
@@ -482,15 +458,3 @@ def _ensure_trainer(spec: TrainerSpec, report: LoadReport) -> User:
         grant_roles(user, [Role.TRAINER])
         report.changes.append(f"trainer {spec.email}: role")
     return user
-
-
-def load_course_folder(folder: Path) -> LoadReport:
-    """Read, check and apply a folder in one transaction; nothing is kept on error."""
-    spec = read_course_folder(folder)
-    try:
-        _, report = apply_course(spec)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return report

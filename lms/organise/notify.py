@@ -75,7 +75,7 @@ def _about(run: Run, locale: str) -> dict:
         "module_number": module.position,
         "module_title": tr_text(module.title, locale),
         "run_label": tr_text(run.label, locale) or run.key,
-        "schedule_url": external_url("enrollment.schedule"),
+        "schedule_url": external_url("my.schedule"),
     }
 
 

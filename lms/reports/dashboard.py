@@ -15,6 +15,8 @@ from markupsafe import Markup
 
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES
 from lms.attendance.models import AttendanceStatus
+from lms.completion import edition
+from lms.enrollment.services import waiting_counts
 from lms.exports import Table
 from lms.i18n import format_number, tr_text
 from lms.modules.models import Course
@@ -59,13 +61,12 @@ def percent_text(part: int, whole: int) -> str:
 def build(course: Course) -> Dashboard:
     learners = data.learners(course)
     user_ids = [learner.user_id for learner in learners]
-    marks = data.best_marks(course)
-    outcomes = data.quiz_outcomes(course)
-    quizzes = data.quiz_modules(course)
-    progress = data.progress_table(course, user_ids, marks, outcomes, quizzes, data.open_exceptions(course))
+    evidence = edition.load_evidence(course)
+    outcomes, quizzes = evidence.outcomes, evidence.quizzes
+    progress = edition.edition_progress(course, user_ids, evidence)
     certificates = data.valid_certificates(course)
     figures = [
-        seats_figure(course, data.waiting_per_run(course)),
+        seats_figure(course, waiting_counts(course)),
         funnel_figure(learners, progress, quizzes, certificates),
         attendance_figure(course, data.attendance_per_run(course)),
         quiz_figure(course, learners, outcomes, quizzes),

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES
 from lms.accounts.models import User
 from lms.attendance.models import AttendanceStatus
+from lms.certificates.services import display_code
+from lms.completion import edition
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus, RunChoice, where_holding_seat
 from lms.exports import Table
 from lms.extensions import db
@@ -131,7 +133,7 @@ def attendance(course: Course) -> Table:
     """One row per learner and module: the run, the mark, its minutes and source, who
     marked it and when. A module without a mark shows the chosen run, "Not marked"."""
     learners = data.learners(course)
-    marks = data.best_marks(course)
+    marks = edition.best_marks(course)
     chosen = data.choices(course)
     runs = {run.id: run_name(run, course) for run in course.runs}
     statuses, sources = labels(ATTENDANCE_LABELS), labels(SOURCE_LABELS)
@@ -164,12 +166,10 @@ def attendance(course: Course) -> Table:
 def attendance_wide(course: Course) -> Table:
     """One row per learner: each module's attendance, modules done, complete, certificate."""
     learners = data.learners(course)
-    marks = data.best_marks(course)
-    outcomes = data.quiz_outcomes(course)
-    quizzes = data.quiz_modules(course)
-    exceptions = data.open_exceptions(course)
+    evidence = edition.load_evidence(course)
+    marks = evidence.marks
     certificates = data.valid_certificates(course)
-    progress = data.progress_table(course, [learner.user_id for learner in learners], marks, outcomes, quizzes, exceptions)  # fmt: skip
+    progress = edition.edition_progress(course, [learner.user_id for learner in learners], evidence)
     statuses = labels(ATTENDANCE_LABELS)
     not_marked, yes, no = _("Not marked"), _("yes"), _("no")
     module_ids = [module.id for module in course.modules]
@@ -185,8 +185,8 @@ def attendance_wide(course: Course) -> Table:
             mark = marks.get((learner.user_id, module_id))
             row.append(not_marked if mark is None else statuses.get(mark.status, mark.status))
         done = len(progress[learner.user_id].done)
-        complete = bool(module_ids) and done == len(module_ids)
-        row += [done, yes if complete else no, data.display_code(certificates.get(learner.user_id))]
+        complete = progress[learner.user_id].complete(module_ids)
+        row += [done, yes if complete else no, display_code(certificates.get(learner.user_id))]
         rows.append(row)
     return Table(_("Attendance and completion"), header, rows)
 
@@ -197,8 +197,8 @@ def attendance_wide(course: Course) -> Table:
 def results(course: Course, module_key: str | None = None) -> Table:
     """One row per learner and quiz: attempts, best score, passed, last submitted."""
     learners = data.learners(course)
-    outcomes = data.quiz_outcomes(course)
-    quizzes = data.quiz_modules(course)
+    outcomes = edition.quiz_outcomes(course)
+    quizzes = edition.quiz_modules(course)
     modules = [m for m in course.modules if m.id in quizzes and (module_key is None or m.key == module_key)]
     not_taken, waiting, yes, no = _("not taken"), _("waiting for grading"), _("yes"), _("no")
     header = [

@@ -9,14 +9,15 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from lms.attendance import completion, services
+from lms.attendance import services
 from lms.attendance.models import AttendanceStatus
 from lms.audit.models import AuditEvent
 from lms.certificates import services as certificates
 from lms.certificates.models import Certificate
+from lms.completion import exceptions as completion_exceptions
 from lms.errors import ServiceError
 from lms.modules.models import CourseStatus
-from tests.attendance.test_completion import pass_quiz, setup_course
+from tests.completion.test_progress import pass_quiz, setup_course
 from tests.conftest import email_text, sent_emails
 
 
@@ -95,7 +96,7 @@ def test_an_exception_that_completes_the_course_issues_the_certificate(db):
     services.mark(first.runs[0], learner.id, services.Mark(AttendanceStatus.PRESENT, 110), organiser)
     pass_quiz(db, first, learner)
     db.session.commit()
-    completion.record_exception(learner, second, "Ốm, đã học bù với giảng viên.", organiser)
+    completion_exceptions.record_exception(learner, second, "Ốm, đã học bù với giảng viên.", organiser)
     db.session.commit()
     assert count(db) == 1
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lms.certificates.models import Certificate
 from lms.certificates.services import display_code
-from tests.attendance.test_completion import setup_course
+from tests.completion.test_progress import setup_course
 from tests.certificates.test_issue import complete
 from tests.factories import UserFactory
 from tests.helpers import count_queries, page_text

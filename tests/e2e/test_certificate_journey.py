@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from lms.accounts.services import create_user
-from lms.attendance.models import CompletionException
+from lms.completion.models import CompletionException
 from lms.db import utcnow
 from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db

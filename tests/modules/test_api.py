@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from lms.modules.content import load_course_folder
+from lms.course_folders import load_course_folder
 from tests.factories import ModuleFactory, RunFactory
 from tests.helpers import count_queries
 

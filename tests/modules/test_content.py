@@ -11,7 +11,8 @@ import yaml
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
-from lms.modules.content import ContentError, load_course_folder, read_course_folder
+from lms.course_folders import load_course_folder, read_course_folder
+from lms.modules.content import ContentError
 from lms.modules.models import Course, Module, Run
 
 SHIPPED = Path(__file__).resolve().parents[2] / "content" / "eip-2023"

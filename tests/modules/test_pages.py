@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lms.modules.content import load_course_folder
+from lms.course_folders import load_course_folder
 from lms.modules.models import CourseStatus
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, course_with_modules
 from tests.helpers import count_queries, page_text

@@ -9,15 +9,17 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from lms.modules.content import ContentError, load_course_folder, read_course_folder
+from lms.course_folders import load_course_folder, read_course_folder
+from lms.modules.content import ContentError
 from lms.quizzes.models import Question, QuestionKind, Quiz
 
 SHIPPED = Path(__file__).resolve().parents[2] / "content" / "eip-2023"
 
 
 def test_every_shipped_module_has_a_bilingual_quiz_of_at_least_eight_questions():
-    for module in read_course_folder(SHIPPED).modules:
-        quiz = module.quiz
+    folder = read_course_folder(SHIPPED)
+    for module in folder.modules:
+        quiz = folder.quizzes.get(module.key)
         assert quiz is not None, module.key
         assert len(quiz["questions"]) >= 8
         kinds = {question["kind"] for question in quiz["questions"]}

@@ -5,9 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.attendance import completion, services
-from lms.attendance.models import AttendanceStatus, CompletionException
+from lms.attendance import services
+from lms.attendance.models import AttendanceStatus
 from lms.audit.models import AuditEvent
+from lms.completion import exceptions as completion_exceptions
+from lms.completion.models import CompletionException
+from lms.completion.progress import progress as progress_of
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Quiz
 from tests.enrollment.seating import hold
@@ -37,17 +40,17 @@ def pass_quiz(db, module, learner):
 def test_a_module_needs_attendance_and_a_passed_quiz(db):
     course, learner, organiser = setup_course(db)
     first, second = course.modules
-    assert not completion.progress(learner, course).complete
+    assert not progress_of(learner, course).complete
     services.mark(first.runs[0], learner.id, services.Mark(AttendanceStatus.LATE, 60), organiser)
-    progress = completion.progress(learner, course)
+    progress = progress_of(learner, course)
     assert progress.modules[0].attended and not progress.modules[0].done  # quiz missing
     pass_quiz(db, first, learner)
-    assert completion.progress(learner, course).modules[0].done
+    assert progress_of(learner, course).modules[0].done
     services.mark(second.runs[0], learner.id, services.Mark(AttendanceStatus.ABSENT), organiser)
     pass_quiz(db, second, learner)
-    assert not completion.progress(learner, course).complete
-    completion.record_exception(learner, second, "Attended the other run; the report was lost.", organiser)
-    progress = completion.progress(learner, course)
+    assert not progress_of(learner, course).complete
+    completion_exceptions.record_exception(learner, second, "Attended the other run; the report was lost.", organiser)
+    progress = progress_of(learner, course)
     assert progress.complete and progress.done_count == 2
 
 
@@ -73,7 +76,7 @@ def test_progress_queries_do_not_grow_with_the_course(app, db):
     def queries(modules: int) -> int:
         course, learner, _ = setup_course(db, modules)
         with count_queries(app) as counter:
-            completion.progress(learner, course)
+            progress_of(learner, course)
         return counter.count
 
     small = queries(2)

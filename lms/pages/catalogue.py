@@ -1,3 +1,7 @@
+"""The public catalogue: the list of courses, a course edition's page and a module's
+page (its runs, materials and quiz). A page above the domains it shows: the catalogue,
+enrollment, materials and quizzes."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
@@ -10,19 +14,19 @@ from lms.modules import services
 from lms.modules.services import can_manage_course
 from lms.quizzes.services import has_quiz
 
-bp = Blueprint("modules", __name__)
+bp = Blueprint("catalogue", __name__)
 
 
 @bp.get("/")
 def catalogue():
-    return render_template("modules/catalogue.html", courses=services.published_courses(), now=utcnow())
+    return render_template("pages/catalogue.html", courses=services.published_courses(), now=utcnow())
 
 
 @bp.get("/courses/<slug>")
 def course(slug: str):
     course = services.find_published_course(slug) or abort(404)
     registration = find_registration(current_user, course) if current_user.is_authenticated else None
-    return render_template("modules/course.html", course=course, registration=registration, now=utcnow())
+    return render_template("pages/course.html", course=course, registration=registration, now=utcnow())
 
 
 @bp.get("/courses/<slug>/modules/<key>")
@@ -32,7 +36,7 @@ def module(slug: str, key: str):
     now = utcnow()
     materials = material_listing(current_user, course, module, now)
     return render_template(
-        "modules/module.html",
+        "pages/module.html",
         course=course,
         module=module,
         materials=materials,
@@ -44,4 +48,4 @@ def module(slug: str, key: str):
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("modules/privacy.html")
+    return render_template("pages/privacy.html")

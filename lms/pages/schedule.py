@@ -1,0 +1,36 @@
+"""My schedule: every edition a learner is registered for, their seats and waiting
+places, join links, what they may still change, and their certificates. A page above
+the domains it shows: enrollment and certificates."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from lms.certificates.services import certificates_of_user
+from lms.db import utcnow
+from lms.enrollment import services as enrollment
+from lms.enrollment.forms import ConfirmForm, SwitchForm
+
+bp = Blueprint("my", __name__)
+
+
+@bp.get("/my/schedule")
+@login_required
+def schedule():
+    registrations = enrollment.active_registrations(current_user)
+    choices = [choice for registration in registrations for choice in registration.current_choices()]
+    return render_template(
+        "pages/schedule.html",
+        registrations=registrations,
+        positions=enrollment.waiting_positions(choices),
+        to_choose={
+            registration.id: enrollment.modules_to_choose(registration) for registration in registrations
+        },
+        now=utcnow(),
+        switch_form=SwitchForm(),
+        confirm_form=ConfirmForm(),
+        join_link_visible=enrollment.join_link_visible,
+        change_deadline=enrollment.change_deadline,
+        certificates=certificates_of_user(current_user),
+    )
