@@ -25,6 +25,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
+    connect_signals()
     register_error_handlers(app)
     register_commands(app)
     return app
@@ -140,6 +141,16 @@ def register_request_hooks(app: Flask) -> None:
         token = request.environ.pop("lms.write_intent", None)
         if token is not None:
             reset_write_intent(token)
+
+
+def connect_signals() -> None:
+    """Where one domain reacts to another, wired here and nowhere else."""
+    from lms.certificates.services import issue_on_completion
+    from lms.signals import progress_changed
+
+    # Attendance marks and imports, quiz grading and completion exceptions tell that a
+    # learner's progress changed; certificates are issued the moment someone completes.
+    progress_changed.connect(issue_on_completion)
 
 
 def register_template_helpers(app: Flask) -> None:

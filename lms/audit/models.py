@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.accounts.models import User
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
+
+if TYPE_CHECKING:  # the audit log is foundation: it names the user model, never imports it
+    from lms.accounts.models import User
 
 
 class AuditEvent(db.Model):
@@ -25,7 +28,7 @@ class AuditEvent(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship("User")
 
 
 def record(

@@ -2,7 +2,8 @@
 
 A certificate is issued the moment a learner completes a course edition: the services
 that can complete a learner (attendance marks and imports, quiz grading, completion
-exceptions) send ``lms.signals.progress_changed`` and ``_issue_on_completion`` listens.
+exceptions) send ``lms.signals.progress_changed``; ``create_app`` connects
+``issue_on_completion`` to it.
 ``issue_for_course`` does the same for a whole edition (the CLI), and is idempotent.
 
 Codes are 140 random bits written as 28 Crockford base-32 characters, shown in seven
@@ -42,7 +43,6 @@ from lms.i18n import current_locale, tr_text
 from lms.mail.kinds import Composition, RecipientGone
 from lms.mail.outbox import queue_email
 from lms.modules.models import Course, Module
-from lms.signals import progress_changed
 from lms.urls import external_url
 
 log = logging.getLogger(__name__)
@@ -207,8 +207,8 @@ def _ever_revoked(user: User, course: Course) -> bool:
     )
 
 
-@progress_changed.connect
-def _issue_on_completion(course_id: int, user_ids: Iterable[int] = (), **_) -> None:
+def issue_on_completion(course_id: int, user_ids: Iterable[int] = (), **_) -> None:
+    """Receiver of ``lms.signals.progress_changed``, connected by ``create_app``."""
     course = db.session.get(Course, course_id)
     if course is None:
         return
