@@ -13,6 +13,7 @@ from lms.db import parse_integer, utcnow
 from lms.exports import CSV_MIMETYPE, XLSX_MIMETYPE, csv_bytes, workbook_bytes
 from lms.extensions import db
 from lms.mail.kinds import declared_kinds
+from lms.mail.outbox import mail_health
 from lms.reports import audit, dashboard, data, exports, mail
 
 bp = Blueprint("reports", __name__)
@@ -79,7 +80,9 @@ def roster(slug: str, run_id: int, extension: str | None = None):
 @role_required("organiser")
 def dashboard_page(slug: str):
     report = dashboard.build(_course(slug))
-    return render_template("reports/dashboard.html", course=report.course, report=report, now=utcnow())
+    return render_template(
+        "reports/dashboard.html", course=report.course, report=report, now=utcnow(), mail=mail_health()
+    )
 
 
 @bp.get("/organise/courses/<slug>/dashboard.xlsx")

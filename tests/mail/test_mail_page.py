@@ -21,7 +21,7 @@ from lms.mail.outbox import queue_email
 from lms.modules.models import Course
 from lms.reports.mail import KIND_LABELS, PAGE_SIZE, STATUS_LABELS
 from tests.conftest import deliver_outbox
-from tests.factories import CourseFactory, OutboxMessageFactory, UserFactory
+from tests.factories import CourseFactory, OutboxMessageFactory, UserFactory, course_with_modules
 from tests.helpers import count_queries, page_text
 
 CREATED = datetime(2030, 1, 1, 2, 0, tzinfo=UTC)  # 09:00 in Viet Nam, 03:00 in Vienna
@@ -253,11 +253,18 @@ def test_learners_and_trainers_are_refused(client, db, world, who):
     )
     assert client.post("/organise/mail/send-again", data={"csrf_token": token}).status_code == 403
     assert status_of(db, world.failed) == (MailStatus.FAILED, 3)
+    assert "/organise/mail" not in page_text(client.get("/"))
 
 
 def test_guests_are_sent_to_sign_in(client, world):
     response = client.get("/organise/mail")
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_organisers_find_the_page_in_the_menu_and_the_edition_tabs(organiser, world):
+    assert 'href="/organise/mail"' in page_text(organiser.get("/?lang=en"))
+    exports = page_text(organiser.get(f"/organise/courses/{world.course.slug}/exports?lang=en"))
+    assert f'href="/organise/mail?course={world.course.id}"' in exports
 
 
 # -- sending again -----------------------------------------------------------------------------
@@ -380,3 +387,22 @@ def test_a_refused_email_fails_is_shown_and_goes_out_when_sent_again(
     assert deliver_outbox(app).sent == 1
     assert [sent["To"] for sent in smtp_server.messages] == ["learner@example.org"]
     assert status_of(db, message) == (MailStatus.SENT, 1)
+
+
+# -- warnings elsewhere --------------------------------------------------------------------------
+
+
+def test_the_dashboard_and_the_editions_warn_while_email_has_failed(organiser, db, world):
+    edition = course_with_modules(1, 2, slug="eip-dash")
+    db.session.commit()
+    pages = [f"/organise/courses/{edition.slug}/dashboard", "/organise/courses"]
+    for path in pages:
+        english = page_text(organiser.get(f"{path}?lang=en"))
+        assert "2 emails could not be sent." in english, path
+        assert 'href="/organise/mail?status=failed"' in english
+        assert "2 email không gửi được." in page_text(organiser.get(f"{path}?lang=vi"))
+
+    organiser.submit("/organise/mail/send-again", {})
+    for path in pages:
+        text = page_text(organiser.get(f"{path}?lang=en"))
+        assert "could not be sent" not in text and "mail-warning" not in text, path
