@@ -96,7 +96,7 @@ def rows(text: str) -> list[str]:
         return []
     found = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S):
-        row = re.sub(r'<span class="visually-hidden">.*?</span>', "", row, flags=re.S)
+        row = re.sub(r'<span class="visually-hidden">.*?</span>|<wbr>', "", row, flags=re.S)
         found.append(html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row))).strip())
     return found
 
@@ -144,7 +144,7 @@ def test_messages_newest_first_with_status_kind_recipient_edition_times_attempts
         "Tue, Jan 1, 2030, 9:30 AM Failed Certificate issued LAN.NGUYEN@example.org Eco-industrial parks 1 "
         "Failed at Tue, Jan 1, 2030, 9:31 AM Error: SMTPRecipientsRefused: 550 mailbox unavailable Send again",
         "Tue, Jan 1, 2030, 9:20 AM Queued Password reset huong@example.org — 1 "
-        "Next attempt at Tue, Jan 1, 2030, 10:20 AM Error: SMTPServerDisconnected: Connection unexpectedly closed",
+        "Next attempt at Tue, Jan 1, 2030, 10:20 AM Last error: SMTPServerDisconnected: Connection unexpectedly closed",
         f"Tue, Jan 1, 2030, 9:10 AM Failed Session reminder bao@example.org Industrial symbiosis 3 "
         f"Failed at Tue, Jan 1, 2030, 9:40 AM Error: {REFUSED} Send again",
         "Tue, Jan 1, 2030, 9:00 AM Sent Registration confirmed Đã xác nhận đăng ký lan.nguyen@example.org "
@@ -328,7 +328,7 @@ def test_an_unknown_email_is_not_found(organiser, message_id):
 def test_sending_every_failed_email_of_the_filtered_edition_again(organiser, db, world):
     text = page_text(organiser.get(f"/organise/mail?lang=en&course={world.course.id}"))
     assert "Send the failed email again" in text  # one failed in this edition
-    assert "Only those of the edition and kind chosen above." in text
+    assert "Only the failed emails of the edition and kind chosen above, whoever receives them." in text
     text = page_text(organiser.submit("/organise/mail/send-again?lang=en", {"course": str(world.course.id)}))
     assert "1 failed email will be sent again in a moment." in flashes(text)
     assert status_of(db, world.failed_here) == (MailStatus.QUEUED, 0)
@@ -348,7 +348,7 @@ def test_sending_every_failed_email_of_the_filtered_edition_again(organiser, db,
 def test_sending_every_failed_email_again(organiser, db, world):
     text = page_text(organiser.get("/organise/mail?lang=en&status=sent"))
     assert "Send all 2 failed emails again" in text
-    assert "Only those of" not in text
+    assert "Only the failed emails of" not in text and "whoever receives it" not in text
     text = page_text(organiser.submit("/organise/mail/send-again?lang=vi", {"status": "sent"}))
     assert "Sẽ gửi lại 2 email bị lỗi trong giây lát." in flashes(text)
     assert status_of(db, world.failed) == (MailStatus.QUEUED, 0)
