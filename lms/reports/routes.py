@@ -1,14 +1,20 @@
-"""Organiser pages: exports, printable rosters, the donor dashboard and the audit log."""
+"""Organiser pages: exports, printable rosters, the donor dashboard, the audit log and
+outgoing mail."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
 
 from lms.accounts.auth import role_required
 from lms.db import parse_integer, utcnow
 from lms.exports import CSV_MIMETYPE, XLSX_MIMETYPE, csv_bytes, workbook_bytes
-from lms.reports import audit, dashboard, data, exports
+from lms.extensions import db
+from lms.mail.kinds import declared_kinds
+from lms.mail.outbox import mail_health
+from lms.reports import audit, dashboard, data, exports, mail
 
 bp = Blueprint("reports", __name__)
 
@@ -74,7 +80,9 @@ def roster(slug: str, run_id: int, extension: str | None = None):
 @role_required("organiser")
 def dashboard_page(slug: str):
     report = dashboard.build(_course(slug))
-    return render_template("reports/dashboard.html", course=report.course, report=report, now=utcnow())
+    return render_template(
+        "reports/dashboard.html", course=report.course, report=report, now=utcnow(), mail=mail_health()
+    )
 
 
 @bp.get("/organise/courses/<slug>/dashboard.xlsx")
@@ -99,3 +107,64 @@ def audit_log():
         object_label=audit.object_label,
         title=_("Audit log"),
     )
+
+
+@bp.get("/organise/mail")
+@role_required("organiser")
+def outgoing_mail():
+    courses = mail.course_choices()
+    chosen = mail.MailFilter.parse(request.args, courses)
+    return render_template(
+        "reports/mail.html",
+        page=mail.mail_page(chosen, courses),
+        chosen=chosen,
+        kinds=sorted(declared_kinds(), key=mail.kind_label),
+        statuses=mail.STATUS_LABELS,
+        kind_label=mail.kind_label,
+        status_label=mail.status_label,
+        now=utcnow(),
+    )
+
+
+def _back_to_mail(chosen: mail.MailFilter) -> Response:
+    """To the page and filter the organiser pressed the button on."""
+    return redirect(url_for("reports.outgoing_mail", **chosen.args()))
+
+
+@bp.post("/organise/mail/<int:message_id>/send-again")
+@role_required("organiser")
+def send_mail_again(message_id: int):
+    message = mail.find_message(message_id) or abort(404)
+    back = mail.MailFilter.parse(request.form, mail.course_choices())
+    recipient = message.recipient
+    if mail.send_message_again(message, current_user):
+        db.session.commit()
+        flash(_("The email to %(recipient)s will be sent again in a moment.", recipient=recipient), "success")
+    else:
+        db.session.rollback()
+        flash(_("This email has not failed (any more), so it was not sent again."), "info")
+    return _back_to_mail(back)
+
+
+@bp.post("/organise/mail/send-again")
+@role_required("organiser")
+def send_failed_mail_again():
+    """Every failed email again, or those of the edition and kind the page was filtered by."""
+    chosen = mail.MailFilter.parse(request.form, mail.course_choices())
+    if not chosen.valid:
+        flash(_("The edition or kind of email was not recognised, so nothing was sent again."), "error")
+        return redirect(url_for("reports.outgoing_mail"))
+    count = mail.send_failed_again(chosen, current_user)
+    db.session.commit()
+    if count:
+        flash(
+            ngettext(
+                "%(num)s failed email will be sent again in a moment.",
+                "%(num)s failed emails will be sent again in a moment.",
+                count,
+            ),
+            "success",
+        )
+    else:
+        flash(_("No failed email matched, so nothing was sent again."), "info")
+    return _back_to_mail(chosen)
