@@ -124,14 +124,20 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from lms.accounts.language import remember_requested_locale
     from lms.db import reset_write_intent, set_write_intent
-    from lms.i18n import remember_requested_locale
+    from lms.transactions import view_writes
 
     @app.before_request
     def declare_write_intent():
-        # GET pages read; other methods write and take SQLite's write lock up front.
-        # `?lang=` may save a signed-in user's preference, so it counts as a write.
-        writes = request.method not in ("GET", "HEAD", "OPTIONS") or "lang" in request.args
+        # GET pages read; other methods write and take SQLite's write lock up front, as
+        # do views marked @writes. `?lang=` may save a signed-in user's preference, so
+        # it counts as a write.
+        writes = (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            or "lang" in request.args
+            or view_writes(app.view_functions.get(request.endpoint))
+        )
         request.environ["lms.write_intent"] = set_write_intent(writes)
 
     app.before_request(remember_requested_locale)

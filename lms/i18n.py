@@ -20,8 +20,6 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from lms.extensions import db
-
 
 def language_name(code: str, in_locale: str | None = None) -> str:
     """The language ``code`` named in ``in_locale`` (default: the reader's language)."""
@@ -78,23 +76,6 @@ def request_locale() -> str:
 
 def current_locale() -> str:
     return str(get_locale() or supported_locales()[0])
-
-
-def remember_requested_locale() -> None:
-    """Keep a ``?lang=`` choice for the next pages (before_request hook).
-
-    For a signed-in user the choice also becomes their preference, because the
-    preference outranks the session: otherwise the switch would not stick. This is a
-    GET that writes, which we allow for the reader's own display language only: it is
-    idempotent, and SameSite=Lax keeps other sites' embedded requests from doing it.
-    """
-    chosen = requested_locale()
-    if not chosen:
-        return
-    session["lang"] = chosen
-    if current_user.is_authenticated and current_user.locale != chosen:
-        current_user.locale = chosen
-        db.session.commit()
 
 
 # -- translated fields ------------------------------------------------------------

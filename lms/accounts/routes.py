@@ -15,9 +15,9 @@ from lms.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
-from lms.errors import ServiceError
-from lms.extensions import db, limiter
+from lms.extensions import limiter
 from lms.i18n import current_locale
+from lms.transactions import commit_change
 from lms.urls import external_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -62,12 +62,13 @@ def signup():
         return redirect(url_for("accounts.profile"))
     form = SignupForm(locale=current_locale())
     if form.validate_on_submit():
-        try:
-            user = services.create_user(form.email.data, password=form.password.data, **form.profile_data())
-        except ServiceError as error:
-            form.email.errors.append(error.message)
+        outcome = commit_change(
+            lambda: services.create_user(form.email.data, password=form.password.data, **form.profile_data())
+        )
+        if not outcome.ok:
+            form.email.errors.append(outcome.error)
         else:
-            db.session.commit()
+            user = outcome.value
             start_session(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(safe_next(url_for("accounts.profile")))
@@ -82,11 +83,10 @@ def login():
         return redirect(safe_next(url_for("accounts.profile")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = commit_change(lambda: services.authenticate(form.email.data, form.password.data)).value
         if user is None:
             form.password.errors.append(_("The email or password is not correct."))
         else:
-            db.session.commit()
             start_session(user, remember=form.remember.data)
             flash(_("You are signed in."), "success")
             return redirect(safe_next(url_for("accounts.profile")))
@@ -98,8 +98,7 @@ def logout():
     if current_user.is_authenticated:
         # Signing out ends the session on every device (sessions are signed cookies:
         # a copy left behind would otherwise still open the account).
-        services.end_sessions(current_user._get_current_object())
-        db.session.commit()
+        commit_change(lambda: services.end_sessions(current_user._get_current_object()))
     logout_user()
     language = session.get("lang")
     session.clear()
@@ -114,8 +113,7 @@ def logout():
 def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        services.update_profile(current_user, **form.profile_data())
-        db.session.commit()
+        commit_change(lambda: services.update_profile(current_user, **form.profile_data()))
         session["lang"] = current_user.locale
         flash(_("Your profile is saved."), "success")
         return redirect(safe_next(url_for("accounts.profile")))
@@ -140,12 +138,12 @@ def calendar_links() -> dict:
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
-        except ServiceError as error:
-            form.current_password.errors.append(error.message)
+        outcome = commit_change(
+            lambda: services.change_password(current_user, form.current_password.data, form.password.data)
+        )
+        if not outcome.ok:
+            form.current_password.errors.append(outcome.error)
         else:
-            db.session.commit()
             # Other devices are signed out by the new session version; this one
             # continues in a fresh session.
             start_session(current_user._get_current_object())
@@ -160,8 +158,7 @@ def change_password():
 def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
+        commit_change(lambda: services.request_password_reset(form.email.data))
         # The same answer whether or not the account exists.
         flash(
             _("If an account exists for %(email)s, we have sent it a link to choose a new password. The link works once, for a limited time.", email=form.email.data),
@@ -179,13 +176,10 @@ def reset_password(token: str):
         return redirect(url_for("accounts.request_reset"))
     form = ResetForm()
     if form.validate_on_submit():
-        try:
-            services.reset_password(token, form.password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        if not commit_change(
+            lambda: services.reset_password(token, form.password.data), flash_refusal=True
+        ).ok:
             return redirect(url_for("accounts.request_reset"))
-        db.session.commit()
         flash(_("Your new password is set. Please sign in."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form, token=token)

@@ -18,6 +18,7 @@ from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.models import Run
 from lms.modules.services import can_manage_course
+from lms.transactions import commit_change
 
 bp = Blueprint("attendance", __name__)
 
@@ -65,19 +66,13 @@ def sheet(run_id: int):
     learners = services.learners_of(run)
     form = SheetForm()
     if form.validate_on_submit():
-        try:
-            if request.form.get("action") == "all_present":
-                changed = services.mark_all_present(run, current_user)
-            else:
-                changed = services.mark_many(
-                    run, _sheet_marks(learner.id for learner in learners), current_user
-                )
-            db.session.commit()
-        except ServiceError as failure:
-            db.session.rollback()
-            flash(failure.message, "error")
+        if request.form.get("action") == "all_present":
+            outcome = commit_change(lambda: services.mark_all_present(run, current_user), flash_refusal=True)
         else:
-            flash(_("Attendance saved: %(count)s marks changed.", count=changed), "success")
+            marks = _sheet_marks(learner.id for learner in learners)
+            outcome = commit_change(lambda: services.mark_many(run, marks, current_user), flash_refusal=True)
+        if outcome.ok:
+            flash(_("Attendance saved: %(count)s marks changed.", count=outcome.value), "success")
             return redirect(url_for("attendance.sheet", run_id=run.id))
     return render_template(
         "attendance/sheet.html",
@@ -170,15 +165,14 @@ def review_import(run_id: int, digest: str):
     try:
         if form.validate_on_submit() and request.form.get("action") == "apply":
             replace = {parse_integer(value) for value in request.form.getlist("replace")} - {None}
-            try:
-                imported = imports.apply_import(run, digest, zone, decisions, replace, current_user)
-                db.session.commit()
-            except ServiceError as failure:
-                db.session.rollback()
-                flash(failure.message, "error")
-            else:
+            outcome = commit_change(
+                lambda: imports.apply_import(run, digest, zone, decisions, replace, current_user),
+                flash_refusal=True,
+            )
+            if outcome.ok:
                 flash(
-                    _("The report is imported: %(count)s marks changed.", count=imported.changed), "success"
+                    _("The report is imported: %(count)s marks changed.", count=outcome.value.changed),
+                    "success",
                 )
                 return redirect(url_for("attendance.sheet", run_id=run.id))
         shown = imports.preview(run, digest, zone, decisions)

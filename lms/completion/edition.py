@@ -134,7 +134,6 @@ class LearnerProgress:
     passed: set[int] = field(default_factory=set)  # modules whose quiz was passed
     done: set[int] = field(default_factory=set)  # modules that count as completed
 
-
     def complete(self, module_ids: list[int]) -> bool:
         return bool(module_ids) and all(module_id in self.done for module_id in module_ids)
 

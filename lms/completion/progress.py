@@ -87,7 +87,9 @@ def progress(user: User, course: Course) -> Progress:
     best_mark: dict[int, Attendance] = {}
     for mark in marks:
         module_id = run_module.get(mark.run_id)
-        if module_id is not None and rules.mark_rank(mark.status) > rules.mark_rank(_status(best_mark.get(module_id))):
+        if module_id is not None and rules.mark_rank(mark.status) > rules.mark_rank(
+            _status(best_mark.get(module_id))
+        ):
             best_mark[module_id] = mark
     best_percent: dict[int, Attempt] = {}
     quiz_module = {quiz.id: module_id for module_id, quiz in quizzes.items()}

@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.enrollment import ical
-from lms.extensions import db
 from lms.i18n import current_locale, tr_text
 from lms.modules.services import find_published_course
+from lms.transactions import commit_change
 
 bp = Blueprint("calendars", __name__)
 
@@ -55,8 +55,7 @@ def personal_feed(token: str):
 @bp.post("/account/calendar/reset")
 @login_required
 def reset_token():
-    ical.reset_calendar_token(current_user._get_current_object())
-    db.session.commit()
+    commit_change(lambda: ical.reset_calendar_token(current_user._get_current_object()))
     flash(
         _("Your calendar link is new. Calendars subscribed with the old link stop updating: subscribe again with the new one."),
         "success",

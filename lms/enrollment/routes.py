@@ -22,10 +22,10 @@ from lms.enrollment.forms import (
     parse_picks,
 )
 from lms.enrollment.models import ChoiceStatus, Registration, RunChoice
-from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.models import Run
 from lms.modules.services import find_published_course
+from lms.transactions import commit_change
 
 bp = Blueprint("enrollment", __name__)
 
@@ -42,16 +42,16 @@ def register(slug: str):
     picks, raw = parse_picks(request.form)
     error = None
     if form.validate_on_submit():
-        try:
-            services.register(current_user, course, picks, accepted_privacy=form.accept_privacy.data)
-            db.session.commit()
-        except ServiceError as failure:
-            db.session.rollback()
-            error = failure.message
-        except IntegrityError:  # the same learner submitting twice at once
-            db.session.rollback()
-            flash(_("You are already registered for this course."), "info")
+        already = _("You are already registered for this course.")
+        outcome = commit_change(
+            lambda: services.register(current_user, course, picks, accepted_privacy=form.accept_privacy.data),
+            refusals={IntegrityError: already},  # the same learner submitting twice at once
+        )
+        if outcome.error is already:
+            flash(already, "info")
             return redirect(url_for("my.schedule"))
+        if not outcome.ok:
+            error = outcome.error
         else:
             flash(
                 _("You are registered. Your sessions are below and a confirmation email is on its way."),
@@ -102,14 +102,11 @@ def switch(registration_id: int):
     if not form.validate_on_submit() or run_id is None:
         flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
         return redirect(url_for("my.schedule"))
-    try:
-        changes = services.switch_run(current_user, registration, run_id)
-        db.session.commit()
-    except ServiceError as failure:
-        db.session.rollback()
-        flash(failure.message, "error")
-    else:
-        flash(*_switch_outcome(registration, changes))
+    outcome = commit_change(
+        lambda: services.switch_run(current_user, registration, run_id), flash_refusal=True
+    )
+    if outcome.ok:
+        flash(*_switch_outcome(registration, outcome.value))
     return redirect(url_for("my.schedule"))
 
 
@@ -142,13 +139,7 @@ def leave_waiting_list(choice_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.leave_waiting_list(current_user, choice)
-        db.session.commit()
-    except ServiceError as failure:
-        db.session.rollback()
-        flash(failure.message, "error")
-    else:
+    if commit_change(lambda: services.leave_waiting_list(current_user, choice), flash_refusal=True).ok:
         flash(_("You have left the waiting list."), "success")
     return redirect(url_for("my.schedule"))
 
@@ -162,12 +153,9 @@ def cancel(registration_id: int):
         return redirect(url_for("my.schedule"))
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            services.cancel_registration(current_user, registration)
-            db.session.commit()
-        except ServiceError as failure:
-            db.session.rollback()
-            flash(failure.message, "error")
+        if not commit_change(
+            lambda: services.cancel_registration(current_user, registration), flash_refusal=True
+        ).ok:
             return redirect(url_for("my.schedule"))
         flash(_("Your registration is cancelled and your seats are released."), "success")
         return redirect(url_for("catalogue.course", slug=registration.course.slug))
@@ -204,17 +192,14 @@ def change_capacity(run_id: int):
         for message in form.capacity.errors:
             flash(message, "error")
         return redirect(url_for("enrollment.seats", slug=slug))
-    try:
-        changes = services.set_capacity(run, form.capacity.data, current_user)
-        db.session.commit()
-    except ServiceError as failure:
-        db.session.rollback()
-        flash(failure.message, "error")
-    else:
+    outcome = commit_change(
+        lambda: services.set_capacity(run, form.capacity.data, current_user), flash_refusal=True
+    )
+    if outcome.ok:
         flash(
             _(
                 "Capacity saved. %(count)s people were moved from the waiting list to a seat.",
-                count=len(changes.promoted),
+                count=len(outcome.value.promoted),
             ),
             "success",
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from functools import wraps
 from urllib.parse import quote
 
 from babel.lists import format_list
@@ -20,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,8 +27,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.http import dump_options_header
 from werkzeug.wsgi import wrap_file
 
-from lms.db import set_write_intent, utcnow
-from lms.errors import ServiceError, render_error
+from lms.db import utcnow
+from lms.errors import render_error
 from lms.extensions import db, login_manager
 from lms.i18n import current_locale, language_name
 from lms.materials import filetypes, services
@@ -38,10 +38,13 @@ from lms.materials.services import Access
 from lms.materials.storage import get_storage
 from lms.modules.models import Course, Module
 from lms.modules.services import can_manage_course
+from lms.transactions import commit_change, writes
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("materials", __name__)
+
+VERSION_AT_ONCE = _l("Someone else uploaded a version at the same moment. Please check the list below and try again.")  # fmt: skip
 
 
 # -- helpers for templates ---------------------------------------------------------------
@@ -91,18 +94,6 @@ def visibility_label(visibility: str) -> str:
 # -- learners ------------------------------------------------------------------------
 
 
-def counts_as_write(view):
-    """A GET that writes (a download counter): on SQLite, begin its transaction IMMEDIATE."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if request.method == "GET":
-            set_write_intent(True)  # reset by the app's teardown hook
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 def _allowed_material(material_id: int) -> tuple[Material, services.Viewer]:
     """The material if the current person may open it; otherwise the right refusal."""
     material = services.find_material(material_id) or abort(404)
@@ -121,7 +112,7 @@ def _allowed_material(material_id: int) -> tuple[Material, services.Viewer]:
 
 
 @bp.get("/materials/<int:material_id>/download")
-@counts_as_write
+@writes  # counts the download
 def download(material_id: int):
     material, viewer = _allowed_material(material_id)
     if not material.is_file or material.current_version is None:
@@ -131,14 +122,13 @@ def download(material_id: int):
 
 
 @bp.get("/materials/<int:material_id>/link")
-@counts_as_write
+@writes  # counts the download
 def open_link(material_id: int):
     material, viewer = _allowed_material(material_id)
     if not material.is_link or not material.url:
         abort(404)
     if request.method == "GET" and not viewer.staff:
-        services.count_download(material, None)
-        db.session.commit()
+        commit_change(lambda: services.count_download(material, None))
     return redirect(material.url)
 
 
@@ -163,8 +153,7 @@ def send_version(material: Material, version: MaterialVersion, count: bool = Tru
     response.cache_control.private = True
     response.cache_control.no_cache = True  # check with us each time: a replaced file has new bytes
     if count and _is_new_download(version):
-        services.count_download(material, version)
-        db.session.commit()
+        commit_change(lambda: services.count_download(material, version))
     return response.make_conditional(request.environ, accept_ranges=True, complete_length=version.size)
 
 
@@ -252,19 +241,18 @@ def new(slug: str, key: str, kind: str):
     form = material_form(kind, with_file=kind == MaterialKind.FILE)
     error = None
     if form.validate_on_submit():
-        try:
-            if kind == MaterialKind.FILE:
-                upload = form.file.data
-                material = services.add_file(
+        if kind == MaterialKind.FILE:
+            upload = form.file.data
+            outcome = commit_change(
+                lambda: services.add_file(
                     module, current_user, form.details(), upload.filename, upload.stream
                 )
-            else:
-                material = services.add_link(module, current_user, form.details())
-            db.session.commit()
-        except ServiceError as failure:
-            db.session.rollback()
-            error = failure.message
+            )
         else:
+            outcome = commit_change(lambda: services.add_link(module, current_user, form.details()))
+        error = outcome.error
+        if outcome.ok:
+            material = outcome.value
             flash(_("The material was added. Learners who may see it find it on the module page."), "success")
             return redirect(_manage_url(material))
     elif request.method == "POST":
@@ -293,14 +281,10 @@ def edit(material_id: int):
     )
     error = None
     if form.validate_on_submit():
-        try:
-            changed = services.edit(material, current_user, form.details())
-            db.session.commit()
-        except ServiceError as failure:
-            db.session.rollback()
-            error = failure.message
-        else:
-            if changed:
+        outcome = commit_change(lambda: services.edit(material, current_user, form.details()))
+        error = outcome.error
+        if outcome.ok:
+            if outcome.value:
                 flash(_("Your changes are saved."), "success")
             else:
                 flash(_("Nothing was changed."), "info")
@@ -332,18 +316,14 @@ def replace(material_id: int):
     replace_error = None
     if replace_form.validate_on_submit():
         upload = replace_form.file.data
-        try:
-            version = services.replace_file(material, current_user, upload.filename, upload.stream)
-            db.session.commit()
-        except ServiceError as failure:
-            db.session.rollback()
-            replace_error = failure.message
-        except IntegrityError:  # another version was added at the same moment
-            db.session.rollback()
-            replace_error = _("Someone else uploaded a version at the same moment. Please check the list below and try again.")  # fmt: skip
-        else:
+        outcome = commit_change(
+            lambda: services.replace_file(material, current_user, upload.filename, upload.stream),
+            refusals={IntegrityError: VERSION_AT_ONCE},  # another version was added at the same moment
+        )
+        replace_error = outcome.error
+        if outcome.ok:
             flash(
-                _("Version %(num)s is uploaded; learners now get it.", num=version.number),
+                _("Version %(num)s is uploaded; learners now get it.", num=outcome.value.number),
                 "success",
             )
             return redirect(url_for("materials.edit", material_id=material.id) + "#versions")
@@ -376,8 +356,7 @@ def _button(material_id: int):
 @login_required
 def unpublish(material_id: int):
     material = _button(material_id)
-    services.set_published(material, current_user, False)
-    db.session.commit()
+    commit_change(lambda: services.set_published(material, current_user, False))
     flash(_("The material is unpublished: learners no longer see it. Nothing was deleted."), "success")
     return redirect(_manage_url(material))
 
@@ -386,8 +365,7 @@ def unpublish(material_id: int):
 @login_required
 def publish(material_id: int):
     material = _button(material_id)
-    services.set_published(material, current_user, True)
-    db.session.commit()
+    commit_change(lambda: services.set_published(material, current_user, True))
     flash(_("The material is published again."), "success")
     return redirect(_manage_url(material))
 
@@ -396,8 +374,7 @@ def publish(material_id: int):
 @login_required
 def move(material_id: int, direction: str):
     material = _button(material_id)
-    services.move(material, current_user, -1 if direction == "up" else 1)
-    db.session.commit()
+    commit_change(lambda: services.move(material, current_user, -1 if direction == "up" else 1))
     return redirect(_manage_url(material))
 
 

@@ -7,10 +7,9 @@ everything and shows the form again with the message next to its field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from lms.accounts.auth import role_required
 from lms.db import utcnow
 from lms.enrollment.services import waiting_counts
-from lms.errors import ServiceError
 from lms.extensions import db
 from lms.mail.outbox import mail_health
 from lms.modules.models import Course, Module, Run
@@ -27,36 +25,25 @@ from lms.organise import services
 from lms.organise.forms import ActionForm, CancelRunForm, CopyForm, CourseForm, ModuleForm, RunForm
 from lms.organise.services import FieldError
 from lms.quizzes.models import Quiz
+from lms.transactions import Outcome, commit_change
+
+# Two organisers saving the same address at once: the unique index decides.
+SAVED_AT_ONCE = _l("Someone else saved a change at the same moment, so nothing was saved. Please check the page and try again.")  # fmt: skip
 
 bp = Blueprint("organise", __name__, url_prefix="/organise")
 
 ORGANISER = "organiser"
 
 
-@dataclass
-class Outcome:
-    saved: bool = False
-    result: object = None
-    error: str | None = None  # a refusal that belongs to no single field
-
-
 def save(form, action) -> Outcome:
-    """Call the service ``action`` and commit; on a refusal roll back and keep its message."""
-    try:
-        result = action()
-        db.session.commit()
-    except FieldError as refusal:
-        db.session.rollback()
-        if form.add_error(refusal.field, refusal.message):
-            return Outcome(error=_("Nothing was saved. Please correct the marked fields."))
-        return Outcome(error=refusal.message)
-    except ServiceError as refusal:
-        db.session.rollback()
-        return Outcome(error=refusal.message)
-    except IntegrityError:  # two organisers saving the same address at once
-        db.session.rollback()
-        return Outcome(error=_("Someone else saved a change at the same moment, so nothing was saved. Please check the page and try again."))  # fmt: skip
-    return Outcome(saved=True, result=result)
+    """Run the service ``action`` through ``commit_change``; a refusal about one field is
+    shown next to that field, any other above the form."""
+    outcome = commit_change(action, refusals={IntegrityError: SAVED_AT_ONCE})
+    if isinstance(outcome.refusal, FieldError) and form.add_error(outcome.refusal.field, outcome.error):
+        return Outcome(
+            error=_("Nothing was saved. Please correct the marked fields."), refusal=outcome.refusal
+        )
+    return outcome
 
 
 def invalid_form_message() -> str | None:
@@ -94,9 +81,9 @@ def new_edition():
         form.timezone.data = services.time_zones()[0]
     if form.validate_on_submit():
         outcome = save(form, lambda: services.create_course(form.details(), current_user))
-        if outcome.saved:
+        if outcome.ok:
             flash(_("The edition is saved as a draft. Add its modules and runs next."), "success")
-            return redirect(url_for("organise.edition", slug=outcome.result.slug))
+            return redirect(url_for("organise.edition", slug=outcome.value.slug))
         error = outcome.error
     else:
         error = invalid_form_message()
@@ -132,7 +119,7 @@ def edit_edition(slug: str):
         form.load(course)
     if form.validate_on_submit():
         outcome = save(form, lambda: services.update_course(course, form.details(), current_user))
-        if outcome.saved:
+        if outcome.ok:
             flash(_("The edition's settings are saved."), "success")
             return redirect(url_for("organise.edition", slug=course.slug))
         error = outcome.error
@@ -160,12 +147,12 @@ def copy_edition(slug: str):
                 registration_closes=form.registration_closes(),
             ),
         )
-        if outcome.saved:
+        if outcome.ok:
             flash(
-                _("The new edition %(slug)s is saved as a draft, with every session moved. Check it, then publish it.", slug=outcome.result.slug),
+                _("The new edition %(slug)s is saved as a draft, with every session moved. Check it, then publish it.", slug=outcome.value.slug),
                 "success",
             )  # fmt: skip
-            return redirect(url_for("organise.edition", slug=outcome.result.slug))
+            return redirect(url_for("organise.edition", slug=outcome.value.slug))
         error = outcome.error
         course = edition_or_404(slug)
     else:
@@ -187,9 +174,9 @@ def new_module(slug: str):
         form.position.data = len(course.modules) + 1
     if form.validate_on_submit():
         outcome = save(form, lambda: services.add_module(course, form.details(), current_user))
-        if outcome.saved:
+        if outcome.ok:
             flash(_("The module is saved. Add its runs next."), "success")
-            return redirect(url_for("organise.edition", slug=slug) + f"#module-{outcome.result.key}")
+            return redirect(url_for("organise.edition", slug=slug) + f"#module-{outcome.value.key}")
         error = outcome.error
         course = edition_or_404(slug)
     else:
@@ -207,7 +194,7 @@ def edit_module(slug: str, key: str):
         form.load(module)
     if form.validate_on_submit():
         outcome = save(form, lambda: services.update_module(module, form.details(), current_user))
-        if outcome.saved:
+        if outcome.ok:
             flash(_("The module is saved."), "success")
             return redirect(url_for("organise.edition", slug=slug) + f"#module-{key}")
         error = outcome.error
@@ -225,8 +212,8 @@ def move_module(slug: str, key: str):
     module = module_or_404(course, key)
     if not ActionForm().validate_on_submit() or request.form.get("direction") not in ("up", "down"):
         abort(400)
-    services.move_module(module, -1 if request.form["direction"] == "up" else 1, current_user)
-    db.session.commit()
+    step = -1 if request.form["direction"] == "up" else 1
+    commit_change(lambda: services.move_module(module, step, current_user), flash_refusal=True)
     return redirect(url_for("organise.edition", slug=slug) + f"#module-{key}")
 
 
@@ -247,9 +234,9 @@ def new_run(slug: str, key: str):
     form = _run_form()
     if form.validate_on_submit():
         outcome = save(form, lambda: services.add_run(module, form.details(), current_user))
-        if outcome.saved:
+        if outcome.ok:
             flash(_("The run is saved."), "success")
-            return redirect(url_for("organise.edition", slug=slug) + f"#run-{outcome.result.id}")
+            return redirect(url_for("organise.edition", slug=slug) + f"#run-{outcome.value.id}")
         error = outcome.error
         course = edition_or_404(slug)
         module = module_or_404(course, key)
@@ -275,8 +262,8 @@ def edit_run(run_id: int):
         error = _("This run is cancelled, so it can no longer be changed.")
     elif form.validate_on_submit():
         outcome = save(form, lambda: services.update_run(run, form.details(), current_user))
-        if outcome.saved:
-            flash_run_update(outcome.result)
+        if outcome.ok:
+            flash_run_update(outcome.value)
             return redirect(url_for("organise.edition", slug=run.module.course.slug) + f"#run-{run.id}")
         error = outcome.error
         run = run_or_404(run_id)
@@ -322,12 +309,12 @@ def cancel_run(run_id: int):
     form = CancelRunForm.build()
     if form.validate_on_submit():
         outcome = save(form, lambda: services.cancel_run(run, form.texts("reason"), current_user))
-        if outcome.saved:
+        if outcome.ok:
             flash(
                 ngettext(
                     "The run is cancelled. %(num)s learner was emailed and offered the module's other run.",
                     "The run is cancelled. %(num)s learners were emailed and offered the module's other run.",
-                    outcome.result,
+                    outcome.value,
                 ),
                 "success",
             )

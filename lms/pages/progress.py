@@ -20,9 +20,9 @@ from lms.completion import exceptions as completion_exceptions
 from lms.completion.models import CompletionException
 from lms.completion.progress import progress
 from lms.enrollment import services as services_enrollment
-from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.services import find_published_course
+from lms.transactions import commit_change
 
 bp = Blueprint("progress", __name__)
 
@@ -66,13 +66,11 @@ def learner_progress(slug: str, user_id: int):
     ]
     if form.validate_on_submit():
         module = next(module for module in course.modules if module.id == form.module_id.data)
-        try:
-            completion_exceptions.record_exception(learner, module, form.reason.data, current_user)
-            db.session.commit()
-        except ServiceError as failure:
-            db.session.rollback()
-            flash(failure.message, "error")
-        else:
+        outcome = commit_change(
+            lambda: completion_exceptions.record_exception(learner, module, form.reason.data, current_user),
+            flash_refusal=True,
+        )
+        if outcome.ok:
             flash(_("The exception is recorded."), "success")
             return redirect(url_for("progress.learner_progress", slug=slug, user_id=user_id))
     return render_template(
@@ -96,12 +94,10 @@ def revoke_exception(slug: str, user_id: int, exception_id: int):
         abort(404)
     if not CsrfForm().validate_on_submit():
         abort(400)
-    try:
-        completion_exceptions.revoke_exception(exception, request.form.get("reason", ""), current_user)
-        db.session.commit()
-    except ServiceError as failure:
-        db.session.rollback()
-        flash(failure.message, "error")
-    else:
+    reason = request.form.get("reason", "")
+    outcome = commit_change(
+        lambda: completion_exceptions.revoke_exception(exception, reason, current_user), flash_refusal=True
+    )
+    if outcome.ok:
         flash(_("The exception is revoked."), "success")
     return redirect(url_for("progress.learner_progress", slug=slug, user_id=user_id))

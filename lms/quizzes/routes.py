@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
 from lms.db import utcnow
 from lms.deadlines import last_instant
-from lms.errors import ServiceError
 from lms.exports import csv_bytes, xlsx_bytes
 from lms.extensions import db
 from lms.i18n import current_locale
@@ -18,8 +20,11 @@ from lms.modules.services import can_manage_course, find_published_course
 from lms.quizzes import services
 from lms.quizzes.forms import KIND_LABELS, QuestionForm, QuizSettingsForm
 from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz
+from lms.transactions import commit_change, writes
 
 bp = Blueprint("quizzes", __name__)
+
+STARTED_TWICE = _l("This quiz was started in another tab at the same moment.")
 
 
 class ActionForm(FlaskForm):
@@ -32,13 +37,12 @@ def _quiz_page(slug: str, key: str) -> Quiz:
 
 
 @bp.get("/courses/<slug>/modules/<key>/quiz")
+@writes  # submits an attempt whose time ran out
 def overview(slug: str, key: str):
     quiz = _quiz_page(slug, key)
     now = utcnow()
     attempts = services.attempts_of(quiz, current_user) if current_user.is_authenticated else []
-    for attempt in attempts:
-        if services.expire_if_due(attempt, now):
-            db.session.commit()
+    commit_change(lambda: [services.expire_if_due(attempt, now) for attempt in attempts])
     return render_template(
         "quizzes/overview.html",
         quiz=quiz,
@@ -59,18 +63,15 @@ def start(quiz_id: int):
     quiz = db.session.get(Quiz, quiz_id) or abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        attempt = services.start_attempt(quiz, current_user)
-        db.session.commit()
-    except ServiceError as failure:
-        db.session.rollback()
-        flash(failure.message, "error")
+    outcome = commit_change(
+        lambda: services.start_attempt(quiz, current_user), refusals={IntegrityError: STARTED_TWICE}
+    )
+    if isinstance(outcome.refusal, IntegrityError):  # two tabs at once: the other's attempt is the one
+        outcome = commit_change(lambda: services.start_attempt(quiz, current_user))
+    if not outcome.ok:
+        flash(outcome.error, "error")
         return redirect(url_for("quizzes.overview", slug=quiz.module.course.slug, key=quiz.module.key))
-    except IntegrityError:  # two tabs started at once: the other one's attempt is the one
-        db.session.rollback()
-        attempt = services.start_attempt(quiz, current_user)
-        db.session.commit()
-    return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.take", attempt_id=outcome.value.id))
 
 
 def _own_attempt(attempt_id: int) -> Attempt:
@@ -91,10 +92,10 @@ def _form_values(attempt: Attempt) -> dict[int, list[str]]:
 
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
+@writes  # submits the attempt when its time ran out
 def take(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    if services.expire_if_due(attempt, utcnow()):
-        db.session.commit()
+    if commit_change(lambda: services.expire_if_due(attempt, utcnow())).value:
         flash(_("Time ran out; your attempt was submitted with the answers saved until then."), "info")
     if not attempt.is_open:
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
@@ -112,19 +113,18 @@ def answer(attempt_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     submitting = request.form.get("action") == "submit"
-    try:
-        services.save_answers(attempt, current_user, _form_values(attempt))
-        db.session.commit()
-        if submitting:
-            services.submit_attempt(attempt, current_user)
-            db.session.commit()
-    except services.AttemptClosed as closed:
-        db.session.commit()  # keep a submission made by the time limit
-        flash(closed.message, "info")
+    # A submission made by the time limit is kept whatever happens next.
+    commit_change(lambda: services.expire_if_due(attempt, utcnow()))
+    values = _form_values(attempt)
+    # The answers are saved first, on their own: a refused submission keeps them.
+    outcome = commit_change(lambda: services.save_answers(attempt, current_user, values))
+    if outcome.ok and submitting:
+        outcome = commit_change(lambda: services.submit_attempt(attempt, current_user))
+    if isinstance(outcome.refusal, services.AttemptClosed):
+        flash(outcome.error, "info")
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
-    except ServiceError as failure:
-        db.session.rollback()
-        flash(failure.message, "error")
+    if not outcome.ok:
+        flash(outcome.error, "error")
         return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     if submitting:
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
@@ -139,22 +139,22 @@ def autosave(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if not ActionForm().validate_on_submit():
         return jsonify(saved=False, message=_("The page has expired. Reload it to continue.")), 400
-    try:
-        services.save_answers(attempt, current_user, _form_values(attempt))
-        db.session.commit()
-    except services.AttemptClosed as closed:
-        db.session.commit()
-        return jsonify(saved=False, closed=True, message=str(closed.message)), 409
+    commit_change(lambda: services.expire_if_due(attempt, utcnow()))
+    values = _form_values(attempt)
+    outcome = commit_change(lambda: services.save_answers(attempt, current_user, values))
+    if not outcome.ok:
+        closed = isinstance(outcome.refusal, services.AttemptClosed)
+        return jsonify(saved=False, closed=closed, message=str(outcome.error)), 409
     return jsonify(saved=True, message=_("Saved"))
 
 
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
+@writes  # submits the attempt when its time ran out
 def result(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     now = utcnow()
-    if services.expire_if_due(attempt, now):
-        db.session.commit()
+    commit_change(lambda: services.expire_if_due(attempt, now))
     if attempt.is_open:
         return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     answers = {answer.question_id: answer for answer in attempt.answers}
@@ -189,6 +189,23 @@ def grading_queue(quiz_id: int):
     return render_template("quizzes/grading_queue.html", quiz=quiz, attempts=services.grading_queue(quiz))
 
 
+def _typed_grades(essays) -> list[tuple] | None:
+    """(essay, points, feedback) for each essay given points; None if any is not a number."""
+    grades = []
+    for essay in essays:
+        typed = request.form.get(f"points-{essay.id}", "").replace(",", ".").strip()
+        if typed == "":
+            continue
+        try:
+            points = float(typed)
+        except ValueError:
+            return None
+        if not math.isfinite(points):
+            return None
+        grades.append((essay, points, request.form.get(f"feedback-{essay.id}", "")))
+    return grades
+
+
 @bp.route("/teach/attempts/<int:attempt_id>/grade", methods=["GET", "POST"])
 @login_required
 def grade(attempt_id: int):
@@ -197,22 +214,16 @@ def grade(attempt_id: int):
     form = ActionForm()
     essays = [answer for answer in attempt.answers if answer.snapshot["kind"] == "essay"]
     if form.validate_on_submit():
-        try:
-            for essay in essays:
-                points = request.form.get(f"points-{essay.id}", "").replace(",", ".").strip()
-                if points == "":
-                    continue
-                services.grade_essay(
-                    essay, current_user, float(points), request.form.get(f"feedback-{essay.id}", "")
-                )
-            db.session.commit()
-        except ValueError:
-            db.session.rollback()
+        grades = _typed_grades(essays)
+        if grades is None:
             flash(_("Points must be a number, for example 2 or 1.5."), "error")
-        except ServiceError as failure:
-            db.session.rollback()
-            flash(failure.message, "error")
-        else:
+        elif commit_change(
+            lambda: [
+                services.grade_essay(essay, current_user, points, feedback)
+                for essay, points, feedback in grades
+            ],
+            flash_refusal=True,
+        ).ok:
             flash(_("Grades saved."), "success")
             if attempt.status == AttemptStatus.GRADED:
                 return redirect(url_for("quizzes.grading_queue", quiz_id=attempt.quiz_id))
@@ -246,24 +257,28 @@ def edit_quiz(quiz_id: int):
             "show_after": quiz.show_after, "show_when": quiz.show_when,
         }
     )  # fmt: skip
-    if form.validate_on_submit():
-        services.update_settings(
-            quiz,
-            {
-                "title": {"vi": form.title_vi.data.strip(), "en": (form.title_en.data or "").strip()},
-                "pass_mark": form.pass_mark.data,
-                "attempts_allowed": form.attempts_allowed.data,
-                "time_limit_minutes": form.time_limit_minutes.data,
-                "opens_at": _local(form.opens_at.data, zone),
-                "closes_at": _local(form.closes_at.data, zone, closing=True),
-                "shuffle_questions": form.shuffle_questions.data,
-                "shuffle_options": form.shuffle_options.data,
-                "show_after": form.show_after.data,
-                "show_when": form.show_when.data,
-            },
-            current_user,
-        )
-        db.session.commit()
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.update_settings(
+                quiz,
+                {
+                    "title": {"vi": form.title_vi.data.strip(), "en": (form.title_en.data or "").strip()},
+                    "pass_mark": form.pass_mark.data,
+                    "attempts_allowed": form.attempts_allowed.data,
+                    "time_limit_minutes": form.time_limit_minutes.data,
+                    "opens_at": _local(form.opens_at.data, zone),
+                    "closes_at": _local(form.closes_at.data, zone, closing=True),
+                    "shuffle_questions": form.shuffle_questions.data,
+                    "shuffle_options": form.shuffle_options.data,
+                    "show_after": form.show_after.data,
+                    "show_when": form.show_when.data,
+                },
+                current_user,
+            ),
+            flash_refusal=True,
+        ).ok
+    ):
         flash(_("Quiz settings saved."), "success")
         return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id))
     return render_template(
@@ -293,8 +308,10 @@ def _question_page(quiz: Quiz, question: Question | None, kind: str):
     if request.method == "GET" and question is not None:
         form.load(question)
     if form.validate_on_submit():
-        saved, affected = services.save_question(quiz, question, form.question_values(), current_user)
-        db.session.commit()
+        values = form.question_values()
+        saved, affected = commit_change(
+            lambda: services.save_question(quiz, question, values, current_user)
+        ).value
         if affected:
             flash(
                 _("The answer key changed and %(count)s submitted answers used the old one.", count=affected),
@@ -315,8 +332,7 @@ def archive_question(question_id: int):
     quiz = _managed_quiz(question.quiz_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    services.archive_question(question, current_user)
-    db.session.commit()
+    commit_change(lambda: services.archive_question(question, current_user))
     flash(_("The question is removed from new attempts; earlier attempts keep it."), "success")
     return redirect(url_for("quizzes.edit_quiz", quiz_id=quiz.id))
 
@@ -327,8 +343,7 @@ def regrade(quiz_id: int):
     quiz = _managed_quiz(quiz_id)
     form = ActionForm()
     if form.validate_on_submit():
-        changed = services.regrade(quiz, current_user)
-        db.session.commit()
+        changed = commit_change(lambda: services.regrade(quiz, current_user)).value
         flash(
             _("Regraded with the current answer keys: %(count)s attempts changed score.", count=changed),
             "success",

@@ -173,5 +173,3 @@ def valid_certificates(course: Course) -> dict[int, str]:
         )
     )
     return dict(rows.all())
-
-

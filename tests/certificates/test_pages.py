@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from lms.certificates.models import Certificate
 from lms.certificates.services import display_code
-from tests.completion.test_progress import setup_course
 from tests.certificates.test_issue import complete
+from tests.completion.test_progress import setup_course
 from tests.factories import UserFactory
 from tests.helpers import count_queries, page_text
 

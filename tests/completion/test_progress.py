@@ -49,7 +49,9 @@ def test_a_module_needs_attendance_and_a_passed_quiz(db):
     services.mark(second.runs[0], learner.id, services.Mark(AttendanceStatus.ABSENT), organiser)
     pass_quiz(db, second, learner)
     assert not progress_of(learner, course).complete
-    completion_exceptions.record_exception(learner, second, "Attended the other run; the report was lost.", organiser)
+    completion_exceptions.record_exception(
+        learner, second, "Attended the other run; the report was lost.", organiser
+    )
     progress = progress_of(learner, course)
     assert progress.complete and progress.done_count == 2
 

@@ -1,0 +1,114 @@
+"""One way to run a request that changes something (lms/transactions.py).
+
+Routes and services never commit: a route hands its service call to
+``commit_change``, which commits once or rolls back and shows the refusal; services
+only flush. Commits happen in that helper, in the CLI and in background jobs. A view
+whose GET writes is marked ``@writes`` so that SQLite begins its transaction
+IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from flask import Blueprint
+
+from lms.errors import ServiceError
+from lms.extensions import db
+from lms.transactions import commit_change, writes
+
+LMS = Path(__file__).resolve().parents[2] / "lms"
+
+# Where a commit may be written, and why.
+MAY_COMMIT = {
+    "lms/transactions.py": "the helper every request goes through",
+    "lms/cli.py": "commands commit their own work",
+    "lms/demo.py": "the demo command",
+    "lms/course_folders.py": "load_course_folder: the CLI's content loading, in one transaction",
+    "lms/mail/delivery.py": "the mail job: each claim and outcome on its own",
+    "lms/enrollment/tasks.py": "the reminders job",
+    "lms/jobs/tracking.py": "organisers' long jobs report progress as they go",
+}
+
+
+def committing_files() -> set[str]:
+    found = set()
+    for path in LMS.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "commit"
+            ):
+                found.add(str(path.relative_to(LMS.parent)))
+    return found
+
+
+def test_only_the_helper_the_cli_and_jobs_commit():
+    assert committing_files() - set(MAY_COMMIT) == set()
+
+
+def test_a_change_is_committed_once_and_a_refusal_rolls_back(app, db):
+    from lms.accounts.models import User
+    from tests.factories import UserFactory
+
+    user = UserFactory(full_name="Before")
+    db.session.commit()
+
+    def refused():
+        user.full_name = "Half-written"
+        db.session.flush()
+        raise ServiceError("no")
+
+    outcome = commit_change(refused)
+    assert (outcome.ok, outcome.error) == (False, "no")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).full_name == "Before"
+
+    outcome = commit_change(lambda: setattr(db.session.get(User, user.id), "full_name", "After") or 7)
+    assert (outcome.ok, outcome.value) == (True, 7)
+    db.session.rollback()  # nothing pending: the change is already committed
+    assert db.session.get(User, user.id).full_name == "After"
+
+
+def test_a_get_view_marked_writes_begins_a_write_transaction(app, client):
+    """On SQLite the transaction of a @writes GET begins IMMEDIATE (it holds the write
+    lock from its first query); an unmarked GET begins deferred."""
+    seen = {}
+    probe = Blueprint("probe", __name__)
+
+    def transaction_kind():
+        connection = db.session.connection()
+        if connection.dialect.name != "sqlite":
+            return "n/a"
+        # BEGIN IMMEDIATE reserves the database: a second connection cannot begin one too.
+        other = db.engine.raw_connection()
+        try:
+            other.driver_connection.execute("PRAGMA busy_timeout=0")
+            try:
+                other.driver_connection.execute("BEGIN IMMEDIATE")
+            except Exception:  # locked: ours is a write transaction
+                return "write"
+            other.driver_connection.execute("ROLLBACK")
+            return "read"
+        finally:
+            other.close()
+
+    @probe.get("/probe/writes")
+    @writes
+    def writing():
+        seen["writes"] = transaction_kind()
+        return "ok"
+
+    @probe.get("/probe/reads")
+    def reading():
+        seen["reads"] = transaction_kind()
+        return "ok"
+
+    app.register_blueprint(probe)
+    assert client.get("/probe/writes").status_code == 200
+    assert client.get("/probe/reads").status_code == 200
+    if seen["writes"] != "n/a":
+        assert seen == {"writes": "write", "reads": "read"}
