@@ -11,7 +11,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
-from lms.attendance import imports, services
+from lms.attendance import report_import, services
 from lms.attendance.models import AttendanceStatus
 from lms.db import parse_integer
 from lms.errors import ServiceError
@@ -114,9 +114,9 @@ def import_report(run_id: int):
     if form.validate_on_submit():
         upload = form.report.data
         try:
-            digest = imports.receive_report(
+            digest = report_import.receive_report(
                 run,
-                upload.read(imports.MAX_REPORT_BYTES + 1),
+                upload.read(report_import.MAX_REPORT_BYTES + 1),
                 upload.filename or "",
                 form.zone.data,
                 current_user,
@@ -132,7 +132,7 @@ def import_report(run_id: int):
         run=run,
         course=run.module.course,
         form=form,
-        history=imports.imports_of(run),
+        history=report_import.imports_of(run),
         platform_names=PLATFORM_NAMES,
     )
 
@@ -166,7 +166,7 @@ def review_import(run_id: int, digest: str):
         if form.validate_on_submit() and request.form.get("action") == "apply":
             replace = {parse_integer(value) for value in request.form.getlist("replace")} - {None}
             outcome = commit_change(
-                lambda: imports.apply_import(run, digest, zone, decisions, replace, current_user),
+                lambda: report_import.apply_import(run, digest, zone, decisions, replace, current_user),
                 flash_refusal=True,
             )
             if outcome.ok:
@@ -175,7 +175,7 @@ def review_import(run_id: int, digest: str):
                     "success",
                 )
                 return redirect(url_for("attendance.sheet", run_id=run.id))
-        shown = imports.preview(run, digest, zone, decisions)
+        shown = report_import.preview(run, digest, zone, decisions)
     except LookupError:
         abort(404)
     except ServiceError as failure:

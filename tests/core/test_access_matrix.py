@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from lms.accounts.models import PasswordResetToken
 from lms.accounts.services import _token_digest
-from lms.attendance import imports
+from lms.attendance import report_import
 from lms.audit.models import AuditEvent
 from lms.certificates.models import Certificate
 from lms.certificates.services import display_code
@@ -269,7 +269,7 @@ def build_world(app) -> World:
     sent_mail = OutboxMessageFactory(recipient=learner.email, kind="reminder", course_id=course.id,
                                      status=MailStatus.SENT, sent_at=now, attempts=1)  # fmt: skip
     db.session.commit()
-    digest = imports.receive_report(
+    digest = report_import.receive_report(
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
     )
     values = {

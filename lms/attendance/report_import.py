@@ -26,7 +26,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.attendance import importers
+from lms.attendance import participants as matching
+from lms.attendance import report_parsing
 from lms.attendance.models import Attendance, AttendanceImport, AttendanceStatus
 from lms.attendance.services import Mark, check_may_mark, learners_of, mark, marks_for
 from lms.audit.models import record
@@ -68,7 +69,7 @@ FILE_KINDS = {
 }
 
 
-def report_error_message(error: importers.ReportError) -> str:
+def report_error_message(error: report_parsing.ReportError) -> str:
     values = dict(error.values)
     if "kind" in values:
         values["kind"] = str(FILE_KINDS.get(values["kind"], values["kind"]))
@@ -94,8 +95,8 @@ def receive_report(run: Run, data: bytes, filename: str, zone_name: str, actor: 
         raise ServiceError(_l("The report is larger than 5 MB; a participant report is much smaller."))
     zone = _zone(zone_name)
     try:
-        importers.parse_report(data, filename, zone, meeting_date=_meeting_date(run))
-    except importers.ReportError as error:
+        report_parsing.parse_report(data, filename, zone, meeting_date=_meeting_date(run))
+    except report_parsing.ReportError as error:
         raise ServiceError(report_error_message(error)) from error
     digest = hashlib.sha256(data).hexdigest()
     folder = _folder(run)
@@ -163,7 +164,7 @@ class Question:
     """A participant the importer could not place alone: its candidates are the learners
     whose name fits (ambiguous) or none (unmatched)."""
 
-    participant: importers.Participant
+    participant: matching.Participant
     candidates: list[User]
     decision: int | str | None  # learner id, None (ignore) or "" (not decided yet)
 
@@ -178,7 +179,7 @@ class Preview:
     dates_guessed: bool
     proposals: list[Proposal]
     questions: list[Question]
-    trainers: list[importers.Participant]  # the session's own trainers, left out
+    trainers: list[matching.Participant]  # the session's own trainers, left out
     learners: list[User]
 
     @property
@@ -204,12 +205,12 @@ def preview(run: Run, digest: str, zone_name: str, decisions: dict[str, int | No
     data, filename = _stored_report(run, digest)
     zone = _zone(zone_name)
     try:
-        report = importers.parse_report(data, filename, zone, meeting_date=_meeting_date(run))
-    except importers.ReportError as error:
+        report = report_parsing.parse_report(data, filename, zone, meeting_date=_meeting_date(run))
+    except report_parsing.ReportError as error:
         raise ServiceError(report_error_message(error)) from error
     learners = learners_of(run)
     by_id = {learner.id: learner for learner in learners}
-    participants = importers.group_participants(report, run.starts_at, run.ends_at)
+    participants = matching.group_participants(report, run.starts_at, run.ends_at)
     trainers, participants = _set_trainers_apart(run, participants)
 
     remembered = {**previous_decisions(run), **(decisions or {})}
@@ -218,7 +219,7 @@ def preview(run: Run, digest: str, zone_name: str, decisions: dict[str, int | No
         key: value for key, value in remembered.items() if key in keys and (value is None or value in by_id)
     }
     try:
-        result = importers.match_participants(participants, [_as_learner(one) for one in learners], usable)
+        result = matching.match_participants(participants, [_as_learner(one) for one in learners], usable)
     except ValueError as error:  # a decision names somebody who no longer has a seat
         raise ServiceError(_l("The review named a learner who has no seat in this session.")) from error
 
@@ -241,24 +242,24 @@ def preview(run: Run, digest: str, zone_name: str, decisions: dict[str, int | No
     )  # fmt: skip
 
 
-def _as_learner(user: User) -> importers.Learner:
-    return importers.Learner(user.id, user.full_name, user.email)
+def _as_learner(user: User) -> matching.Learner:
+    return matching.Learner(user.id, user.full_name, user.email)
 
 
 def _set_trainers_apart(run: Run, participants):
     """The session's trainers are in every report but are not learners of it."""
     emails = {trainer.email.casefold() for trainer in run.trainers if trainer.email}
-    names = {importers.normalise_name(trainer.full_name) for trainer in run.trainers}
+    names = {matching.normalise_name(trainer.full_name) for trainer in run.trainers}
     trainers, others = [], []
     for participant in participants:
         is_trainer = participant.email in emails if participant.email else (
-            importers.normalise_name(participant.name) in names
+            matching.normalise_name(participant.name) in names
         )  # fmt: skip
         (trainers if is_trainer else others).append(participant)
     return trainers, others
 
 
-def _proposals(run: Run, learners: list[User], result: importers.MatchResult) -> list[Proposal]:
+def _proposals(run: Run, learners: list[User], result: matching.MatchResult) -> list[Proposal]:
     course = run.module.course
     run_minutes = (run.ends_at - run.starts_at) // timedelta(minutes=1)
     current = marks_for(run)
@@ -266,7 +267,7 @@ def _proposals(run: Run, learners: list[User], result: importers.MatchResult) ->
     for learner in learners:
         found = result.matched.get(learner.id)
         minutes = found.minutes if found else 0
-        status = importers.status_for(
+        status = matching.status_for(
             minutes, run_minutes, course.present_threshold / 100, course.late_threshold / 100
         )
         proposals.append(

@@ -15,20 +15,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lms.attendance.importers import (
-    MESSAGES,
-    Join,
+from lms.attendance.participants import (
     Learner,
-    Report,
-    ReportError,
     attendance_minutes,
     group_participants,
     match_participants,
     merged_intervals,
     normalise_name,
-    parse_report,
     status_for,
 )
+from lms.attendance.report_parsing import MESSAGES, Join, Report, ReportError, parse_report
 
 SAMPLES = Path(__file__).parent / "samples"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
