@@ -19,13 +19,13 @@ from lms.certificates.pdf import (
     WORDS,
     CertificateContent,
     clean,
-    find_font_files,
     in_language,
     issued_line,
     period_line,
     qr_matrix,
     qr_runs,
 )
+from lms.certificates.typesetting import find_font_files
 
 Renderers = tuple[Callable[[CertificateContent], bytes], Callable[[], bytes]]
 

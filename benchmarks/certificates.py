@@ -157,7 +157,8 @@ def reportlab_renderers() -> Renderers:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen.canvas import Canvas
 
-    from lms.certificates.pdf import REGULAR, register_fonts, render_certificate
+    from lms.certificates.pdf import render_certificate
+    from lms.certificates.typesetting import REGULAR, register_fonts
 
     register_fonts()
 

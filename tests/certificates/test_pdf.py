@@ -18,16 +18,13 @@ from babel.dates import format_date
 from pypdf.generic import ContentStream
 from reportlab.pdfbase import pdfmetrics
 
-from lms.certificates.pdf import (
+from lms.certificates.pdf import CertificateContent, qr_matrix, qr_runs, render_certificate
+from lms.certificates.typesetting import (
     FONT_DIR,
     FONT_FILES,
-    CertificateContent,
     CertificateFontError,
     find_font_files,
-    qr_matrix,
-    qr_runs,
     register_fonts,
-    render_certificate,
 )
 
 CODE = "7KQ3-M9XD-2B4F-W8RT-ZP6H-C1NV-5YJE"
