@@ -9,7 +9,7 @@ fresh process so that its peak resident memory is its own:
   ``attendance``: one row per learner and module, both from the database to XLSX bytes
   as the web download does (the queries, the rows, the file);
 - a baseline for each: the same number of rows and columns of constant cells written
-  with the same XLSX writer (lms.exports.workbook_bytes), no database;
+  with the same XLSX writer (lms.spreadsheets.workbook_bytes), no database;
 - for reference, the same export rows written with openpyxl's write-only mode, the
   writer this project used before.
 
@@ -41,9 +41,9 @@ def _build(app, slug: str, name: str):
     """A callable that produces the XLSX bytes of the case."""
     from flask_babel import force_locale
 
-    from lms.exports import Table, workbook_bytes
     from lms.reports import exports
     from lms.reports.data import find_course
+    from lms.spreadsheets import Table, workbook_bytes
 
     export = "attendance" if name in ("attendance", "baseline-long", "openpyxl-long") else "attendance-wide"
 

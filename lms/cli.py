@@ -252,8 +252,8 @@ def _export_command(name: str, kind):
     def command(slug: str, file_format: str, output: Path, lang: str):
         from flask_babel import force_locale
 
-        from lms.exports import csv_bytes, write_workbook
         from lms.reports.data import find_course
+        from lms.spreadsheets import csv_bytes, write_workbook
 
         course = find_course(slug)
         if course is None:

@@ -13,13 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.db import utcnow
 from lms.deadlines import last_instant
-from lms.exports import csv_bytes, xlsx_bytes
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.modules.services import can_manage_course, find_published_course
 from lms.quizzes import services
 from lms.quizzes.forms import KIND_LABELS, QuestionForm, QuizSettingsForm
 from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz
+from lms.spreadsheets import csv_bytes, xlsx_bytes
 from lms.transactions import commit_change, writes
 
 bp = Blueprint("quizzes", __name__)

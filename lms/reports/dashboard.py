@@ -17,11 +17,11 @@ from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES
 from lms.attendance.models import AttendanceStatus
 from lms.completion import edition
 from lms.enrollment.services import waiting_counts
-from lms.exports import Table
 from lms.i18n import format_number, tr_text
 from lms.modules.models import Course
 from lms.reports import charts, data
 from lms.reports.exports import ATTENDANCE_LABELS, labels, module_name, run_name
+from lms.spreadsheets import Table
 
 ATTENDANCE_ORDER = [
     AttendanceStatus.PRESENT,

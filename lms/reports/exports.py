@@ -21,11 +21,11 @@ from lms.attendance.models import AttendanceStatus
 from lms.certificates.services import display_code
 from lms.completion import edition
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus, RunChoice, where_holding_seat
-from lms.exports import Table
 from lms.extensions import db
 from lms.i18n import language_name, tr_text
 from lms.modules.models import Course, Module, Run
 from lms.reports import data
+from lms.spreadsheets import Table
 
 ATTENDANCE_LABELS = {
     AttendanceStatus.PRESENT: _l("Present"),

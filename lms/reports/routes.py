@@ -10,11 +10,11 @@ from flask_login import current_user
 
 from lms.accounts.auth import role_required
 from lms.db import parse_integer, utcnow
-from lms.exports import CSV_MIMETYPE, XLSX_MIMETYPE, csv_bytes, workbook_bytes
 from lms.extensions import db
 from lms.mail.kinds import declared_kinds
 from lms.mail.outbox import mail_health
 from lms.reports import audit, dashboard, data, exports, mail
+from lms.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_bytes, workbook_bytes
 
 bp = Blueprint("reports", __name__)
 

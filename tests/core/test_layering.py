@@ -16,7 +16,7 @@ LMS = Path(__file__).resolve().parents[2] / "lms"
 
 FOUNDATION = {
     "config", "db", "extensions", "i18n", "errors", "signals", "urls", "markdown", "files",
-    "exports", "security", "numbers", "deadlines", "health", "mail", "jobs", "audit", "transactions",
+    "spreadsheets", "security", "numbers", "deadlines", "health", "mail", "jobs", "audit", "transactions",
 }  # fmt: skip
 # Domain packages, lowest first; those in one tuple are siblings of the same rank.
 DOMAINS = [

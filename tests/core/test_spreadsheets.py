@@ -8,7 +8,7 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
-from lms.exports import csv_bytes, neutralise, xlsx_bytes
+from lms.spreadsheets import csv_bytes, neutralise, xlsx_bytes
 
 HEADER = ["Họ và tên", "Tỉnh", "Ngày"]
 ROWS = [["Nguyễn Thị Hương", "Cần Thơ", datetime(2023, 10, 10, 9, 0)], ['=HYPERLINK("http://x")', "+1", None]]
