@@ -21,7 +21,8 @@ from lms import create_app, extensions
 from lms.accounts.services import find_user_by_email
 from lms.config import TestConfig
 from lms.demo import load_demo
-from lms.organise.services import copy_edition, find_edition, first_day
+from lms.organise.copying import copy_edition, first_day
+from lms.organise.editions import find_edition
 from tests.helpers import count_queries
 
 

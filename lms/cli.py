@@ -135,7 +135,8 @@ def copy_edition_command(source, new_slug, starts_on, organiser_email):
     """Copy edition SOURCE as a new draft edition NEW_SLUG, every date moved."""
     from flask_babel import force_locale
 
-    from lms.organise.services import copy_edition, find_edition
+    from lms.organise.copying import copy_edition
+    from lms.organise.editions import find_edition
 
     course = find_edition(source)
     organiser = find_user_by_email(organiser_email)

@@ -11,7 +11,8 @@ nothing: 08:00 opens at 08:00:00.000000, the first instant of its minute.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 LAST_MICROSECOND = 999_999
 
@@ -25,3 +26,12 @@ def last_instant(typed: datetime) -> datetime:
     if typed.second:
         return typed.replace(microsecond=LAST_MICROSECOND)
     return typed.replace(second=59, microsecond=LAST_MICROSECOND)
+
+
+def shift_local(value: datetime | None, tz: ZoneInfo, days: int) -> datetime | None:
+    """``value`` moved by whole days on the wall clock of ``tz``: same local time,
+    whatever daylight-saving rules say about the UTC offset on the new day."""
+    if value is None:
+        return None
+    local = value.astimezone(tz).replace(tzinfo=None) + timedelta(days=days)
+    return local.replace(tzinfo=tz).astimezone(UTC)

@@ -112,3 +112,12 @@ class ServiceError(Exception):
     def __init__(self, message) -> None:
         super().__init__(str(message))
         self.message = message
+
+
+class FieldError(ServiceError):
+    """A refusal about one form field (``field`` is the form field's name), shown next
+    to that field."""
+
+    def __init__(self, field_name: str, message) -> None:
+        super().__init__(message)
+        self.field = field_name

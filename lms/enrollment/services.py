@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.audit.models import record
@@ -538,3 +538,71 @@ def course_registrants(course: Course) -> list[RunChoice]:
             .order_by(RunChoice.run_id, RunChoice.status, RunChoice.id)
         )
     )
+
+
+# -- a run's places, for the organisers' changes to runs ------------------------------
+
+
+def current_choices(run: Run) -> list[RunChoice]:
+    """Seats and waiting places in the run (active registrations), with their learners."""
+    return list(
+        db.session.scalars(
+            select(RunChoice)
+            .join(Registration, Registration.id == RunChoice.registration_id)
+            .where(
+                RunChoice.run_id == run.id,
+                RunChoice.status.in_([ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING]),
+                Registration.status == RegistrationStatus.ACTIVE,
+            )
+            .options(joinedload(RunChoice.user))
+            .order_by(RunChoice.id)
+        )
+    )
+
+
+def forget_reminders(run: Run) -> None:
+    """A reminder sent for the run's old time says nothing about its new one."""
+    db.session.execute(
+        update(RunChoice)
+        .where(RunChoice.run_id == run.id, RunChoice.status == ChoiceStatus.CONFIRMED)
+        .values(reminder_sent_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+
+
+def end_places_in_run(run: Run, now: datetime, actor: User) -> tuple[list[RunChoice], dict[int, bool]]:
+    """Every seat and waiting place in the run ends (cancelled with who and when), its
+    seat count drops to zero; returns the places as they were and which were seats."""
+    lock_runs(other.id for other in run.module.runs)
+    choices = current_choices(run)
+    was_confirmed = {choice.id: bool(choice.is_confirmed) for choice in choices}
+    db.session.execute(
+        update(RunChoice)
+        .where(
+            RunChoice.run_id == run.id, RunChoice.status.in_([ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING])
+        )
+        .values(status=ChoiceStatus.CANCELLED, ended_at=now, ended_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    run.taken = 0
+    db.session.flush()
+    for choice in choices:
+        db.session.refresh(choice)
+    return choices, was_confirmed
+
+
+def seats_in_module(module: Module, user_ids: list[int]) -> dict[int, RunChoice]:
+    """{learner id: seat} for the learners holding a seat in another run of the module."""
+    if not user_ids:
+        return {}
+    seats = db.session.scalars(
+        select(RunChoice)
+        .where(
+            RunChoice.module_id == module.id,
+            RunChoice.user_id.in_(user_ids),
+            RunChoice.status == ChoiceStatus.CONFIRMED,
+        )
+        .options(joinedload(RunChoice.run))
+    )
+    return {seat.user_id: seat for seat in seats}

@@ -26,7 +26,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.i18n import language_name
 from lms.modules.models import CourseStatus
 from lms.numbers import WholeNumberField
-from lms.organise.services import CourseDetails, ModuleDetails, RunDetails
+from lms.organise.editions import CourseDetails, ModuleDetails
+from lms.organise.runs import RunDetails
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]  # browsers send seconds only when asked to
 

@@ -17,13 +17,15 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.auth import role_required
 from lms.db import utcnow
+from lms.enrollment import services as enrollment
 from lms.enrollment.services import waiting_counts
+from lms.errors import FieldError
 from lms.extensions import db
 from lms.mail.outbox import mail_health
 from lms.modules.models import Course, Module, Run
-from lms.organise import services
+from lms.organise import checks, copying, runs
+from lms.organise import editions as editing
 from lms.organise.forms import ActionForm, CancelRunForm, CopyForm, CourseForm, ModuleForm, RunForm
-from lms.organise.services import FieldError
 from lms.quizzes.models import Quiz
 from lms.transactions import Outcome, commit_change
 
@@ -54,7 +56,7 @@ def invalid_form_message() -> str | None:
 
 
 def edition_or_404(slug: str) -> Course:
-    return services.find_edition(slug) or abort(404)
+    return editing.find_edition(slug) or abort(404)
 
 
 def module_or_404(course: Course, key: str) -> Module:
@@ -68,7 +70,7 @@ def module_or_404(course: Course, key: str) -> Module:
 @role_required(ORGANISER)
 def editions():
     return render_template(
-        "organise/editions.html", courses=services.all_editions(), now=utcnow(), mail=mail_health()
+        "organise/editions.html", courses=editing.all_editions(), now=utcnow(), mail=mail_health()
     )
 
 
@@ -76,11 +78,11 @@ def editions():
 @role_required(ORGANISER)
 def new_edition():
     form = CourseForm.build()
-    form.timezone.choices = services.time_zones()
+    form.timezone.choices = checks.time_zones()
     if request.method == "GET":
-        form.timezone.data = services.time_zones()[0]
+        form.timezone.data = checks.time_zones()[0]
     if form.validate_on_submit():
-        outcome = save(form, lambda: services.create_course(form.details(), current_user))
+        outcome = save(form, lambda: editing.create_course(form.details(), current_user))
         if outcome.ok:
             flash(_("The edition is saved as a draft. Add its modules and runs next."), "success")
             return redirect(url_for("organise.edition", slug=outcome.value.slug))
@@ -113,12 +115,12 @@ def edition(slug: str):
 def edit_edition(slug: str):
     course = edition_or_404(slug)
     form = CourseForm.build()
-    zones = services.time_zones()
+    zones = checks.time_zones()
     form.timezone.choices = zones if course.timezone in zones else [course.timezone, *zones]
     if request.method == "GET":
         form.load(course)
     if form.validate_on_submit():
-        outcome = save(form, lambda: services.update_course(course, form.details(), current_user))
+        outcome = save(form, lambda: editing.update_course(course, form.details(), current_user))
         if outcome.ok:
             flash(_("The edition's settings are saved."), "success")
             return redirect(url_for("organise.edition", slug=course.slug))
@@ -137,7 +139,7 @@ def copy_edition(slug: str):
     if form.validate_on_submit():
         outcome = save(
             form,
-            lambda: services.copy_edition(
+            lambda: copying.copy_edition(
                 course,
                 form.slug.data,
                 form.starts_on.data,
@@ -158,7 +160,7 @@ def copy_edition(slug: str):
     else:
         error = invalid_form_message()
     return render_template(
-        "organise/copy.html", form=form, course=course, first_day=services.first_day(course), error=error
+        "organise/copy.html", form=form, course=course, first_day=copying.first_day(course), error=error
     )
 
 
@@ -173,7 +175,7 @@ def new_module(slug: str):
     if request.method == "GET":
         form.position.data = len(course.modules) + 1
     if form.validate_on_submit():
-        outcome = save(form, lambda: services.add_module(course, form.details(), current_user))
+        outcome = save(form, lambda: editing.add_module(course, form.details(), current_user))
         if outcome.ok:
             flash(_("The module is saved. Add its runs next."), "success")
             return redirect(url_for("organise.edition", slug=slug) + f"#module-{outcome.value.key}")
@@ -193,7 +195,7 @@ def edit_module(slug: str, key: str):
     if request.method == "GET":
         form.load(module)
     if form.validate_on_submit():
-        outcome = save(form, lambda: services.update_module(module, form.details(), current_user))
+        outcome = save(form, lambda: editing.update_module(module, form.details(), current_user))
         if outcome.ok:
             flash(_("The module is saved."), "success")
             return redirect(url_for("organise.edition", slug=slug) + f"#module-{key}")
@@ -213,7 +215,7 @@ def move_module(slug: str, key: str):
     if not ActionForm().validate_on_submit() or request.form.get("direction") not in ("up", "down"):
         abort(400)
     step = -1 if request.form["direction"] == "up" else 1
-    commit_change(lambda: services.move_module(module, step, current_user), flash_refusal=True)
+    commit_change(lambda: editing.move_module(module, step, current_user), flash_refusal=True)
     return redirect(url_for("organise.edition", slug=slug) + f"#module-{key}")
 
 
@@ -222,7 +224,7 @@ def move_module(slug: str, key: str):
 
 def _run_form() -> RunForm:
     form = RunForm.build()
-    form.set_trainers(services.trainers())
+    form.set_trainers(runs.trainers())
     return form
 
 
@@ -233,7 +235,7 @@ def new_run(slug: str, key: str):
     module = module_or_404(course, key)
     form = _run_form()
     if form.validate_on_submit():
-        outcome = save(form, lambda: services.add_run(module, form.details(), current_user))
+        outcome = save(form, lambda: runs.add_run(module, form.details(), current_user))
         if outcome.ok:
             flash(_("The run is saved."), "success")
             return redirect(url_for("organise.edition", slug=slug) + f"#run-{outcome.value.id}")
@@ -248,7 +250,7 @@ def new_run(slug: str, key: str):
 
 
 def run_or_404(run_id: int) -> Run:
-    return services.find_run(run_id) or abort(404)
+    return editing.find_run(run_id) or abort(404)
 
 
 @bp.route("/runs/<int:run_id>", methods=["GET", "POST"])
@@ -261,7 +263,7 @@ def edit_run(run_id: int):
     if run.is_cancelled:
         error = _("This run is cancelled, so it can no longer be changed.")
     elif form.validate_on_submit():
-        outcome = save(form, lambda: services.update_run(run, form.details(), current_user))
+        outcome = save(form, lambda: runs.update_run(run, form.details(), current_user))
         if outcome.ok:
             flash_run_update(outcome.value)
             return redirect(url_for("organise.edition", slug=run.module.course.slug) + f"#run-{run.id}")
@@ -274,7 +276,7 @@ def edit_run(run_id: int):
     )
 
 
-def flash_run_update(update: services.RunUpdate) -> None:
+def flash_run_update(update: runs.RunUpdate) -> None:
     if not update.changed:
         flash(_("Nothing had changed."), "info")
         return
@@ -308,7 +310,7 @@ def cancel_run(run_id: int):
         return redirect(url_for("organise.edition", slug=run.module.course.slug) + f"#run-{run.id}")
     form = CancelRunForm.build()
     if form.validate_on_submit():
-        outcome = save(form, lambda: services.cancel_run(run, form.texts("reason"), current_user))
+        outcome = save(form, lambda: runs.cancel_run(run, form.texts("reason"), current_user))
         if outcome.ok:
             flash(
                 ngettext(
@@ -328,6 +330,6 @@ def cancel_run(run_id: int):
         form=form,
         run=run,
         course=run.module.course,
-        learners=len(services.current_choices(run)),
+        learners=len(enrollment.current_choices(run)),
         error=error,
     )

@@ -13,7 +13,8 @@ from playwright.sync_api import Page, expect
 
 from lms import extensions
 from lms.demo import DEMO_PASSWORD
-from lms.organise.services import find_edition, first_day
+from lms.organise.copying import first_day
+from lms.organise.editions import find_edition
 
 pytestmark = pytest.mark.browser
 

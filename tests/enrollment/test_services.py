@@ -13,7 +13,7 @@ from lms.enrollment import services
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.errors import ServiceError
 from lms.mail.models import OutboxMessage
-from lms.organise.services import CourseDetails, update_course
+from lms.organise.editions import CourseDetails, update_course
 from tests.conftest import deliver_outbox
 from tests.enrollment.conftest import assert_seat_counters_match, picks, runs_of
 from tests.factories import UserFactory

@@ -16,13 +16,13 @@ from lms.attendance.models import Attendance
 from lms.audit.models import AuditEvent
 from lms.certificates.models import Certificate
 from lms.enrollment.models import Registration, RunChoice
-from lms.errors import ServiceError
+from lms.errors import FieldError, ServiceError
 from lms.extensions import db
 from lms.materials import services as materials
 from lms.materials.models import Material, MaterialVersion
 from lms.materials.storage import get_storage
 from lms.modules.models import Course, Run
-from lms.organise.services import FieldError, copy_edition
+from lms.organise.copying import copy_edition
 from lms.quizzes.models import Attempt, Question, Quiz
 from tests.factories import CourseFactory, ModuleFactory, RunFactory
 from tests.materials import samples

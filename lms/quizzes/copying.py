@@ -1,0 +1,64 @@
+"""The quizzes' part of copying an edition: each module's quiz with its current
+questions, its opening and closing moved like the runs; no attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.deadlines import shift_local
+from lms.extensions import db
+from lms.modules.models import Module
+from lms.quizzes.models import Question, Quiz
+
+
+def copy_for_edition(modules: Mapping[int, Module], tz: ZoneInfo, days: int) -> int:
+    """Copy the quiz of every module in ``modules`` ({old module id: its copy}); how many."""
+    quizzes = _quizzes_by_module(modules)
+    for module_id, quiz in quizzes.items():
+        _copy_quiz(quiz, modules[module_id], tz, days)
+    return len(quizzes)
+
+
+def _quizzes_by_module(module_ids) -> dict[int, Quiz]:
+    quizzes = db.session.scalars(
+        select(Quiz).where(Quiz.module_id.in_(list(module_ids) or [0])).options(selectinload(Quiz.questions))
+    )
+    return {quiz.module_id: quiz for quiz in quizzes}
+
+
+def _copy_quiz(quiz: Quiz, module: Module, tz: ZoneInfo, days: int) -> Quiz:
+    copy = Quiz(
+        module_id=module.id,
+        title=dict(quiz.title),
+        pass_mark=quiz.pass_mark,
+        attempts_allowed=quiz.attempts_allowed,
+        time_limit_minutes=quiz.time_limit_minutes,
+        opens_at=shift_local(quiz.opens_at, tz, days),
+        closes_at=shift_local(quiz.closes_at, tz, days),
+        shuffle_questions=quiz.shuffle_questions,
+        shuffle_options=quiz.shuffle_options,
+        show_after=quiz.show_after,
+        show_when=quiz.show_when,
+    )
+    # Removed questions stay in the old edition for its attempts; the new one starts clean.
+    for question in quiz.active_questions:
+        copy.questions.append(
+            Question(
+                position=question.position,
+                kind=question.kind,
+                text=dict(question.text),
+                points=question.points,
+                options=[dict(option) for option in question.options],
+                answer=dict(question.answer),
+                accent_insensitive=question.accent_insensitive,
+                min_words=question.min_words,
+                max_words=question.max_words,
+                feedback=dict(question.feedback),
+            )
+        )
+    db.session.add(copy)
+    return copy
