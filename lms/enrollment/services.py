@@ -221,6 +221,31 @@ def modules_to_choose(registration: Registration) -> list[Unchosen]:
     ]
 
 
+def runs_to_move_to(registration: Registration, now: datetime) -> dict[int, list[Run]]:
+    """{module id: the runs the learner may still take a seat in (or wait for)}, by the
+    rules ``switch_run`` applies: not cancelled, not a run they already hold or wait
+    in, before the run's change deadline, and none while they hold a seat in the module
+    whose own deadline has passed. No queries of its own after ``active_registrations``."""
+    course = registration.course
+    current = registration.current_choices()
+    in_runs = {choice.run_id for choice in current}
+    locked = {
+        choice.module_id
+        for choice in current
+        if choice.is_confirmed and now > change_deadline(course, choice.run)
+    }
+    return {
+        module.id: []
+        if module.id in locked
+        else [
+            run
+            for run in module.runs
+            if not run.is_cancelled and run.id not in in_runs and now <= change_deadline(course, run)
+        ]
+        for module in course.modules
+    }
+
+
 def waiting_positions(choices: list[RunChoice]) -> dict[int, int]:
     """Waiting-list positions of several choices in one query: {choice id: position}."""
     waiting = [choice for choice in choices if choice.is_waiting]

@@ -19,6 +19,7 @@ bp = Blueprint("my", __name__)
 @login_required
 def schedule():
     registrations = enrollment.active_registrations(current_user)
+    now = utcnow()
     choices = [choice for registration in registrations for choice in registration.current_choices()]
     return render_template(
         "pages/schedule.html",
@@ -27,7 +28,10 @@ def schedule():
         to_choose={
             registration.id: enrollment.modules_to_choose(registration) for registration in registrations
         },
-        now=utcnow(),
+        movable={
+            registration.id: enrollment.runs_to_move_to(registration, now) for registration in registrations
+        },
+        now=now,
         switch_form=SwitchForm(),
         confirm_form=ConfirmForm(),
         join_link_visible=enrollment.join_link_visible,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from lms.enrollment import services
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.errors import ServiceError
 from lms.mail.models import OutboxMessage
+from lms.modules.models import RunStatus
 from lms.organise.editions import CourseDetails, update_course
 from tests.conftest import deliver_outbox
 from tests.enrollment.conftest import assert_seat_counters_match, picks, runs_of
@@ -306,3 +307,21 @@ def test_join_link_shows_from_30_minutes_before_until_the_end(db, course):
     assert services.join_link_visible(choice, starts - timedelta(minutes=30))
     assert services.join_link_visible(choice, ends)
     assert not services.join_link_visible(choice, ends + timedelta(seconds=1))
+
+
+def test_the_runs_a_learner_may_move_to_follow_the_switch_rules(db, course):
+    learner = UserFactory()
+    registration, _ = register(db, learner, course, "m1a", "m2b")
+    runs = runs_of(course)
+    now = datetime.now(UTC)
+    movable = services.runs_to_move_to(registration, now)
+    assert movable == {runs["m1a"].module_id: [runs["m1b"]], runs["m2a"].module_id: [runs["m2a"]]}
+    # Once the held seat's own change deadline has passed, the module is settled.
+    past_seat_deadline = services.change_deadline(course, runs["m1a"]) + timedelta(seconds=1)
+    movable = services.runs_to_move_to(registration, past_seat_deadline)
+    assert movable[runs["m1a"].module_id] == []
+    # A cancelled run is never offered, and what is offered the service accepts.
+    runs["m2a"].status = RunStatus.CANCELLED
+    assert services.runs_to_move_to(registration, now)[runs["m2a"].module_id] == []
+    for run in services.runs_to_move_to(registration, now)[runs["m1a"].module_id]:
+        services.switch_run(learner, registration, run.id, now)
