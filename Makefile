@@ -57,8 +57,8 @@ audit: $(VENV)/.requirements-dev
 	$(BIN)/python scripts/audit_dependencies.py requirements.txt requirements-dev.txt
 
 extract-messages: $(VENV)/.requirements
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot --no-location --sort-output --project "EIP training platform" .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot --no-location --sort-output --project "EIP training platform" -w 100 .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete -w 100
 	$(BIN)/python scripts/fill_source_catalog.py translations/en/LC_MESSAGES/messages.po
 
 lint: $(VENV)/.requirements-dev

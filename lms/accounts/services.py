@@ -17,11 +17,20 @@ from sqlalchemy import select, update
 
 from lms.accounts import notify
 from lms.accounts.models import PasswordResetToken, Role, User, UserRole
+from lms.audit.actions import Detail, declare_action
 from lms.audit.models import record
 from lms.db import utcnow
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.urls import external_url
+
+# The audit log's actions recorded here (lms.audit.actions).
+ROLE_GRANTED = declare_action(
+    "user.role_granted",
+    _l("Granted a role"),
+    role=Detail(_l("Role")),
+)
+
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email costs as long as a
@@ -133,7 +142,7 @@ def grant_roles(user: User, roles: list[str], actor: User | None = None) -> None
             raise ServiceError(_l("Unknown role: %(role)s", role=role))
         if not user.has_role(role):
             user.roles.append(UserRole(role=role))
-            record("role_granted", user, actor=actor, role=role)
+            record(ROLE_GRANTED, user, actor=actor, role=role)
     db.session.flush()
 
 

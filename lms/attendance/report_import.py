@@ -30,11 +30,23 @@ from lms.attendance import participants as matching
 from lms.attendance import report_parsing
 from lms.attendance.models import Attendance, AttendanceImport, AttendanceStatus
 from lms.attendance.services import Mark, check_may_mark, learners_of, mark, marks_for
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.files import write_atomically
 from lms.modules.models import Run
+
+# The audit log's actions recorded here (lms.audit.actions).
+REPORT_IMPORTED = declare_action(
+    "attendance.imported",
+    _l("Imported a participant report"),
+    platform=Detail(_l("Platform")),
+    filename=Detail(_l("File")),
+    sha256=Detail(_l("SHA-256")),
+    changed=Detail(_l("Marks changed"), Shown.NUMBER),
+)
+
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -312,7 +324,7 @@ def apply_import(
     )  # fmt: skip
     db.session.add(imported)
     db.session.flush()
-    record("attendance_imported", run, actor=actor, course_id=run.module.course_id, platform=shown.platform,
+    record(REPORT_IMPORTED, run, actor=actor, course_id=run.module.course_id, platform=shown.platform,
            filename=shown.filename, sha256=digest, changed=changed)  # fmt: skip
     return imported
 

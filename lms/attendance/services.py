@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
 from lms.attendance.models import Attendance, AttendanceChange, AttendanceStatus
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.db import utcnow
 from lms.enrollment.models import RunChoice, where_holding_seat
@@ -19,6 +20,19 @@ from lms.extensions import db
 from lms.modules.models import Run
 from lms.modules.services import can_manage_course
 from lms.signals import progress_changed
+
+# The audit log's actions recorded here (lms.audit.actions).
+ATTENDANCE_MARKED = declare_action(
+    "attendance.marked",
+    _l("Marked attendance"),
+    changed=Detail(_l("Marks changed"), Shown.NUMBER),
+)
+ALL_PRESENT = declare_action(
+    "attendance.all_present",
+    _l("Marked everyone present"),
+    changed=Detail(_l("Marks changed"), Shown.NUMBER),
+)
+
 
 STATUSES = [str(status) for status in AttendanceStatus]
 
@@ -96,7 +110,7 @@ def mark_many(run: Run, marks: dict[int, Mark], actor: User) -> int:
         )
     changed = sum(mark(run, learner_id, value, actor) for learner_id, value in marks.items())
     if changed:
-        record("attendance_marked", run, actor=actor, course_id=run.module.course_id, changed=changed)
+        record(ATTENDANCE_MARKED, run, actor=actor, course_id=run.module.course_id, changed=changed)
     return changed
 
 
@@ -110,7 +124,7 @@ def mark_all_present(run: Run, actor: User) -> int:
         if learner.id not in existing
     }
     changed = sum(mark(run, learner_id, value, actor) for learner_id, value in todo.items())
-    record("attendance_all_present", run, actor=actor, course_id=run.module.course_id, changed=changed)
+    record(ALL_PRESENT, run, actor=actor, course_id=run.module.course_id, changed=changed)
     return changed
 
 

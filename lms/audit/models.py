@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.audit.actions import action_named, check_details
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -39,7 +40,9 @@ def record(
     course_id: int | None = None,
     **details,
 ) -> AuditEvent:
-    """Add an audit event to the session (the caller commits)."""
+    """Add an audit event to the session (the caller commits). The action and every
+    detail field must be declared (``lms.audit.actions.declare_action``)."""
+    check_details(action_named(action), details)
     event = AuditEvent(
         actor_id=getattr(actor, "id", None),
         action=action,

@@ -29,6 +29,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
 from lms.accounts.notify import recipient_of
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.pdf import CertificateContent, render_certificate
@@ -44,6 +45,34 @@ from lms.mail.kinds import Composition, RecipientGone
 from lms.mail.outbox import queue_email
 from lms.modules.models import Course, Module
 from lms.urls import external_url
+
+# The audit log's actions recorded here (lms.audit.actions).
+CERTIFICATE_ISSUED = declare_action(
+    "certificate.issued",
+    _l("Issued a certificate"),
+    learner_id=Detail(_l("Learner"), Shown.USER),
+    code=Detail(_l("Code")),
+)
+CERTIFICATES_ISSUED = declare_action(
+    "edition.certificates_issued",
+    _l("Issued the missing certificates of an edition"),
+    issued=Detail(_l("Issued"), Shown.NUMBER),
+)
+CERTIFICATE_REVOKED = declare_action(
+    "certificate.revoked",
+    _l("Revoked a certificate"),
+    learner_id=Detail(_l("Learner"), Shown.USER),
+    code=Detail(_l("Code")),
+    reason=Detail(_l("Reason"), Shown.TEXT),
+)
+CERTIFICATE_REISSUED = declare_action(
+    "certificate.reissued",
+    _l("Re-issued a certificate"),
+    learner_id=Detail(_l("Learner"), Shown.USER),
+    code=Detail(_l("Code")),
+    replaces=Detail(_l("Replaces")),
+)
+
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +185,7 @@ def _create(user: User, course: Course, actor: User | None) -> Certificate:
     except IntegrityError:
         # issued meanwhile by another request: the partial unique index keeps it to one
         return valid_certificate(user, course)
-    record("certificate_issued", certificate, actor=actor, course_id=course.id, learner_id=user.id,
+    record(CERTIFICATE_ISSUED, certificate, actor=actor, course_id=course.id, learner_id=user.id,
            code=certificate.code)  # fmt: skip
     _tell_learner(certificate, user, course)
     return certificate
@@ -245,7 +274,7 @@ def issue_for_course(course: Course, actor: User | None = None) -> tuple[int, in
             _create(user, course, actor)
             issued += 1
     if issued:
-        record("certificates_issued", course, actor=actor, course_id=course.id, issued=issued)
+        record(CERTIFICATES_ISSUED, course, actor=actor, course_id=course.id, issued=issued)
     return issued, held
 
 
@@ -261,7 +290,7 @@ def revoke(certificate: Certificate, reason: str, actor: User) -> None:
     certificate.status = CertificateStatus.REVOKED
     certificate.revoked_at, certificate.revoked_by_id = utcnow(), actor.id
     certificate.revoke_reason = reason.strip()
-    record("certificate_revoked", certificate, actor=actor, course_id=certificate.course_id,
+    record(CERTIFICATE_REVOKED, certificate, actor=actor, course_id=certificate.course_id,
            learner_id=certificate.user_id, code=certificate.code, reason=certificate.revoke_reason)  # fmt: skip
 
 
@@ -281,7 +310,7 @@ def reissue(certificate: Certificate, actor: User) -> Certificate:
     db.session.add(replacement)
     db.session.flush()
     certificate.replaced_by_id = replacement.id
-    record("certificate_reissued", replacement, actor=actor, course_id=course.id, learner_id=user.id,
+    record(CERTIFICATE_REISSUED, replacement, actor=actor, course_id=course.id, learner_id=user.id,
            code=replacement.code, replaces=certificate.code)  # fmt: skip
     _tell_learner(replacement, user, course)
     return replacement

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.completion.models import CompletionException
 from lms.db import utcnow
@@ -15,6 +16,22 @@ from lms.errors import ServiceError
 from lms.extensions import db
 from lms.modules.models import Course, Module
 from lms.signals import progress_changed
+
+# The audit log's actions recorded here (lms.audit.actions).
+EXCEPTION_RECORDED = declare_action(
+    "completion_exception.recorded",
+    _l("Counted a module as done (exception)"),
+    learner_id=Detail(_l("Learner"), Shown.USER),
+    module_id=Detail(_l("Module"), Shown.MODULE),
+    reason=Detail(_l("Reason"), Shown.TEXT),
+)
+EXCEPTION_REVOKED = declare_action(
+    "completion_exception.revoked",
+    _l("Revoked a completion exception"),
+    learner_id=Detail(_l("Learner"), Shown.USER),
+    module_id=Detail(_l("Module"), Shown.MODULE),
+    reason=Detail(_l("Reason"), Shown.TEXT),
+)
 
 
 def record_exception(user: User, module: Module, reason: str, actor: User) -> CompletionException:
@@ -29,7 +46,7 @@ def record_exception(user: User, module: Module, reason: str, actor: User) -> Co
     )  # fmt: skip
     db.session.add(exception)
     db.session.flush()
-    record("completion_exception", exception, actor=actor, course_id=module.course_id, learner_id=user.id,
+    record(EXCEPTION_RECORDED, exception, actor=actor, course_id=module.course_id, learner_id=user.id,
            module_id=module.id, reason=exception.reason)  # fmt: skip
     progress_changed.send(module.course_id, user_ids=[user.id])
     return exception
@@ -72,5 +89,5 @@ def revoke_exception(exception: CompletionException, reason: str, actor: User) -
         actor.id,
         reason.strip(),
     )
-    record("completion_exception_revoked", exception, actor=actor, course_id=exception.course_id,
+    record(EXCEPTION_REVOKED, exception, actor=actor, course_id=exception.course_id,
            learner_id=exception.user_id, module_id=exception.module_id, reason=exception.revoke_reason)  # fmt: skip

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.db import utcnow
 from lms.enrollment import notify
@@ -26,6 +27,29 @@ from lms.errors import ServiceError
 from lms.extensions import db
 from lms.i18n import tr_text
 from lms.modules.models import Course, Module, RegistrationState, Run, RunStatus
+
+# The audit log's actions recorded here (lms.audit.actions).
+REGISTERED = declare_action(
+    "registration.created",
+    _l("Registered for the course"),
+)
+RUN_SWITCHED = declare_action(
+    "registration.run_switched",
+    _l("Switched to another run"),
+    run_id=Detail(_l("Run"), Shown.RUN),
+    outcome=Detail(_l("Outcome")),
+)
+REGISTRATION_CANCELLED = declare_action(
+    "registration.cancelled",
+    _l("Cancelled a registration"),
+)
+CAPACITY_CHANGED = declare_action(
+    "run.capacity_changed",
+    _l("Changed a run's capacity"),
+    before=Detail(_l("Before"), Shown.NUMBER),
+    after=Detail(_l("After"), Shown.NUMBER),
+)
+
 
 JOIN_LINK_OPENS_BEFORE = timedelta(minutes=30)
 
@@ -326,7 +350,7 @@ def register(
         else:
             raise RunFull(module, run)
     db.session.flush()
-    record("registered", registration, actor=user, course_id=course.id)
+    record(REGISTERED, registration, actor=user, course_id=course.id)
     notify.registered(registration, changes)
     return registration, changes
 
@@ -463,7 +487,7 @@ def switch_run(
     else:
         changes.waiting.append(_add_choice(registration, target.module, target, ChoiceStatus.WAITING, now))
         db.session.flush()
-    record("run_switched", registration, actor=user, course_id=course.id, run_id=target.id,
+    record(RUN_SWITCHED, registration, actor=user, course_id=course.id, run_id=target.id,
            outcome="confirmed" if changes.confirmed else "waiting")  # fmt: skip
     notify.changed(registration, changes)
     notify.promoted(changes)
@@ -508,7 +532,7 @@ def cancel_registration(
     db.session.flush()
     for run_id in {choice.run_id for choice in changes.released}:
         promote_waiting(run_id, now, changes)
-    record("registration_cancelled", registration, actor=actor, course_id=registration.course_id)
+    record(REGISTRATION_CANCELLED, registration, actor=actor, course_id=registration.course_id)
     notify.cancelled(registration, changes)
     notify.promoted(changes)
     return changes
@@ -532,7 +556,7 @@ def set_capacity(run: Run, capacity: int, actor: User, now: datetime | None = No
     changes = Changes()
     promote_waiting(run.id, now, changes)
     record(
-        "capacity_changed", run, actor=actor, course_id=run.module.course_id, before=previous, after=capacity
+        CAPACITY_CHANGED, run, actor=actor, course_id=run.module.course_id, before=previous, after=capacity
     )
     notify.promoted(changes)
     return changes

@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.db import utcnow
 from lms.enrollment.services import is_registered
@@ -34,6 +35,42 @@ from lms.materials.models import Material, MaterialKind, MaterialVersion, Visibi
 from lms.materials.storage import TooLarge, delete_unless_committed, get_storage
 from lms.modules.models import Course, CourseStatus, Module
 from lms.modules.services import can_manage_course
+
+# The audit log's actions recorded here (lms.audit.actions).
+MATERIAL_ADDED = declare_action(
+    "material.added",
+    _l("Added a material"),
+    kind=Detail(_l("Kind")),
+    filename=Detail(_l("File")),
+    size=Detail(_l("Size (bytes)"), Shown.NUMBER),
+    url=Detail(_l("Link")),
+)
+MATERIAL_EDITED = declare_action(
+    "material.edited",
+    _l("Edited a material"),
+    fields=Detail(_l("Changed"), Shown.LIST),
+)
+VERSION_ADDED = declare_action(
+    "material.version_added",
+    _l("Uploaded a new version of a material"),
+    number=Detail(_l("Version"), Shown.NUMBER),
+    filename=Detail(_l("File")),
+    size=Detail(_l("Size (bytes)"), Shown.NUMBER),
+)
+MATERIAL_PUBLISHED = declare_action(
+    "material.published",
+    _l("Published a material"),
+)
+MATERIAL_UNPUBLISHED = declare_action(
+    "material.unpublished",
+    _l("Unpublished a material"),
+)
+MATERIAL_MOVED = declare_action(
+    "material.moved",
+    _l("Moved a material"),
+    position=Detail(_l("Position"), Shown.NUMBER),
+)
+
 
 MAX_FILENAME_CHARS = 180
 
@@ -357,7 +394,7 @@ def add_file(
     material = _new_material(module, actor, details, MaterialKind.FILE, key)
     _new_version(material, stored, actor, number=1)
     db.session.flush()
-    record("material.added", material, actor=actor, course_id=module.course_id,
+    record(MATERIAL_ADDED, material, actor=actor, course_id=module.course_id,
            kind="file", filename=stored.filename, size=stored.size)  # fmt: skip
     return material
 
@@ -367,7 +404,7 @@ def add_link(module: Module, actor: User | None, details: Details, key: str | No
     details = _clean_details(details, MaterialKind.LINK)
     material = _new_material(module, actor, details, MaterialKind.LINK, key)
     db.session.flush()
-    record("material.added", material, actor=actor, course_id=module.course_id, kind="link", url=details.url)
+    record(MATERIAL_ADDED, material, actor=actor, course_id=module.course_id, kind="link", url=details.url)
     return material
 
 
@@ -405,7 +442,7 @@ def edit(material: Material, actor: User | None, details: Details) -> list[str]:
         setattr(material, name, wanted[name])
     if changed:
         db.session.flush()
-        record("material.edited", material, actor=actor, course_id=material.module.course_id, fields=changed)
+        record(MATERIAL_EDITED, material, actor=actor, course_id=material.module.course_id, fields=changed)
     return changed
 
 
@@ -435,7 +472,7 @@ def _add_version(material: Material, actor: User | None, stored: StoredFile) -> 
     material.updated_at = utcnow()
     db.session.flush()
     db.session.expire(material, ["current_version", "versions"])
-    record("material.version_added", material, actor=actor, course_id=material.module.course_id,
+    record(VERSION_ADDED, material, actor=actor, course_id=material.module.course_id,
            number=version.number, filename=stored.filename, size=stored.size)  # fmt: skip
     return version
 
@@ -446,7 +483,7 @@ def set_published(material: Material, actor: User | None, published: bool) -> bo
         return False
     material.is_published = published
     db.session.flush()
-    action = "material.published" if published else "material.unpublished"
+    action = MATERIAL_PUBLISHED if published else MATERIAL_UNPUBLISHED
     record(action, material, actor=actor, course_id=material.module.course_id)
     return True
 
@@ -470,7 +507,7 @@ def move(material: Material, actor: User | None, offset: int) -> bool:
         if sibling.position != position:
             sibling.position = position
     db.session.flush()
-    record("material.moved", material, actor=actor, course_id=material.module.course_id, position=target + 1)
+    record(MATERIAL_MOVED, material, actor=actor, course_id=material.module.course_id, position=target + 1)
     return True
 
 

@@ -11,6 +11,7 @@ from babel import dates as babel_dates
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.db import utcnow
 from lms.deadlines import last_instant, shift_local
@@ -22,6 +23,16 @@ from lms.modules import copying as catalogue_copying
 from lms.modules.models import Course, CourseStatus
 from lms.organise.checks import check_slug, clean_texts, require_default_language, to_utc
 from lms.quizzes import copying as quiz_copying
+
+# The audit log's actions recorded here (lms.audit.actions).
+EDITION_COPIED = declare_action(
+    "edition.copied",
+    _l("Copied an edition as a new one"),
+    source=Detail(_l("Copied from")),
+    source_id=Detail(_l("Source edition id"), Shown.NUMBER),
+    days=Detail(_l("Days moved"), Shown.NUMBER),
+    files=Detail(_l("Files copied"), Shown.NUMBER),
+)
 
 
 def first_day(course: Course) -> date | None:
@@ -126,6 +137,6 @@ def copy_edition(
     db.session.flush()  # every row is valid before a single file is copied
     material_copying.copy_files(files, actor)
     db.session.flush()
-    record("course.copied", copy, actor=actor, course_id=copy.id, source=course.slug,
+    record(EDITION_COPIED, copy, actor=actor, course_id=copy.id, source=course.slug,
            source_id=course.id, days=days, files=len(files))  # fmt: skip
     return copy

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.deadlines import last_instant
 from lms.errors import FieldError
@@ -25,6 +26,34 @@ from lms.organise.checks import (
     require_default_language,
     to_utc,
     zone_named,
+)
+
+# The audit log's actions recorded here (lms.audit.actions).
+EDITION_CREATED = declare_action(
+    "edition.created",
+    _l("Created an edition"),
+    slug=Detail(_l("Address")),
+)
+EDITION_UPDATED = declare_action(
+    "edition.updated",
+    _l("Changed an edition"),
+    fields=Detail(_l("Changed"), Shown.LIST),
+)
+MODULE_CREATED = declare_action(
+    "module.created",
+    _l("Added a module"),
+    key=Detail(_l("Key")),
+    position=Detail(_l("Position"), Shown.NUMBER),
+)
+MODULE_UPDATED = declare_action(
+    "module.updated",
+    _l("Changed a module"),
+    fields=Detail(_l("Changed"), Shown.LIST),
+)
+MODULE_MOVED = declare_action(
+    "module.moved",
+    _l("Moved a module"),
+    position=Detail(_l("Position"), Shown.NUMBER),
 )
 
 
@@ -145,7 +174,7 @@ def create_course(details: CourseDetails, actor: User) -> Course:
     course = Course(**values)
     db.session.add(course)
     db.session.flush()
-    record("course.created", course, actor=actor, course_id=course.id, slug=course.slug)
+    record(EDITION_CREATED, course, actor=actor, course_id=course.id, slug=course.slug)
     return course
 
 
@@ -159,7 +188,7 @@ def update_course(course: Course, details: CourseDetails, actor: User) -> list[s
         setattr(course, name, values[name])
     if changed:
         db.session.flush()
-        record("course.updated", course, actor=actor, course_id=course.id, fields=changed)
+        record(EDITION_UPDATED, course, actor=actor, course_id=course.id, fields=changed)
     return changed
 
 
@@ -199,7 +228,7 @@ def add_module(course: Course, details: ModuleDetails, actor: User) -> Module:
     course.modules.append(module)
     db.session.flush()
     _place(course, module, details.position)
-    record("module.created", module, actor=actor, course_id=course.id, key=key, position=module.position)
+    record(MODULE_CREATED, module, actor=actor, course_id=course.id, key=key, position=module.position)
     return module
 
 
@@ -213,7 +242,7 @@ def update_module(module: Module, details: ModuleDetails, actor: User) -> list[s
         changed.append("position")
     if changed:
         db.session.flush()
-        record("module.updated", module, actor=actor, course_id=module.course_id, fields=changed)
+        record(MODULE_UPDATED, module, actor=actor, course_id=module.course_id, fields=changed)
     return changed
 
 
@@ -223,7 +252,7 @@ def move_module(module: Module, offset: int, actor: User) -> bool:
     if offset == 0 or not 1 <= target <= len(module.course.modules):
         return False
     _place(module.course, module, target)
-    record("module.moved", module, actor=actor, course_id=module.course_id, position=module.position)
+    record(MODULE_MOVED, module, actor=actor, course_id=module.course_id, position=module.position)
     return True
 
 

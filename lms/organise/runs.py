@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms.accounts.models import Role, User, UserRole
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.db import utcnow
 from lms.enrollment import services as enrollment
@@ -20,6 +21,36 @@ from lms.extensions import db
 from lms.modules.models import Module, Run, RunStatus
 from lms.organise import notify
 from lms.organise.checks import check_join_link, clean_texts, require_default_language, to_utc
+
+# The audit log's actions recorded here (lms.audit.actions).
+RUN_CREATED = declare_action(
+    "run.created",
+    _l("Added a run"),
+    module=Detail(_l("Module")),
+    starts_at=Detail(_l("Starts"), Shown.TIME),
+    ends_at=Detail(_l("Ends"), Shown.TIME),
+    capacity=Detail(_l("Seats"), Shown.NUMBER),
+)
+RUN_UPDATED = declare_action(
+    "run.updated",
+    _l("Changed a run"),
+    fields=Detail(_l("Changed"), Shown.LIST),
+)
+RUN_RESCHEDULED = declare_action(
+    "run.rescheduled",
+    _l("Rescheduled a run"),
+    before=Detail(_l("Before"), Shown.TIMES),
+    after=Detail(_l("After"), Shown.TIMES),
+    told=Detail(_l("Learners emailed"), Shown.NUMBER),
+)
+RUN_CANCELLED = declare_action(
+    "run.cancelled",
+    _l("Cancelled a run"),
+    reason=Detail(_l("Reason"), Shown.TEXT),
+    seats_released=Detail(_l("Seats released"), Shown.NUMBER),
+    told=Detail(_l("Learners emailed"), Shown.NUMBER),
+)
+
 
 RUN_KEYS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -105,7 +136,7 @@ def add_run(module: Module, details: RunDetails, actor: User) -> Run:
     run.trainers = _run_trainers(details.trainer_ids)
     module.runs.append(run)
     db.session.flush()
-    record("run.created", run, actor=actor, course_id=module.course_id, module=module.key,
+    record(RUN_CREATED, run, actor=actor, course_id=module.course_id, module=module.key,
            starts_at=run.starts_at.isoformat(), ends_at=run.ends_at.isoformat(), capacity=run.capacity)  # fmt: skip
     return run
 
@@ -153,7 +184,7 @@ def update_run(run: Run, details: RunDetails, actor: User, now: datetime | None 
         result.promoted = len(changes.promoted)
     if result.changed:
         db.session.flush()
-        record("run.updated", run, actor=actor, course_id=run.module.course_id, fields=result.changed)
+        record(RUN_UPDATED, run, actor=actor, course_id=run.module.course_id, fields=result.changed)
     return result
 
 
@@ -163,7 +194,7 @@ def _reschedule(run: Run, times: RunTimes, actor: User) -> int:
     run.sequence += 1
     enrollment.forget_reminders(run)
     choices = enrollment.current_choices(run)
-    record("run.rescheduled", run, actor=actor, course_id=run.module.course_id,
+    record(RUN_RESCHEDULED, run, actor=actor, course_id=run.module.course_id,
            before=[before.starts_at.isoformat(), before.ends_at.isoformat()],
            after=[times.starts_at.isoformat(), times.ends_at.isoformat()], told=len(choices))  # fmt: skip
     for choice in choices:
@@ -187,7 +218,7 @@ def cancel_run(run: Run, reason: dict, actor: User, now: datetime | None = None)
     run.cancelled_by_id = actor.id
     run.cancellation_reason = reason
     db.session.flush()
-    record("run.cancelled", run, actor=actor, course_id=run.module.course_id, reason=reason,
+    record(RUN_CANCELLED, run, actor=actor, course_id=run.module.course_id, reason=reason,
            seats_released=sum(was_confirmed.values()), told=len(choices))  # fmt: skip
     seats = enrollment.seats_in_module(run.module, [choice.user_id for choice in choices])
     for choice in choices:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.db import utcnow
 from lms.enrollment.models import ChoiceStatus, RunChoice
@@ -34,6 +35,37 @@ from lms.quizzes.models import (
 )
 from lms.quizzes.scoring import score_answer, word_count
 from lms.signals import progress_changed
+
+# The audit log's actions recorded here (lms.audit.actions).
+ESSAY_GRADED = declare_action(
+    "quiz.essay_graded",
+    _l("Graded an essay"),
+    points=Detail(_l("Points"), Shown.NUMBER),
+)
+QUIZ_REGRADED = declare_action(
+    "quiz.regraded",
+    _l("Regraded a quiz"),
+    attempts=Detail(_l("Attempts"), Shown.NUMBER),
+    changed=Detail(_l("Scores changed"), Shown.NUMBER),
+)
+SETTINGS_CHANGED = declare_action(
+    "quiz.settings_changed",
+    _l("Changed quiz settings"),
+)
+QUESTION_ADDED = declare_action(
+    "question.added",
+    _l("Added a quiz question"),
+    key_change_affects=Detail(_l("Answers graded with the old key"), Shown.NUMBER),
+)
+QUESTION_EDITED = declare_action(
+    "question.edited",
+    _l("Edited a quiz question"),
+    key_change_affects=Detail(_l("Answers graded with the old key"), Shown.NUMBER),
+)
+QUESTION_ARCHIVED = declare_action(
+    "question.archived",
+    _l("Removed a quiz question"),
+)
 
 
 class AttemptClosed(ServiceError):
@@ -372,7 +404,7 @@ def grade_essay(
             notify.attempt_graded(attempt)
     db.session.flush()
     _announce_progress(attempt.quiz, [attempt.user_id])
-    record("essay_graded", answer, actor=grader, course_id=attempt.quiz.module.course_id, points=points)
+    record(ESSAY_GRADED, answer, actor=grader, course_id=attempt.quiz.module.course_id, points=points)
     return attempt
 
 
@@ -417,7 +449,7 @@ def regrade(quiz: Quiz, actor: User, now: datetime | None = None) -> int:
     db.session.flush()
     _announce_progress(quiz, passing_changed)
     record(
-        "quiz_regraded",
+        QUIZ_REGRADED,
         quiz,
         actor=actor,
         course_id=quiz.module.course_id,
@@ -461,7 +493,7 @@ def update_settings(quiz: Quiz, values: dict, actor: User) -> None:
     for name, value in values.items():
         setattr(quiz, name, value)
     db.session.flush()
-    record("quiz_settings_changed", quiz, actor=actor, course_id=quiz.module.course_id)
+    record(SETTINGS_CHANGED, quiz, actor=actor, course_id=quiz.module.course_id)
 
 
 def save_question(quiz: Quiz, question: Question | None, values: dict, actor: User) -> tuple[Question, int]:
@@ -472,13 +504,13 @@ def save_question(quiz: Quiz, question: Question | None, values: dict, actor: Us
         position = max((q.position for q in quiz.questions), default=0) + 1
         question = Question(quiz=quiz, position=position, **values)
         db.session.add(question)
-        action = "question_added"
+        action = QUESTION_ADDED
     else:
         if answer_key_changed(question, values["options"], values["answer"], values["accent_insensitive"]):
             affected = answered_attempts(question)
         for name, value in values.items():
             setattr(question, name, value)
-        action = "question_edited"
+        action = QUESTION_EDITED
     db.session.flush()
     record(action, question, actor=actor, course_id=quiz.module.course_id, key_change_affects=affected)
     return question, affected
@@ -491,7 +523,7 @@ def archive_question(question: Question, actor: User) -> bool:
         return False
     question.archived = True
     db.session.flush()
-    record("question_archived", question, actor=actor, course_id=question.quiz.module.course_id)
+    record(QUESTION_ARCHIVED, question, actor=actor, course_id=question.quiz.module.course_id)
     return True
 
 

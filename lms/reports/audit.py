@@ -4,48 +4,30 @@ edition and by person, with each action said in words."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
+from lms.audit.actions import Shown, UndeclaredAction, action_named
 from lms.audit.models import AuditEvent
+from lms.certificates.models import Certificate
+from lms.certificates.services import display_code
+from lms.completion.models import CompletionException
+from lms.enrollment.models import Registration
 from lms.extensions import db
-from lms.modules.models import Course
+from lms.i18n import format_number, format_short_datetime, tr_text
+from lms.mail.models import OutboxMessage
+from lms.materials.models import Material
+from lms.modules.models import Course, Module, Run
+from lms.quizzes.models import Question, Quiz
 
 PAGE_SIZE = 50
 
-ACTION_LABELS = {
-    "registered": _l("Registered for the course"),
-    "run_switched": _l("Switched to another run"),
-    "registration_cancelled": _l("Cancelled a registration"),
-    "capacity_changed": _l("Changed a run's capacity"),
-    "attendance_marked": _l("Marked attendance"),
-    "attendance_all_present": _l("Marked everyone present"),
-    "completion_exception": _l("Counted a module as done (exception)"),
-    "essay_graded": _l("Graded an essay"),
-    "quiz_regraded": _l("Regraded a quiz"),
-    "quiz_settings_changed": _l("Changed quiz settings"),
-    "question_added": _l("Added a quiz question"),
-    "question_edited": _l("Edited a quiz question"),
-    "question_archived": _l("Removed a quiz question"),
-    "role_granted": _l("Granted a role"),
-    "material.added": _l("Added a material"),
-    "material.edited": _l("Edited a material"),
-    "material.version_added": _l("Uploaded a new version of a material"),
-    "material.published": _l("Published a material"),
-    "material.unpublished": _l("Unpublished a material"),
-    "material.moved": _l("Moved a material"),
-    "certificate_issued": _l("Issued a certificate"),
-    "certificate_revoked": _l("Revoked a certificate"),
-    "certificate_reissued": _l("Re-issued a certificate"),
-    "certificates_issued": _l("Issued the missing certificates of an edition"),
-    "attendance_imported": _l("Imported a participant report"),
-    "completion_exception_revoked": _l("Revoked a completion exception"),
-    "mail_sent_again": _l("Sent a failed email again"),
-    "failed_mail_sent_again": _l("Sent the failed emails again"),
-}
 OBJECT_LABELS = {
     "registration": _l("Registration"),
     "run": _l("Run"),
@@ -56,23 +38,203 @@ OBJECT_LABELS = {
     "user": _l("Person"),
     "completionexception": _l("Completion exception"),
     "certificate": _l("Certificate"),
-    "course": _l("Course"),
+    "course": _l("Edition"),
     "module": _l("Module"),
     "outboxmessage": _l("Email"),
 }
 
 
 def action_label(action: str) -> str:
-    """The action in words; an action this page does not know yet shows its code, readable."""
-    label = ACTION_LABELS.get(action)
-    return str(label) if label is not None else action.replace("_", " ").replace(".", ": ").capitalize()
+    """The action in words; one no package declares (an old log) shows its code, readable."""
+    try:
+        return str(action_named(action).label)
+    except UndeclaredAction:
+        return action.replace("_", " ").replace(".", ": ").capitalize()
 
 
-def object_label(object_type: str, object_id: int | None) -> str:
-    if not object_type:
+@dataclass(frozen=True)
+class EventRow:
+    event: AuditEvent
+    action: str
+    object: str
+    details: list[tuple[str, str]]
+
+
+class Names:
+    """The names of the objects a page of events mentions, one query per kind of object."""
+
+    def __init__(self, events: list[AuditEvent]) -> None:
+        wanted: dict[str, set[int]] = {}
+        for event in events:
+            if event.object_type and event.object_id is not None:
+                wanted.setdefault(event.object_type, set()).add(event.object_id)
+            for key, value in (event.details or {}).items():
+                shown = _shown(event.action, key)
+                kind = {Shown.USER: "user", Shown.MODULE: "module", Shown.RUN: "run"}.get(shown)
+                if kind and isinstance(value, int):
+                    wanted.setdefault(kind, set()).add(value)
+        self.names = {kind: self._load(kind, ids) for kind, ids in wanted.items()}
+
+    def _load(self, kind: str, ids: set[int]) -> dict[int, str]:
+        loader = LOADERS.get(kind)
+        return loader(ids) if loader else {}
+
+    def of(self, kind: str, object_id: int | None) -> str | None:
+        return self.names.get(kind, {}).get(object_id)
+
+
+def _users(ids):
+    return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
+
+
+def _modules(ids):
+    rows = db.session.execute(select(Module.id, Module.position, Module.title).where(Module.id.in_(ids)))
+    return {
+        id_: _("Module %(num)s: %(title)s", num=position, title=tr_text(title))
+        for id_, position, title in rows
+    }
+
+
+def _runs(ids):
+    rows = db.session.execute(
+        select(Run.id, Run.key, Run.label, Module.position).join(Module).where(Run.id.in_(ids))
+    )
+    return {
+        id_: _("Module %(num)s, %(run)s", num=position, run=tr_text(label) or key)
+        for id_, key, label, position in rows
+    }
+
+
+def _courses(ids):
+    return {
+        id_: tr_text(title)
+        for id_, title in db.session.execute(select(Course.id, Course.title).where(Course.id.in_(ids)))
+    }
+
+
+def _materials(ids):
+    return {
+        id_: tr_text(title)
+        for id_, title in db.session.execute(select(Material.id, Material.title).where(Material.id.in_(ids)))
+    }
+
+
+def _quizzes(ids):
+    rows = db.session.execute(select(Quiz.id, Module.position).join(Module).where(Quiz.id.in_(ids)))
+    return {id_: _("Quiz of module %(num)s", num=position) for id_, position in rows}
+
+
+def _questions(ids):
+    rows = db.session.execute(select(Question.id, Question.text).where(Question.id.in_(ids)))
+    return {id_: _shorten(tr_text(text)) for id_, text in rows}
+
+
+def _registrations(ids):
+    rows = db.session.execute(
+        select(Registration.id, User.full_name)
+        .join(User, User.id == Registration.user_id)
+        .where(Registration.id.in_(ids))
+    )
+    return {id_: _("Registration of %(name)s", name=name) for id_, name in rows}
+
+
+def _certificates(ids):
+    rows = db.session.execute(select(Certificate.id, Certificate.code).where(Certificate.id.in_(ids)))
+    return {id_: display_code(code) for id_, code in rows}
+
+
+def _exceptions(ids):
+    rows = db.session.execute(
+        select(CompletionException.id, Module.position)
+        .join(Module, Module.id == CompletionException.module_id)
+        .where(CompletionException.id.in_(ids))
+    )
+    return {id_: _("Exception for module %(num)s", num=position) for id_, position in rows}
+
+
+def _emails(ids):
+    rows = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.recipient).where(OutboxMessage.id.in_(ids))
+    )
+    return {id_: _("Email to %(address)s", address=recipient) for id_, recipient in rows}
+
+
+LOADERS = {
+    "user": _users, "module": _modules, "run": _runs, "course": _courses, "material": _materials,
+    "quiz": _quizzes, "question": _questions, "registration": _registrations, "certificate": _certificates,
+    "completionexception": _exceptions, "outboxmessage": _emails,
+}  # fmt: skip
+
+
+def _shorten(text: str, length: int = 80) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _shown(action: str, key: str) -> Shown | None:
+    try:
+        detail = action_named(action).details.get(key)
+    except UndeclaredAction:
+        return None
+    return detail.shown if detail else None
+
+
+def object_name(event: AuditEvent, names: Names) -> str:
+    if not event.object_type:
         return ""
-    name = str(OBJECT_LABELS.get(object_type, object_type))
-    return name if object_id is None else f"{name} #{object_id}"
+    kind = str(OBJECT_LABELS.get(event.object_type, event.object_type))
+    name = names.of(event.object_type, event.object_id)
+    if name:
+        return f"{kind}: {name}"
+    return kind if event.object_id is None else f"{kind} #{event.object_id}"
+
+
+def detail_rows(event: AuditEvent, names: Names, viewer: ZoneInfo) -> list[tuple[str, str]]:
+    """Each detail as (label, value) in the reader's language; undeclared keys as they are."""
+    try:
+        declared = action_named(event.action).details
+    except UndeclaredAction:
+        declared = {}
+    rows = []
+    for key, value in (event.details or {}).items():
+        detail = declared.get(key)
+        label = str(detail.label) if detail else key
+        rows.append((label, _value(value, detail.shown if detail else Shown.PLAIN, names, viewer)))
+    return rows
+
+
+def _value(value, shown: Shown, names: Names, viewer: ZoneInfo) -> str:
+    kinds = {Shown.USER: "user", Shown.MODULE: "module", Shown.RUN: "run"}
+    if shown in kinds:
+        return names.of(kinds[shown], value) or f"#{value}"
+    if shown == Shown.NUMBER and isinstance(value, int | float):
+        return format_number(value)
+    if shown == Shown.TEXT and isinstance(value, dict):
+        return tr_text(value)
+    if shown == Shown.TIME and isinstance(value, str):
+        return _time(value, viewer)
+    if shown == Shown.TIMES and isinstance(value, list) and len(value) == 2:
+        return " – ".join(_time(part, viewer) for part in value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _time(text: str, viewer: ZoneInfo) -> str:
+    try:
+        return format_short_datetime(datetime.fromisoformat(text), viewer)
+    except (TypeError, ValueError):
+        return text
+
+
+def describe(events: list[AuditEvent], viewer: ZoneInfo) -> list[EventRow]:
+    """The page's events in words: action, object by its name, details with labels."""
+    names = Names(events)
+    return [
+        EventRow(
+            event, action_label(event.action), object_name(event, names), detail_rows(event, names, viewer)
+        )
+        for event in events
+    ]
 
 
 @dataclass(frozen=True)

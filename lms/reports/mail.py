@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
+from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.db import MAX_INTEGER, parse_integer
 from lms.extensions import db
@@ -22,6 +23,20 @@ from lms.mail.kinds import declared_kinds
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.mail.outbox import MailHealth, mail_health, send_again
 from lms.modules.models import Course
+
+# The audit log's actions recorded here (lms.audit.actions).
+MAIL_SENT_AGAIN = declare_action(
+    "mail.sent_again",
+    _l("Sent a failed email again"),
+    kind=Detail(_l("Kind")),
+)
+FAILED_MAIL_SENT_AGAIN = declare_action(
+    "mail.failed_sent_again",
+    _l("Sent the failed emails again"),
+    count=Detail(_l("Emails"), Shown.NUMBER),
+    kind=Detail(_l("Kind")),
+)
+
 
 PAGE_SIZE = 50
 RECIPIENT_MAX = 254  # the longest address the outbox holds
@@ -176,7 +191,7 @@ def send_message_again(message: OutboxMessage, actor) -> bool:
     (sent again already, by someone else or a moment ago)."""
     if not send_again([message.id]):
         return False
-    record("mail_sent_again", message, actor=actor, course_id=message.course_id, kind=message.kind)
+    record(MAIL_SENT_AGAIN, message, actor=actor, course_id=message.course_id, kind=message.kind)
     return True
 
 
@@ -192,5 +207,5 @@ def send_failed_again(scope: MailFilter, actor) -> int:
     count = sum(send_again(ids[start : start + CHUNK]) for start in range(0, len(ids), CHUNK))
     if count:
         details = {"count": count} | ({"kind": scope.kind} if scope.kind else {})
-        record("failed_mail_sent_again", None, actor=actor, course_id=scope.course_id, **details)
+        record(FAILED_MAIL_SENT_AGAIN, None, actor=actor, course_id=scope.course_id, **details)
     return count

@@ -11,6 +11,7 @@ from flask_login import current_user
 from lms.accounts.auth import role_required
 from lms.db import parse_integer, utcnow
 from lms.extensions import db
+from lms.i18n import zone
 from lms.mail.kinds import declared_kinds
 from lms.mail.outbox import mail_health
 from lms.reports import audit, dashboard, data, exports, mail
@@ -103,8 +104,7 @@ def audit_log():
         page=page,
         course_id=course_id,
         actor_id=actor_id,
-        action_label=audit.action_label,
-        object_label=audit.object_label,
+        rows=audit.describe(page.events, zone(current_user.timezone)),
         title=_("Audit log"),
     )
 

@@ -151,7 +151,7 @@ def test_revoke_and_reissue_keep_every_certificate(db):
     db.session.commit()
     assert count(db) == 2
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions[-2:] == ["certificate_reissued", "certificate_revoked"]
+    assert actions[-2:] == ["certificate.reissued", "certificate.revoked"]
 
 
 def test_issuing_by_hand_needs_completion(db):

@@ -101,7 +101,7 @@ def test_an_organiser_records_an_exception_from_the_learners_progress_page(clien
     assert "Please give the reason" in text
     text = page_text(client.submit(url, {"module_id": first.id, "reason": "Báo cáo Zoom bị mất."}))
     assert "The exception is recorded." in text and "1 of 2 modules completed" in text
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "completion_exception"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "completion_exception.recorded"))
     assert event.details["reason"] == "Báo cáo Zoom bị mất." and event.actor_id == organiser.id
 
 
@@ -123,7 +123,7 @@ def test_an_organiser_revokes_an_exception_and_the_module_is_missing_again(clien
     assert "Revoked by" in text and "Đã tìm thấy báo cáo: vắng mặt." in text
     db.session.refresh(exception)
     assert exception.revoked_by_id == organiser.id and exception.reason == "Báo cáo Zoom bị mất."
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "completion_exception_revoked"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "completion_exception.revoked"))
     assert event.details["reason"] == "Đã tìm thấy báo cáo: vắng mặt."
     # a second revoke is refused, another course's URL finds nothing, GET does nothing
     assert "already revoked" in page_text(client.submit(revoke, {"reason": "again"}))

@@ -293,7 +293,7 @@ def test_sending_one_failed_email_again_queues_it_with_fresh_attempts_and_a_work
     db.session.expire_all()
     row = db.session.get(OutboxMessage, message.id)
     assert (row.status, row.attempts, row.failed_at) == (MailStatus.QUEUED, 0, None)
-    (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "mail_sent_again")).all()
+    (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "mail.sent_again")).all()
     assert (event.actor_id, event.object_type, event.object_id) == (
         world.organiser.id,
         "outboxmessage",
@@ -335,7 +335,7 @@ def test_sending_every_failed_email_of_the_filtered_edition_again(organiser, db,
     assert status_of(db, world.failed) == (MailStatus.FAILED, 3)  # another edition's
     (event,) = db.session.scalars(select(AuditEvent)).all()
     assert (event.action, event.course_id, event.details) == (
-        "failed_mail_sent_again",
+        "mail.failed_sent_again",
         world.course.id,
         {"count": 1},
     )
@@ -355,7 +355,7 @@ def test_sending_every_failed_email_again(organiser, db, world):
     assert status_of(db, world.failed_here) == (MailStatus.QUEUED, 0)
     assert status_of(db, world.sent) == (MailStatus.SENT, 1)
     (event,) = db.session.scalars(select(AuditEvent)).all()
-    assert (event.action, event.course_id, event.details) == ("failed_mail_sent_again", None, {"count": 2})
+    assert (event.action, event.course_id, event.details) == ("mail.failed_sent_again", None, {"count": 2})
     audit = page_text(organiser.get("/organise/audit?lang=en"))
     assert "Sent the failed emails again" in audit
     assert "Gửi lại các email bị lỗi" in page_text(organiser.get("/organise/audit?lang=vi"))

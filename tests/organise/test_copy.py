@@ -161,7 +161,7 @@ def test_a_copy_has_modules_runs_trainers_and_quizzes_but_no_learners(db, editio
         db.session.scalar(select(func.count(Registration.id)).where(Registration.course_id == course.id)) == 2
     )
     assert db.session.get(Run, edition.run("m1a").id).taken == 1
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "course.copied"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "edition.copied"))
     assert (event.course_id, event.details["source"], event.details["days"]) == (copy.id, "eip-test", 91)
 
 

@@ -47,7 +47,7 @@ def test_an_organiser_creates_an_edition_as_a_draft(client, db, edition):
         75,
         25,
     )
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "course.created"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "edition.created"))
     assert (event.actor_id, event.course_id) == (edition.organiser.id, course.id)
     assert "Eco-industrial parks 2031" in shown(client.get("/organise/courses?lang=en"))
 
@@ -111,7 +111,7 @@ def test_an_organiser_edits_the_settings_of_an_edition(client, db, edition):
     course = db.session.get(Course, edition.course.id)
     assert course.title["en"] == "Eco-industrial parks, autumn"
     assert (course.present_threshold, course.late_threshold, course.change_cutoff_hours) == (80, 40, 48)
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "course.updated"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "edition.updated"))
     assert set(event.details["fields"]) >= {
         "title",
         "present_threshold",

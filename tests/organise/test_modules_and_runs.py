@@ -165,7 +165,12 @@ def test_capacity_cannot_drop_below_seats_taken_and_nothing_else_is_saved(client
         0,
         edition.run("m1a").starts_at,
     )
-    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action != "registered")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action != "registration.created")
+        )
+        == 0
+    )
 
 
 def test_raising_capacity_gives_the_waiting_list_seats_and_emails_them(client, db, edition, app):

@@ -151,7 +151,7 @@ def test_editing_a_question_keeps_old_attempts_and_regrade_uses_the_new_key(db, 
     assert services.regrade(quiz, organiser) == 1
     assert attempt.score == 5.0 and attempt.passed
     assert attempt.answers[0].snapshot["text"]["en"] == "Which decree institutionalised EIPs?"
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "quiz_regraded"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "quiz.regraded"))
     assert event.actor_id == organiser.id and event.details["changed"] == 1
 
 

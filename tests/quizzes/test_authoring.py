@@ -89,7 +89,7 @@ def test_fixing_an_answer_key_offers_a_regrade(client, db, setting):
     assert "1 attempts changed score" in page_text(response)
     db.session.refresh(attempt)
     assert attempt.percent == 100.0
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "quiz_regraded")) is not None
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "quiz.regraded")) is not None
 
 
 def test_results_and_exports(client, db, setting):
@@ -138,7 +138,7 @@ def test_archiving_a_question_twice_logs_it_once(client, db, setting):
         response = client.submit(f"/teach/questions/{question.id}/archive?lang=en", {})
         assert "The question is removed from new attempts" in page_text(response)
     db.session.refresh(question)
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "question_archived")).all()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "question.archived")).all()
     assert question.archived and len(events) == 1
 
 
