@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -217,22 +217,45 @@ def _issue_on_completion(course_id: int, user_ids: Iterable[int] = (), **_) -> N
 def issue_for_course(course: Course, actor: User | None = None) -> tuple[int, int]:
     """Issue every missing certificate of the edition. Returns (issued now, already
     held); running it again issues nothing."""
-    issued = held = 0
-    learners = db.session.scalars(
-        select(User)
-        .join(Registration, Registration.user_id == User.id)
-        .where(Registration.course_id == course.id, Registration.status == RegistrationStatus.ACTIVE)
-        .order_by(User.id)
+    issued, held = issue_missing(course, registered_learner_ids(course), actor)
+    record_issued(course, actor, issued)
+    return issued, held
+
+
+def registered_learner_ids(course: Course) -> list[int]:
+    """The learners actively registered for the edition, by id."""
+    return list(
+        db.session.scalars(
+            select(Registration.user_id)
+            .where(Registration.course_id == course.id, Registration.status == RegistrationStatus.ACTIVE)
+            .order_by(Registration.user_id)
+        )
     )
-    for user in learners:
-        if valid_certificate(user, course) is not None:
-            held += 1
-        elif progress(user, course).complete:
-            _create(user, course, actor)
-            issued += 1
+
+
+def issue_missing(course: Course, user_ids: Iterable[int], actor: User | None = None) -> tuple[int, int]:
+    """Issue a certificate to each of these learners who completed the edition and holds
+    none; (issued now, already held). Idempotent, so a job may do it in batches and
+    start again after a crash."""
+    issued = held = 0
+    ids = list(user_ids)
+    for start in range(0, len(ids), 500):
+        learners = db.session.scalars(
+            select(User).where(User.id.in_(ids[start : start + 500])).order_by(User.id)
+        ).all()
+        for user in learners:
+            if valid_certificate(user, course) is not None:
+                held += 1
+            elif progress(user, course).complete:
+                _create(user, course, actor)
+                issued += 1
+    return issued, held
+
+
+def record_issued(course: Course, actor: User | None, issued: int) -> None:
+    """One audit event for issuing the missing certificates of the edition at once."""
     if issued:
         record("certificates_issued", course, actor=actor, course_id=course.id, issued=issued)
-    return issued, held
 
 
 # ---------------------------------------------------------------------------------------
@@ -338,15 +361,26 @@ def pdf_filename(certificate: Certificate) -> str:
     return f"certificate-{certificate.course.slug}-{certificate.code[:8].lower()}.pdf"
 
 
-def write_zip_of_course(course: Course, stream: BinaryIO) -> int:
+def write_zip_of_course(
+    course: Course, stream: BinaryIO, on_progress: Callable[[int, int], None] | None = None
+) -> int:
     """Write every valid certificate of the edition into one ZIP, one PDF per learner,
-    named so that the files sort by the learner's name. Returns how many."""
+    named so that the files sort by the learner's name. Returns how many.
+
+    Rendering a PDF the first time takes about 20 ms (an edition's take half a
+    minute), so a job runs this and ``on_progress(done, total)`` hears of each one."""
     certificates = [one for one in certificates_of_course(course) if one.is_valid]
+    total = len(certificates)
+    if on_progress is not None:
+        on_progress(0, total)
     # PDFs are compressed already; storing them keeps the ZIP fast to build
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
-        for certificate in sorted(certificates, key=lambda one: (one.learner_name, one.id)):
+        ordered = sorted(certificates, key=lambda one: (one.learner_name, one.id))
+        for done, certificate in enumerate(ordered, start=1):
             archive.writestr(_zip_name(certificate), pdf_of(certificate))
-    return len(certificates)
+            if on_progress is not None:
+                on_progress(done, total)
+    return total
 
 
 def _zip_name(certificate: Certificate) -> str:

@@ -119,6 +119,9 @@ class JobKind:
     title: Callable[[dict], str]
     summary: Callable[[dict], str | None] = lambda outcome: None
     writes: bool = False
+    # False when the result is the same in every language (a ZIP of PDFs): then a
+    # press in another language still leads to the job on its way.
+    localised: bool = True
 
 
 class UnknownJobKind(LookupError):
@@ -190,10 +193,10 @@ def start_job(
     """Record job ``kind`` in the current transaction; a worker is woken after the
     commit. Returns ``(job, True)``, or ``(the job already queued or running for the
     same work, False)``. An undeclared kind fails here, in the request."""
-    kind_for(kind)
+    declared = kind_for(kind)
     params = dict(params or {})
     locale = locale or current_locale()
-    key = dedup_key(kind, course_id, params, locale)
+    key = dedup_key(kind, course_id, params, locale if declared.localised else "")
     existing = active_job(key)
     if existing is not None:
         return existing, False
@@ -290,9 +293,9 @@ class Progress:
     every PROGRESS_INTERVAL seconds, and the lease extended each time. Raises
     :class:`ClaimLost` when the job is no longer this worker's."""
 
-    def __init__(self, claimed: ClaimedJob, interval: float = PROGRESS_INTERVAL) -> None:
+    def __init__(self, claimed: ClaimedJob, interval: float | None = None) -> None:
         self.claimed = claimed
-        self.interval = interval
+        self.interval = PROGRESS_INTERVAL if interval is None else interval
         self.total: int | None = None
         self.done = 0
         self._written_at = float("-inf")
