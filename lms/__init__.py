@@ -42,7 +42,9 @@ def configure(app: Flask, config: object | dict | None) -> None:
 
 def engine_options(config) -> dict:
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        # sqlite3's ``timeout`` is SQLite's busy timeout: how long a write waits its turn.
+        timeout = config.get("SQLITE_BUSY_TIMEOUT", 30)
+        return {"connect_args": {"timeout": timeout, "check_same_thread": False}}
     return {"pool_pre_ping": True}
 
 

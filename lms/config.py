@@ -59,6 +59,8 @@ class Config:
         self.INSTANCE_PATH = str(folder)
         self.SECRET_KEY = env("SECRET_KEY") or load_or_create_secret_key(folder)
         self.SQLALCHEMY_DATABASE_URI = env("DATABASE_URL") or f"sqlite:///{folder / 'lms.sqlite3'}"
+        # SQLite: how long (seconds) a write waits for another writer before giving up.
+        self.SQLITE_BUSY_TIMEOUT = float(env("SQLITE_BUSY_TIMEOUT") or 30)
         self.BASE_URL = (env("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
 
         self.LANGUAGES = (env("LANGUAGES") or "vi,en").split(",")

@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -121,11 +122,11 @@ def write_intent(value: bool) -> Iterator[None]:
 def _configure_sqlite_connection(dbapi_connection, connection_record) -> None:
     if not _is_sqlite(dbapi_connection):
         return
-    # Let SQLAlchemy's "begin" event below issue BEGIN itself.
+    # Let SQLAlchemy's "begin" event below issue BEGIN itself. The busy timeout is the
+    # connection's ``timeout`` (SQLITE_BUSY_TIMEOUT in the engine options, lms/__init__.py).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -140,6 +141,36 @@ def _begin_sqlite_transaction(conn) -> None:
 
 def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+# Commits per request: the 500 page may say "nothing was changed" only if nothing was
+# committed while the request ran. Two listeners mark the request (flask.g):
+# - the session's after_commit, once the session's transaction has committed;
+# - the engine's commit, just before COMMIT is sent on any connection (the session's
+#   or a Core one): if the connection breaks during COMMIT, the server may have
+#   committed although after_commit never fires.
+# Outside a request (CLI, jobs, tests' own set-up) nothing is recorded.
+_COMMITTED = "lms_committed"
+
+
+@event.listens_for(Session, "after_commit")
+def _note_session_commit(session) -> None:
+    note_commit()
+
+
+@event.listens_for(Engine, "commit")
+def _note_connection_commit(conn) -> None:
+    note_commit()
+
+
+def note_commit() -> None:
+    if has_request_context():
+        setattr(g, _COMMITTED, True)
+
+
+def committed_in_this_request() -> bool:
+    """Whether anything was (or may have been) committed during the current request."""
+    return has_request_context() and bool(g.get(_COMMITTED, False))
 
 
 # The largest value of an INTEGER column (ids, minutes): PostgreSQL refuses a larger one.

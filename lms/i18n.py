@@ -58,6 +58,19 @@ def select_locale() -> str:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in locales:
         return current_user.locale
+    return request_locale()
+
+
+def request_locale() -> str:
+    """The locale the request alone asks for: ``?lang=``, the session, Accept-Language,
+    the default. Unlike :func:`select_locale` it never loads the signed-in user (a
+    database query), so error pages can use it when the database is down or locked."""
+    locales = supported_locales()
+    if not has_request_context():
+        return locales[0]
+    chosen = requested_locale()
+    if chosen:
+        return chosen
     if session.get("lang") in locales:
         return session["lang"]
     return request.accept_languages.best_match(locales) or locales[0]

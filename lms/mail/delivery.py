@@ -58,6 +58,8 @@ class Claimed:
     message_id: str
     attempts: int
     raw: bytes | None
+    subject: str = ""
+    built_now: bool = False
 
 
 def deliver_due(now: datetime | None = None, max_rounds: int | None = None) -> DeliveryReport:
@@ -120,6 +122,7 @@ def claim_batch(now: datetime, size: int = BATCH_SIZE) -> tuple[str, list[Claime
 def deliver_batch(token: str, batch: list[Claimed]) -> DeliveryReport:
     report = DeliveryReport()
     ready = [message for message in batch if build(token, message, report)]
+    keep_built(token, [message for message in ready if message.built_now])
     if not ready:
         return report
     try:
@@ -160,9 +163,16 @@ def build(token: str, message: Claimed, report: DeliveryReport) -> bool:
         log.exception("mail %s (%s) could not be built", message.id, message.kind)
         record_failure(token, message, describe(error), report)
         return False
-    _update(token, message, subject=subject[:300], raw=raw)
-    message.raw = raw
+    message.subject, message.raw, message.built_now = subject[:300], raw, True
     return True
+
+
+def keep_built(token: str, messages: list[Claimed]) -> None:
+    """Store the messages built in this batch in one short write transaction (SQLite has
+    one writer at a time: web requests wait for each of ours)."""
+    for message in messages:
+        _update(token, message, commit=False, subject=message.subject, raw=message.raw)
+    db.session.commit()
 
 
 def record_sent(token: str, message: Claimed, report: DeliveryReport) -> None:
@@ -196,12 +206,13 @@ def record_failure(
     report.retrying += 1
 
 
-def _update(token: str, message: Claimed, **values) -> None:
-    """Change the message only while this worker still holds its claim; commit."""
+def _update(token: str, message: Claimed, commit: bool = True, **values) -> None:
+    """Change the message only while this worker still holds its claim."""
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == token)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()

@@ -224,9 +224,7 @@ def test_a_dead_workers_claim_expires_and_another_worker_sends_the_message(
 
 def test_health_reports_the_queue(client, db, learner):
     queue_reset(db, learner)
-    db.session.execute(
-        OutboxMessage.__table__.update().values(created_at=utcnow() - timedelta(minutes=10))
-    )
+    db.session.execute(OutboxMessage.__table__.update().values(created_at=utcnow() - timedelta(minutes=10)))
     db.session.commit()
     mail = client.get("/healthz").json["mail"]
     assert mail["queued"] == 1 and mail["failed"] == 0
