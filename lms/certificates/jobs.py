@@ -13,6 +13,7 @@ from lms.accounts.models import User
 from lms.certificates import services
 from lms.db import utcnow
 from lms.extensions import db
+from lms.i18n import format_number
 from lms.jobs.tracking import EDITION_GONE, ClaimedJob, JobKind, JobRefused, Produced, Progress
 from lms.modules.models import Course
 
@@ -61,15 +62,18 @@ def issue_missing(job: ClaimedJob, progress: Progress) -> Produced:
 def _issued_summary(outcome: dict) -> str:
     return _(
         "%(issued)s certificates issued; %(held)s learners already had one.",
-        issued=outcome.get("issued", 0),
-        held=outcome.get("held", 0),
+        issued=format_number(outcome.get("issued", 0)),
+        held=format_number(outcome.get("held", 0)),
     )
 
 
 def _zip_summary(outcome: dict) -> str:
     count = outcome.get("certificates", 0)
     return ngettext(
-        "%(num)s valid certificate in the file.", "%(num)s valid certificates in the file.", count
+        "%(count)s valid certificate in the file.",
+        "%(count)s valid certificates in the file.",
+        count,
+        count=format_number(count),
     )
 
 

@@ -242,6 +242,7 @@ def test_issuing_every_missing_certificate_is_a_job_in_short_transactions(app, c
     assert (finished.progress_done, finished.progress_total) == (4, 4) and not finished.has_file
     page = page_text(client.get(f"/organise/jobs/{job_id}?lang=en"))
     assert "1 certificates issued; 0 learners already had one." in page and "/download" not in page
+    assert '<h2 id="job-state" class="h3">Done</h2>' in page  # no file to be "ready"
     certificate = db.session.scalar(select(Certificate))
     assert certificate.user_id == learner.id and certificate.issued_by_id == organiser.id
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificates_issued")).all()
@@ -290,7 +291,7 @@ def test_a_job_whose_worker_died_is_taken_over_by_the_sweep_and_finishes_once(ap
     )
     database.session.commit()
     assert run_jobs(app) == 0  # nothing on the queue: only the sweep finds them
-    assert "In progress" in page_text(organiser_client.get(f"/organise/jobs/{dead.id}?lang=en"))
+    assert "Under way" in page_text(organiser_client.get(f"/organise/jobs/{dead.id}?lang=en"))
 
     assert sweep(app).woken == 2
     assert run_jobs(app) == 2
