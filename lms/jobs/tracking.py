@@ -383,7 +383,8 @@ def run_job(job_id: int) -> str | None:
         result_path=None if final is None else f"{RESULTS_FOLDER}/{final.name}",
         result_size=None if final is None else final.stat().st_size,
         download_name=produced.download_name or "", mimetype=produced.mimetype or "",
-        outcome=produced.outcome, expires_at=now + timedelta(hours=current_app.config["JOB_RESULT_HOURS"]),
+        outcome=produced.outcome,
+        expires_at=None if final is None else now + timedelta(hours=current_app.config["JOB_RESULT_HOURS"]),
     )  # fmt: skip
     if not done:
         if final is not None:

@@ -161,7 +161,8 @@ def job_page(job_id: int):
 @role_required("organiser")
 def job_download(job_id: int):
     job = _job_or_404(job_id)
-    if job.is_active or job.status == JobStatus.FAILED:
+    if job.is_active or job.status == JobStatus.FAILED or not job.download_name:
+        # not (yet) a file, or work that makes none: the page says how it stands
         return redirect(url_for("reports.job_page", job_id=job.id))
     path = tracking.result_file(job)
     if path is None:  # expired (or the file is gone): the page says so and offers to start again

@@ -243,6 +243,8 @@ def test_issuing_every_missing_certificate_is_a_job_in_short_transactions(app, c
     page = page_text(client.get(f"/organise/jobs/{job_id}?lang=en"))
     assert "1 certificates issued; 0 learners already had one." in page and "/download" not in page
     assert '<h2 id="job-state" class="h3">Done</h2>' in page  # no file to be "ready"
+    assert finished.expires_at is None  # nothing to remove a day later: it stays done
+    assert client.get(f"/organise/jobs/{job_id}/download").status_code == 302
     certificate = db.session.scalar(select(Certificate))
     assert certificate.user_id == learner.id and certificate.issued_by_id == organiser.id
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificates_issued")).all()
