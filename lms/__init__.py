@@ -9,12 +9,15 @@ from flask import Flask, request
 
 from lms import extensions, security
 from lms.config import Config
+from lms.numbers import IntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: object | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    # Before any route: <int:...> takes only ids an INTEGER column holds (else 404).
+    app.url_map.converters["int"] = IntegerConverter
     configure(app, config)
     register_extensions(app)
     register_jobs(app)

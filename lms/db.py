@@ -173,15 +173,27 @@ def committed_in_this_request() -> bool:
     return has_request_context() and bool(g.get(_COMMITTED, False))
 
 
-# The largest value of an INTEGER column (ids, minutes): PostgreSQL refuses a larger one.
+# The range of an INTEGER column (ids, minutes): PostgreSQL refuses a value outside it.
 MAX_INTEGER = 2**31 - 1
+MIN_INTEGER = -(2**31)
+_MAX_DIGITS = len(str(MAX_INTEGER))
 
 
-def parse_integer(text: str | None) -> int | None:
+def parse_integer(text: str | None, signed: bool = False) -> int | None:
     """A whole number sent in a form or an address (an id, minutes), or None when it is
-    not plain ASCII digits or does not fit an INTEGER column. ``str.isdigit`` alone also
-    takes "²" (which ``int`` refuses) and numbers no column can hold."""
-    if not text or not (text.isascii() and text.isdigit()):
+    not plain ASCII digits (after a "-" if ``signed``) or does not fit an INTEGER column.
+
+    ``str.isdigit`` alone also takes "²" (which ``int`` refuses), and ``int`` refuses
+    more than 4,300 digits with a ValueError (and takes quadratic time below that), so
+    the length is checked before converting."""
+    if not text or not text.isascii():
         return None
-    number = int(text)
-    return number if number <= MAX_INTEGER else None
+    negative = signed and text.startswith("-")
+    digits = text[1:] if negative else text
+    if not digits.isdigit():
+        return None
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > _MAX_DIGITS:
+        return None
+    number = -int(digits) if negative else int(digits)
+    return number if MIN_INTEGER <= number <= MAX_INTEGER else None

@@ -11,6 +11,7 @@ from lms.accounts.models import Role
 from lms.accounts.services import create_user, find_user_by_email, hash_password
 from lms.config import ROOT
 from lms.db import utcnow
+from lms.deadlines import last_instant
 from lms.extensions import db
 from lms.modules.content import apply_course, load_course_folder, read_course_folder
 from lms.modules.models import Course
@@ -81,7 +82,9 @@ def create_demo_edition(now: datetime) -> str:
     weeks = -(-(target_day - first_local.date()).days // 7)  # round up to whole weeks
     shift = timedelta(weeks=weeks)
     opens = now - timedelta(days=7)
-    closes = datetime.combine(first_local.date() + shift - timedelta(days=2), time(23, 59, 59), tzinfo=tz)
+    closes = last_instant(
+        datetime.combine(first_local.date() + shift - timedelta(days=2), time(23, 59), tzinfo=tz)
+    )
     demo = spec.rescheduled(
         DEMO_SLUG,
         title_suffix={"vi": " (bản demo)", "en": " (demo edition)"},

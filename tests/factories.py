@@ -12,6 +12,7 @@ from lms.accounts.models import User, UserRole
 from lms.accounts.services import hash_password
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
+from lms.mail.models import MailStatus, OutboxMessage
 from lms.modules.models import Course, CourseStatus, Module, Run
 
 PASSWORD = "correct horse battery"
@@ -93,6 +94,25 @@ class RunFactory(BaseFactory):
     capacity = 20
     taken = 0
     join_url = "https://meet.example.org/room"
+
+
+class OutboxMessageFactory(BaseFactory):
+    """A row of the outbox as the organisers' page shows it (its payload builds nothing:
+    queue real email with ``lms.mail.outbox.queue_email`` to deliver it)."""
+
+    class Meta:
+        model = OutboxMessage
+
+    recipient = factory.Sequence(lambda n: f"recipient{n}@example.org")
+    locale = "vi"
+    kind = "password_reset"
+    payload = factory.LazyFunction(dict)
+    message_id = factory.Sequence(lambda n: f"<{n}.outbox@eip-training.example.org>")
+    status = MailStatus.QUEUED
+    created_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    next_attempt_at = factory.LazyAttribute(lambda m: m.created_at)
+    attempts = 0
+    last_error = ""
 
 
 def course_with_modules(modules: int = 2, runs_per_module: int = 2, **course_fields) -> Course:

@@ -170,9 +170,8 @@ def review_import(run_id: int, digest: str):
     run = _managed_run(run_id)
     zone = request.values.get("zone") or run.module.course.timezone
     form = SheetForm()
-    decisions = (
-        _decisions_from_form(request.form.get("questions", type=int) or 0) if request.method == "POST" else {}
-    )
+    listed = parse_integer(request.form.get("questions")) or 0
+    decisions = _decisions_from_form(listed) if request.method == "POST" else {}
     try:
         if form.validate_on_submit() and request.form.get("action") == "apply":
             replace = {parse_integer(value) for value in request.form.getlist("replace")} - {None}

@@ -3,7 +3,8 @@
 Pure rendering: no Flask, no database, no request context. The caller gathers the facts into a
 ``CertificateContent`` and gets the PDF's bytes back from ``render_certificate``.
 
-Text is set in Noto Serif (Debian: fonts-noto-core), embedded as subsets with ToUnicode maps so the
+Text is set in Noto Serif, shipped with the code in ``fonts/`` (SIL Open Font License, ``fonts/OFL.txt``)
+so a machine with only Python renders certificates, and embedded as subsets with ToUnicode maps so the
 Vietnamese diacritics render on every reader and the text can be searched and extracted. The QR code
 that points to the verification page is drawn as vector modules from segno's matrix. Rendering is
 deterministic: the same content gives the same bytes.
@@ -13,10 +14,9 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -43,23 +43,15 @@ __all__ = [
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 PRIMARY, SECONDARY = "vi", "en"
 
-# One family, three styles. Debian's fonts-noto-core puts them in /usr/share/fonts/truetype/noto;
-# other systems file them elsewhere, so the search also walks the usual font roots.
+# One family, three styles, shipped beside this module (Noto Serif 2.004, as Debian's fonts-noto-core
+# 20201225-1 has them): the same glyphs, and so the same bytes, on every machine.
 FONT_FAMILY = "Noto Serif"
 FONT_FILES = {
     "regular": "NotoSerif-Regular.ttf",
     "bold": "NotoSerif-Bold.ttf",
     "italic": "NotoSerif-Italic.ttf",
 }
-FONT_DIR_VARIABLE = "LMS_CERTIFICATE_FONT_DIR"
-FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/noto"),
-    Path("/usr/share/fonts/noto"),
-    Path("/usr/share/fonts/opentype/noto"),
-    Path("/usr/local/share/fonts"),
-    Path("/usr/share/fonts"),
-    Path.home() / ".local/share/fonts",
-)
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD, ITALIC = "CertificateSerif", "CertificateSerif-Bold", "CertificateSerif-Italic"
 FONT_NAMES = {"regular": REGULAR, "bold": BOLD, "italic": ITALIC}
 
@@ -110,46 +102,24 @@ class CertificateContent:
 
 
 class CertificateFontError(RuntimeError):
-    """The certificate's fonts are not installed where we look for them."""
+    """The certificate's fonts are missing from the folder they are shipped in."""
 
 
 # ---------------------------------------------------------------------------------------------
 # Fonts: found and registered once per process
 
 
-def font_search_dirs() -> list[Path]:
-    """Where the fonts are looked for: $LMS_CERTIFICATE_FONT_DIR first, then the usual roots."""
-    override = os.environ.get(FONT_DIR_VARIABLE)
-    return ([Path(override)] if override else []) + list(FONT_DIRS)
-
-
-def find_font_files(search_dirs: Sequence[Path] | None = None) -> dict[str, Path]:
-    """The path of each style's TrueType file; raises CertificateFontError naming what is missing."""
-    dirs = [d for d in (search_dirs if search_dirs is not None else font_search_dirs()) if d.is_dir()]
-    found: dict[str, Path] = {}
-    for style, filename in FONT_FILES.items():
-        path = next(_files_named(filename, dirs), None)
-        if path is not None:
-            found[style] = path
-    missing = sorted(set(FONT_FILES.values()) - {FONT_FILES[style] for style in found})
+def find_font_files(folder: Path = FONT_DIR) -> dict[str, Path]:
+    """The path of each style's TrueType file in ``folder`` (the shipped fonts); raises
+    CertificateFontError naming what is missing."""
+    found = {style: folder / filename for style, filename in FONT_FILES.items()}
+    missing = [path.name for path in found.values() if not path.is_file()]
     if missing:
-        searched = ", ".join(str(d) for d in (search_dirs or font_search_dirs()))
         raise CertificateFontError(
-            f"Certificates need the {FONT_FAMILY} fonts; {', '.join(missing)} not found in {searched}. "
-            f"Install the Debian package fonts-noto-core, or point {FONT_DIR_VARIABLE} at a folder "
-            "holding these files."
+            f"Certificates need the {FONT_FAMILY} fonts shipped with the code; {', '.join(missing)} "
+            f"not found in {folder}. Restore lms/certificates/fonts/ from the repository."
         )
     return found
-
-
-def _files_named(filename: str, dirs: Sequence[Path]) -> Iterator[Path]:
-    # A direct hit in each folder first (cheap), then a walk, so /usr/share/fonts is searched whole
-    # only when the fonts are not where Debian puts them.
-    for folder in dirs:
-        if (folder / filename).is_file():
-            yield folder / filename
-    for folder in dirs:
-        yield from (p for p in folder.rglob(filename) if p.is_file())
 
 
 @functools.cache

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from lms.db import parse_integer
 from lms.enrollment.services import Pick
+from lms.numbers import WholeNumberField
 
 
 class RegistrationForm(FlaskForm):
@@ -58,8 +59,9 @@ class CancelForm(FlaskForm):
 
 
 class CapacityForm(FlaskForm):
-    capacity = IntegerField(
+    capacity = WholeNumberField(
         _l("Capacity"),
+        invalid_value_message=_l("Please enter a number of seats from 0 upwards."),
         validators=[
             InputRequired(_l("Please enter a number of seats.")),
             NumberRange(min=0, max=100000, message=_l("Please enter a number of seats from 0 upwards.")),

@@ -31,8 +31,9 @@ def course_document(course: Course) -> dict:
         "timezone": course.timezone,
         "url": url_for("modules.course", slug=course.slug, _external=True),
         "registration": {
-            "opens_at": course.registration_opens_at.astimezone(zone).isoformat(),
-            "closes_at": course.registration_closes_at.astimezone(zone).isoformat(),
+            "opens_at": course.registration_opens_at.astimezone(zone).isoformat(timespec="seconds"),
+            # to the second: a closing minute is stored to its last microsecond (23:59:59.999999)
+            "closes_at": course.registration_closes_at.astimezone(zone).isoformat(timespec="seconds"),
             "state": course.registration_state(utcnow()).value,
         },
         "modules": [module_document(module, zone) for module in course.modules],

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import Role, User
 from lms.accounts.services import create_user, find_user_by_email, grant_roles
+from lms.deadlines import last_instant
 from lms.extensions import db
 from lms.modules.models import Course, CourseStatus, Module, Run
 
@@ -132,7 +133,7 @@ def read_course_folder(folder: Path) -> CourseSpec:
         raise ContentError(course_file, "timezone", f"unknown time zone {tz_name!r}") from None
     registration = Fields(course_file, reader.mapping("registration"), prefix="registration.")
     opens = registration.local_time("opens", tz)
-    closes = registration.local_time("closes", tz)
+    closes = last_instant(registration.local_time("closes", tz))  # "23:59:59" counts to its end
     if closes <= opens:
         raise ContentError(course_file, "registration.closes", "must be after registration.opens")
     trainers = tuple(

@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -26,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.i18n import language_name
 from lms.modules.models import CourseStatus
+from lms.numbers import WholeNumberField
 from lms.organise.services import CourseDetails, ModuleDetails, RunDetails
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]  # browsers send seconds only when asked to
@@ -50,9 +50,12 @@ def time_field(label, required: bool = True, description=None) -> TimeField:
     )
 
 
-def whole_number(label, minimum: int, maximum: int, message, required: bool = True, **kwargs) -> IntegerField:
-    return IntegerField(
+def whole_number(
+    label, minimum: int, maximum: int, message, required: bool = True, **kwargs
+) -> WholeNumberField:
+    return WholeNumberField(
         label,
+        invalid_value_message=message,
         validators=[
             InputRequired(message) if required else Optional(),
             NumberRange(minimum, maximum, message),

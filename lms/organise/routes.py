@@ -21,6 +21,7 @@ from lms.db import utcnow
 from lms.enrollment.services import waiting_counts
 from lms.errors import ServiceError
 from lms.extensions import db
+from lms.mail.outbox import mail_health
 from lms.modules.models import Course, Module, Run
 from lms.organise import services
 from lms.organise.forms import ActionForm, CancelRunForm, CopyForm, CourseForm, ModuleForm, RunForm
@@ -79,7 +80,9 @@ def module_or_404(course: Course, key: str) -> Module:
 @bp.get("/courses")
 @role_required(ORGANISER)
 def editions():
-    return render_template("organise/editions.html", courses=services.all_editions(), now=utcnow())
+    return render_template(
+        "organise/editions.html", courses=services.all_editions(), now=utcnow(), mail=mail_health()
+    )
 
 
 @bp.route("/courses/new", methods=["GET", "POST"])

@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from lms.accounts.models import Role, User, UserRole
 from lms.audit.models import record
 from lms.db import utcnow
+from lms.deadlines import last_instant
 from lms.enrollment import services as enrollment
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.errors import ServiceError
@@ -194,7 +195,8 @@ def check_slug(slug: str, except_id: int | None = None) -> str:
 
 @dataclass(frozen=True)
 class CourseDetails:
-    """An edition's settings as typed; registration times local to ``timezone``."""
+    """An edition's settings as typed; registration times local to ``timezone``. The
+    closing minute counts to its end (``lms.deadlines.last_instant``)."""
 
     slug: str
     family: str
@@ -232,7 +234,7 @@ def _course_values(details: CourseDetails, course: Course | None) -> dict:
     _require_default_language(title, "title", _l("Please enter the title in Vietnamese."))
     tz = zone_named(details.timezone)
     opens = to_utc(details.registration_opens, tz, "opens_on")
-    closes = to_utc(details.registration_closes, tz, "closes_on")
+    closes = to_utc(last_instant(details.registration_closes), tz, "closes_on")
     if closes <= opens:
         raise FieldError("closes_on", _l("Registration must close after it opens."))
     if not 0 <= details.change_cutoff_hours <= 24 * 60:
@@ -648,7 +650,8 @@ def copy_edition(
     time stay across daylight-saving changes; no seats taken), trainers, quizzes with
     their questions, and materials with copies of their files. Nothing of the learners
     (registrations, attempts, attendance, certificates) comes along. The registration
-    window moves by the same number of days unless given (local times, naive).
+    window moves by the same number of days unless given (local times, naive; the
+    closing minute counts to its end).
 
     The rows are written and checked first; files are copied only then, and removed
     again if the transaction does not commit, so a failure leaves nothing behind.
@@ -663,7 +666,7 @@ def copy_edition(
         else shift_local(course.registration_opens_at, tz, days)
     )
     closes = (
-        to_utc(registration_closes, tz, "closes_on")
+        to_utc(last_instant(registration_closes), tz, "closes_on")
         if registration_closes is not None
         else shift_local(course.registration_closes_at, tz, days)
     )

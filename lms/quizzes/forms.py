@@ -9,8 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -19,6 +17,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
+from lms.db import parse_integer
+from lms.numbers import FiniteDecimalField, WholeNumberField
 from lms.quizzes.models import QuestionKind, ShowAfter, ShowWhen
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
@@ -47,18 +47,20 @@ class LocalDateTimeField(StringField):
 class QuizSettingsForm(FlaskForm):
     title_vi = StringField(_l("Title (Vietnamese)"), validators=[InputRequired(_l("Please enter a title."))])
     title_en = StringField(_l("Title (English)"))
-    pass_mark = IntegerField(
+    pass_mark = WholeNumberField(
         _l("Pass mark (%)"),
         validators=[InputRequired(), NumberRange(0, 100, _l("Enter a percentage from 0 to 100."))],
     )
-    attempts_allowed = IntegerField(
+    attempts_allowed = WholeNumberField(
         _l("Attempts allowed (0 = no limit)"), validators=[InputRequired(), NumberRange(0, 100)]
     )
-    time_limit_minutes = IntegerField(
+    time_limit_minutes = WholeNumberField(
         _l("Time limit in minutes (empty = none)"), validators=[Optional(), NumberRange(1, 600)]
     )
     opens_at = LocalDateTimeField(_l("Opens (empty = when the learner's run starts)"))
-    closes_at = LocalDateTimeField(_l("Closes (empty = stays open)"))
+    closes_at = LocalDateTimeField(
+        _l("Closes (empty = stays open)"), description=_l("The closing minute still counts, e.g. 23:59.")
+    )
     shuffle_questions = BooleanField(_l("Shuffle the questions"))
     shuffle_options = BooleanField(_l("Shuffle the options"))
     show_after = SelectField(
@@ -93,7 +95,7 @@ class QuestionForm(FlaskForm):
         _l("Question (Vietnamese)"), validators=[InputRequired(_l("Please write the question."))]
     )
     text_en = TextAreaField(_l("Question (English)"))
-    points = DecimalField(
+    points = FiniteDecimalField(
         _l("Points"),
         places=2,
         validators=[InputRequired(), NumberRange(0.01, 100, _l("Points must be more than 0."))],
@@ -109,8 +111,12 @@ class QuestionForm(FlaskForm):
     accepted_vi = TextAreaField(_l("Accepted answers (Vietnamese), one per line"))
     accepted_en = TextAreaField(_l("Accepted answers (English), one per line"))
     accent_insensitive = BooleanField(_l("Also accept answers typed without Vietnamese accents"))
-    min_words = IntegerField(_l("Minimum words (optional)"), validators=[Optional(), NumberRange(0, 5000)])
-    max_words = IntegerField(_l("Maximum words (optional)"), validators=[Optional(), NumberRange(1, 5000)])
+    min_words = WholeNumberField(
+        _l("Minimum words (optional)"), validators=[Optional(), NumberRange(0, 5000)]
+    )
+    max_words = WholeNumberField(
+        _l("Maximum words (optional)"), validators=[Optional(), NumberRange(1, 5000)]
+    )
     feedback_vi = TextAreaField(_l("Feedback after submitting (Vietnamese)"))
     feedback_en = TextAreaField(_l("Feedback after submitting (English)"))
 
@@ -161,7 +167,8 @@ class QuestionForm(FlaskForm):
         parts = [
             part.strip() for part in (self.correct.data or "").replace(";", ",").split(",") if part.strip()
         ]
-        return {int(part) for part in parts} if all(part.isdigit() for part in parts) else None
+        numbers = {parse_integer(part) for part in parts}
+        return None if None in numbers else numbers
 
     def question_values(self) -> dict:
         """The question's fields as the model stores them."""

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
 from lms.db import utcnow
+from lms.deadlines import last_instant
 from lms.errors import ServiceError
 from lms.exports import csv_bytes, xlsx_bytes
 from lms.extensions import db
@@ -222,8 +223,11 @@ def grade(attempt_id: int):
 # -- authoring -------------------------------------------------------------------------
 
 
-def _local(value, zone):
-    return value.replace(tzinfo=zone) if value is not None else None
+def _local(value, zone, closing: bool = False):
+    """A time typed in the course's zone; a closing time counts to the end of its minute."""
+    if value is None:
+        return None
+    return (last_instant(value) if closing else value).replace(tzinfo=zone)
 
 
 @bp.route("/teach/quizzes/<int:quiz_id>", methods=["GET", "POST"])
@@ -251,7 +255,7 @@ def edit_quiz(quiz_id: int):
                 "attempts_allowed": form.attempts_allowed.data,
                 "time_limit_minutes": form.time_limit_minutes.data,
                 "opens_at": _local(form.opens_at.data, zone),
-                "closes_at": _local(form.closes_at.data, zone),
+                "closes_at": _local(form.closes_at.data, zone, closing=True),
                 "shuffle_questions": form.shuffle_questions.data,
                 "shuffle_options": form.shuffle_options.data,
                 "show_after": form.show_after.data,

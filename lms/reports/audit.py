@@ -43,6 +43,8 @@ ACTION_LABELS = {
     "certificates_issued": _l("Issued the missing certificates of an edition"),
     "attendance_imported": _l("Imported a participant report"),
     "completion_exception_revoked": _l("Revoked a completion exception"),
+    "mail_sent_again": _l("Sent a failed email again"),
+    "failed_mail_sent_again": _l("Sent the failed emails again"),
 }
 OBJECT_LABELS = {
     "registration": _l("Registration"),
@@ -56,6 +58,7 @@ OBJECT_LABELS = {
     "certificate": _l("Certificate"),
     "course": _l("Course"),
     "module": _l("Module"),
+    "outboxmessage": _l("Email"),
 }
 
 

@@ -1,25 +1,29 @@
-"""Organiser pages: exports, printable rosters, the donor dashboard, the audit log, and
-the pages of the jobs that prepare the large files (progress, then the download)."""
+"""Organiser pages: exports, printable rosters, the donor dashboard, the audit log,
+outgoing mail, and the pages of the jobs that prepare the large files (progress, then
+the download)."""
 
 from __future__ import annotations
 
 from datetime import UTC
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from lms.accounts.auth import role_required
 from lms.accounts.models import User
-from lms.db import MAX_INTEGER, parse_integer, utcnow
+from lms.db import parse_integer, utcnow
 from lms.extensions import db
 from lms.i18n import viewer_zone
 from lms.jobs import tracking
 from lms.jobs.models import JobStatus
+from lms.mail.kinds import declared_kinds
+from lms.mail.outbox import mail_health
 from lms.modules.models import Course
-from lms.reports import audit, dashboard, data, exports
+from lms.reports import audit, dashboard, data, exports, mail
 from lms.reports import jobs as report_jobs
 
 bp = Blueprint("reports", __name__)
@@ -107,7 +111,12 @@ def roster_download(slug: str, run_id: int, extension: str):
 def dashboard_page(slug: str):
     report = dashboard.build(_course(slug))
     return render_template(
-        "reports/dashboard.html", course=report.course, report=report, now=utcnow(), form=StartForm()
+        "reports/dashboard.html",
+        course=report.course,
+        report=report,
+        now=utcnow(),
+        mail=mail_health(),
+        form=StartForm(),
     )
 
 
@@ -124,8 +133,6 @@ def dashboard_download(slug: str):
 
 
 def _job_or_404(job_id: int):
-    if job_id > MAX_INTEGER:  # no row has it, and PostgreSQL refuses to look
-        abort(404)
     return tracking.job_for(current_user, job_id) or abort(404)
 
 
@@ -192,7 +199,7 @@ def job_again(job_id: int):
 def audit_log():
     course_id = parse_integer(request.args.get("course"))
     actor_id = parse_integer(request.args.get("person"))
-    page = audit.audit_page(course_id, actor_id, request.args.get("page", 1, type=int))
+    page = audit.audit_page(course_id, actor_id, parse_integer(request.args.get("page")) or 1)
     return render_template(
         "reports/audit.html",
         page=page,
@@ -202,3 +209,64 @@ def audit_log():
         object_label=audit.object_label,
         title=_("Audit log"),
     )
+
+
+@bp.get("/organise/mail")
+@role_required("organiser")
+def outgoing_mail():
+    courses = mail.course_choices()
+    chosen = mail.MailFilter.parse(request.args, courses)
+    return render_template(
+        "reports/mail.html",
+        page=mail.mail_page(chosen, courses),
+        chosen=chosen,
+        kinds=sorted(declared_kinds(), key=mail.kind_label),
+        statuses=mail.STATUS_LABELS,
+        kind_label=mail.kind_label,
+        status_label=mail.status_label,
+        now=utcnow(),
+    )
+
+
+def _back_to_mail(chosen: mail.MailFilter) -> Response:
+    """To the page and filter the organiser pressed the button on."""
+    return redirect(url_for("reports.outgoing_mail", **chosen.args()))
+
+
+@bp.post("/organise/mail/<int:message_id>/send-again")
+@role_required("organiser")
+def send_mail_again(message_id: int):
+    message = mail.find_message(message_id) or abort(404)
+    back = mail.MailFilter.parse(request.form, mail.course_choices())
+    recipient = message.recipient
+    if mail.send_message_again(message, current_user):
+        db.session.commit()
+        flash(_("The email to %(recipient)s will be sent again in a moment.", recipient=recipient), "success")
+    else:
+        db.session.rollback()
+        flash(_("This email has not failed (any more), so it was not sent again."), "info")
+    return _back_to_mail(back)
+
+
+@bp.post("/organise/mail/send-again")
+@role_required("organiser")
+def send_failed_mail_again():
+    """Every failed email again, or those of the edition and kind the page was filtered by."""
+    chosen = mail.MailFilter.parse(request.form, mail.course_choices())
+    if not chosen.valid:
+        flash(_("The edition or kind of email was not recognised, so nothing was sent again."), "error")
+        return redirect(url_for("reports.outgoing_mail"))
+    count = mail.send_failed_again(chosen, current_user)
+    db.session.commit()
+    if count:
+        flash(
+            ngettext(
+                "%(num)s failed email will be sent again in a moment.",
+                "%(num)s failed emails will be sent again in a moment.",
+                count,
+            ),
+            "success",
+        )
+    else:
+        flash(_("No failed email matched, so nothing was sent again."), "info")
+    return _back_to_mail(chosen)

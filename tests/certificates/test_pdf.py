@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import io
+import tomllib
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
+from fnmatch import fnmatch
+from pathlib import Path
 
 import pypdf
 import pytest
 import segno
 from babel.dates import format_date
 from pypdf.generic import ContentStream
+from reportlab.pdfbase import pdfmetrics
 
 from lms.certificates.pdf import (
+    FONT_DIR,
     FONT_FILES,
     CertificateContent,
     CertificateFontError,
     find_font_files,
     qr_matrix,
     qr_runs,
+    register_fonts,
     render_certificate,
 )
 
@@ -278,16 +284,32 @@ def test_same_content_gives_the_same_bytes():
     assert render_certificate(CONTENT) == render_certificate(CONTENT)
 
 
-def test_missing_fonts_are_named_with_the_package_to_install(tmp_path):
-    with pytest.raises(CertificateFontError, match="fonts-noto-core"):
-        find_font_files([tmp_path])
+def test_the_fonts_are_shipped_in_the_repository_and_render_the_certificate():
+    """Nothing to install: the fonts come with the code, with their license beside them."""
+    repository = Path(__file__).resolve().parents[2]
+    files = find_font_files()
+    assert set(files) == set(FONT_FILES)
+    for path in files.values():
+        assert path.resolve().is_relative_to(repository / "lms" / "certificates" / "fonts"), path
+        assert 100_000 < path.stat().st_size < 1_000_000  # whole fonts, not subsets, nor something else
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (repository / "lms/certificates/fonts/OFL.txt").read_text()
+
+    reader = pypdf.PdfReader(io.BytesIO(render_certificate(CONTENT)))
+    registered = {str(pdfmetrics.getFont(name).face.filename) for name in register_fonts().values()}
+    assert registered == {str(path) for path in files.values()}
+    fonts = {str(font.get_object()["/BaseFont"]) for font in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert fonts and all("NotoSerif" in font for font in fonts), fonts
 
 
-def test_fonts_are_found_in_nested_folders(tmp_path):
-    found = find_font_files()
-    nested = tmp_path / "share" / "fonts" / "noto"
-    nested.mkdir(parents=True)
-    for style, filename in FONT_FILES.items():
-        (nested / filename).symlink_to(found[style])
+def test_a_built_package_would_carry_the_fonts_and_their_license():
+    repository = Path(__file__).resolve().parents[2]
+    pyproject = tomllib.loads((repository / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["lms"]
+    for path in [*find_font_files().values(), FONT_DIR / "OFL.txt"]:
+        relative = path.relative_to(repository / "lms").as_posix()
+        assert any(fnmatch(relative, pattern) for pattern in patterns), relative
 
-    assert find_font_files([tmp_path]) == {style: nested / name for style, name in FONT_FILES.items()}
+
+def test_missing_fonts_are_named(tmp_path):
+    with pytest.raises(CertificateFontError, match=r"NotoSerif-Regular\.ttf.*lms/certificates/fonts/"):
+        find_font_files(tmp_path)

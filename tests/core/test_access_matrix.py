@@ -35,12 +35,20 @@ from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.jobs.tracking import RESULTS_FOLDER
+from lms.mail.models import MailStatus, OutboxMessage
 from lms.materials import services as materials
 from lms.materials.models import Material
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
 from tests.enrollment.seating import hold, registration_for
-from tests.factories import BackgroundJobFactory, CourseFactory, ModuleFactory, RunFactory, UserFactory
+from tests.factories import (
+    BackgroundJobFactory,
+    CourseFactory,
+    ModuleFactory,
+    OutboxMessageFactory,
+    RunFactory,
+    UserFactory,
+)
 from tests.materials import samples
 from tests.quizzes.conftest import ESSAY, QUESTIONS, make_quiz
 
@@ -179,6 +187,9 @@ EXPECTED: dict[str, tuple] = {
     "GET /organise/jobs/<int:job_id>/download": ORGANISERS,  # the world's job is done, its file there
     "POST /organise/jobs/<int:job_id>/again": ORGANISERS_REDIRECTED,  # the same ZIP, started above
     "GET /organise/audit": ORGANISERS,
+    "GET /organise/mail": ORGANISERS,
+    "POST /organise/mail/<int:message_id>/send-again": ORGANISERS_REDIRECTED,  # sent already: nothing to do
+    "POST /organise/mail/send-again": ORGANISERS_REDIRECTED,  # no email has failed: nothing to do
     # -- last: these change the visitor's own account ------------------------------------------
     "POST /account/calendar/reset": SIGNED_IN_REDIRECTED,
     "POST /account/logout": (302,) * 6,
@@ -267,6 +278,8 @@ def build_world(app) -> World:
             expires_at=now + timedelta(hours=1),
         )
     )
+    sent_mail = OutboxMessageFactory(recipient=learner.email, kind="reminder", course_id=course.id,
+                                     status=MailStatus.SENT, sent_at=now, attempts=1)  # fmt: skip
     db.session.commit()
     digest = imports.receive_report(
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
@@ -300,6 +313,7 @@ def build_world(app) -> World:
         "reset_token": RESET_TOKEN,
         "user_id": learner.id,
         "exception_id": exception.id,
+        "message_id": sent_mail.id,
         "name": "registrations",
         "extension": "csv",
         "job_id": job.id,
@@ -373,6 +387,9 @@ def fingerprint() -> dict[str, object]:
             db.session.execute(select(Material.id, Material.position, Material.is_published))
         ),
         "questions": sorted(db.session.execute(select(Question.id, Question.archived))),
+        "outbox": sorted(
+            db.session.execute(select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.attempts))
+        ),
         "audit events": dict(
             db.session.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)).all()
         ),

@@ -27,9 +27,12 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
+from lms.mail.models import MailStatus
+from lms.modules.models import Course
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Quiz
 from tests.core.test_access_matrix import build_world
+from tests.factories import OutboxMessageFactory
 from tests.materials import samples
 from tests.organise.conftest import course_form, run_form
 
@@ -402,6 +405,15 @@ def test_organiser_forms(app, db):
         {"reason": "Sai tên."},
     )
     fuzz_form(visitor, f"/organise/courses/{slug}/certificates/issue", {"user_id": str(values["user_id"])})
+    # Outgoing mail: the buttons carry the page's filter (edition and kind limit "all").
+    course_id = db.session.scalar(select(Course.id).where(Course.slug == slug))
+    failed = [OutboxMessageFactory(kind="reminder", course_id=course_id, status=MailStatus.FAILED, attempts=7)
+              for _ in range(3)]  # fmt: skip
+    db.session.commit()
+    mail_filter = {"course": str(course_id), "kind": "reminder", "status": "failed", "recipient": "example.org",
+                   "page": "2"}  # fmt: skip
+    fuzz_form(visitor, f"/organise/mail/{failed[0].id}/send-again", mail_filter)
+    fuzz_form(visitor, "/organise/mail/send-again", mail_filter)
     # the buttons that start a job (the same work is started once; a refusal starts none)
     fuzz_form(visitor, f"/organise/courses/{slug}/certificates.zip", {})
     fuzz_form(visitor, f"/organise/courses/{slug}/exports/results.xlsx", {"module": values["key"]})
@@ -450,6 +462,32 @@ def test_the_json_endpoint(app, db):
             assert response.is_json and re.fullmatch(r"[a-z0-9-]+", response.json["slug"])
 
     explore(st.tuples(slugs, queries), check, examples=80)
+
+
+def test_the_outgoing_mail_filter(app, db):
+    """The filter of /organise/mail is a GET form: junk in any field is ignored, never a 5xx."""
+    world = build_world(app)
+    client = app.test_client()
+    client.sign_in(world.emails["organiser"])
+    course_id = db.session.scalar(select(Course.id).where(Course.slug == world.values["slug"]))
+    valid = {
+        "course": str(course_id),
+        "kind": "reminder",
+        "status": "failed",
+        "recipient": "learner",
+        "page": "1",
+    }
+
+    def check(pairs):
+        query = "&".join(f"{quote(name.encode('utf-8', 'surrogatepass'))}={quote_from_bytes(value)}"
+                         for name, value in pairs)  # fmt: skip
+        response = client.get("/organise/mail?" + query)
+        # A NUL is refused with 400 (lms.security.refuse_nul_characters), or ignored with
+        # the rest of a repeated field, whose first value alone is read.
+        nul = any(b"\x00" in value or "\x00" in name for name, value in pairs)
+        assert response.status_code in ((200, 400) if nul else (200,)), (query, response.status_code)
+
+    explore(fields(valid), check)
 
 
 HUGE = "99999999999999999999"  # no INTEGER column holds it: PostgreSQL failed with a 500

@@ -22,6 +22,7 @@ from lms.enrollment import services as enrollment
 from lms.extensions import db
 from lms.jobs import tracking
 from lms.jobs.models import BackgroundJob, JobStatus
+from lms.mail.models import OutboxMessage
 from lms.modules.models import Course, Module, Run
 from lms.quizzes.models import Quiz
 from tests.conftest import missing_part
@@ -270,6 +271,48 @@ def test_main_pages_have_no_serious_accessibility_problems(
     ]:
         problems += check_page(organiser, path, language, screenshots)
 
+    assert not problems, "\n".join(problems)
+
+
+MAIL_ERRORS = [
+    "",
+    "ConnectionRefusedError: [Errno 111] Connection refused",
+    "SMTPRecipientsRefused: {'person2@a11y.example.org': (550, b'5.1.1 mailbox unavailable')}",
+]
+
+
+def add_failed_email(app) -> None:
+    """Outgoing mail in every state: the demo's queued email, one sent, two failed."""
+    with app.app_context():
+        if db.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.recipient.like("%@a11y.example.org"))
+        ):
+            return
+        course = db.session.scalar(select(Course).where(Course.slug == "eip-demo"))
+        now = utcnow()
+        for index, error in enumerate(MAIL_ERRORS):
+            row = OutboxMessage(
+                recipient=f"person{index}@a11y.example.org", locale="vi", kind="reminder", payload={},
+                course_id=course.id, message_id=f"<a11y-{index}@example.org>", created_at=now,
+                next_attempt_at=now, subject="Nhắc lịch: Học phần 1", last_error=error,
+            )  # fmt: skip
+            if error:
+                row.status, row.attempts, row.failed_at = "failed", 8, now
+            else:
+                row.status, row.attempts, row.sent_at = "sent", 1, now
+            db.session.add(row)
+        db.session.commit()
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_outgoing_mail_page_has_no_serious_accessibility_problems(
+    new_page, live_app, language, screenshots
+):
+    add_failed_email(live_app)
+    organiser = new_page("organiser@demo.example.org", DEMO_PASSWORD)
+    problems = []
+    for path in ["/organise/mail", "/organise/mail?status=failed&kind=reminder", "/organise/courses"]:
+        problems += check_page(organiser, path, language, screenshots)
     assert not problems, "\n".join(problems)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
@@ -12,6 +13,7 @@ from lms.enrollment import services
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.errors import ServiceError
 from lms.mail.models import OutboxMessage
+from lms.organise.services import CourseDetails, update_course
 from tests.conftest import deliver_outbox
 from tests.enrollment.conftest import assert_seat_counters_match, picks, runs_of
 from tests.factories import UserFactory
@@ -90,6 +92,36 @@ def test_the_deadline_is_inclusive_to_the_second(db, course):
             accepted_privacy=True,
             now=closes + timedelta(seconds=1),
         )
+
+
+def close_registration_at(course, typed: datetime) -> None:
+    """The organiser types the closing time in the edition's settings (local, naive)."""
+    local = course.registration_opens_at.astimezone(course.zone).replace(tzinfo=None)
+    details = CourseDetails(
+        slug=course.slug, family=course.family, title=course.title, summary=course.summary,
+        organisers=course.organisers, audience=course.audience, issuers=course.issuers,
+        timezone=course.timezone, registration_opens=local, registration_closes=typed,
+        change_cutoff_hours=course.change_cutoff_hours, present_threshold=course.present_threshold,
+        late_threshold=course.late_threshold, status=course.status,
+    )  # fmt: skip
+    update_course(course, details, UserFactory(roles=["organiser"]))
+
+
+def test_the_closing_minute_an_organiser_types_counts_to_its_last_second(db, course):
+    """Closing "at 23:59" (Viet Nam time): a form sent at 23:59:20 registers, one sent at
+    00:00:00 the next day is refused."""
+    viet_nam = ZoneInfo("Asia/Ho_Chi_Minh")
+    last_day = (datetime.now(viet_nam) + timedelta(days=3)).date()
+    close_registration_at(course, datetime.combine(last_day, time(23, 59)))
+    db.session.commit()
+    on_time = datetime.combine(last_day, time(23, 59, 20), tzinfo=viet_nam)
+    services.register(UserFactory(), course, picks(course, "m1a", "m2a"), accepted_privacy=True, now=on_time)
+    db.session.commit()
+    late = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=viet_nam)
+    with pytest.raises(ServiceError, match=r"đóng|closed"):
+        services.register(UserFactory(), course, picks(course, "m1a", "m2a"), accepted_privacy=True, now=late)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Registration.id))) == 1
 
 
 def test_a_missing_choice_saves_nothing(db, course):

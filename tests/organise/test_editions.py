@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEvent
+from lms.enrollment.models import Registration
+from lms.enrollment.services import Pick, register
+from lms.errors import ServiceError
 from lms.modules.models import Course
 from tests.organise.conftest import course_form, shown
 
@@ -34,7 +39,8 @@ def test_an_organiser_creates_an_edition_as_a_draft(client, db, edition):
     assert course.organisers == {"vi": "Bộ Tài chính", "en": "Ministry of Finance"}
     # Typed in Viet Nam's time (UTC+7), stored in UTC.
     assert course.registration_opens_at == datetime(2031, 1, 5, 1, 0, tzinfo=UTC)
-    assert course.registration_closes_at == datetime(2031, 2, 20, 16, 59, tzinfo=UTC)
+    # 23:59 typed: the closing minute still counts, as the form says
+    assert course.registration_closes_at == datetime(2031, 2, 20, 16, 59, 59, 999999, tzinfo=UTC)
     assert (course.status, course.family, course.present_threshold, course.late_threshold) == (
         "draft",
         "eip",
@@ -129,3 +135,44 @@ def test_a_draft_can_be_published_only_once_every_module_has_a_run(client, db, e
     response = client.submit("/organise/courses/eip-2031/settings?lang=en", course_form(status="published"))
     assert "can be published only when each of its modules has a run" in shown(response)
     assert db.session.scalar(select(Course.status).where(Course.slug == "eip-2031")) == "draft"
+
+
+def test_the_closing_minute_the_organiser_types_still_counts(client, db, edition):
+    """The form says "The closing minute still counts, e.g. 23:59": a learner who sends
+    the registration at 23:59:20 Viet Nam time is in, one at 00:00:00 the next day is not;
+    the form shows the closing time again as typed."""
+    client.sign_in(edition.organiser.email)
+    window = {
+        "opens_on": "2030-09-01",
+        "opens_time": "08:00",
+        "closes_on": "2030-09-30",
+        "closes_time": "23:59",
+    }
+    data = course_form(slug="eip-test", status="published", **window)
+    assert "The edition's settings are saved." in shown(
+        client.submit("/organise/courses/eip-test/settings?lang=en", data)
+    )
+    form = client.get("/organise/courses/eip-test/settings?lang=en")
+    page = form.get_data(as_text=True)
+    assert re.search(r'name="closes_on"[^>]*value="2030-09-30"', page)
+    assert re.search(r'name="closes_time"[^>]*value="23:59"', page)  # not 00:00 of the next day
+    assert "The closing minute still counts, e.g. 23:59." in shown(form)
+
+    db.session.expire_all()
+    course = db.session.get(Course, edition.course.id)
+    picks = {edition.run(name).module_id: Pick(edition.run(name).id) for name in ("m1a", "m2a")}
+    viet_nam = ZoneInfo("Asia/Ho_Chi_Minh")
+    register(edition.learner_vi, course, picks, accepted_privacy=True,
+             now=datetime(2030, 9, 30, 23, 59, 20, tzinfo=viet_nam))  # fmt: skip
+    db.session.commit()
+    with pytest.raises(ServiceError, match="closed"):
+        register(edition.learner_en, course, picks, accepted_privacy=True,
+                 now=datetime(2030, 10, 1, 0, 0, 0, tzinfo=viet_nam))  # fmt: skip
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Registration.id))) == 1
+
+    # Saving the form again as shown keeps the same closing instant.
+    closes = course.registration_closes_at
+    client.submit("/organise/courses/eip-test/settings?lang=en", data)
+    db.session.expire_all()
+    assert db.session.get(Course, course.id).registration_closes_at == closes

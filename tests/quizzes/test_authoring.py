@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -36,7 +38,8 @@ def test_trainer_saves_settings_and_adds_a_question(client, db, setting):
     assert "Quiz settings saved." in page_text(response)
     db.session.refresh(quiz)
     assert (quiz.pass_mark, quiz.attempts_allowed, quiz.time_limit_minutes) == (80, 0, 15)
-    assert quiz.closes_at.isoformat() == "2031-01-01T10:00:00+00:00"  # 17:00 in Viet Nam
+    # 17:00 in Viet Nam, and the closing minute still counts
+    assert quiz.closes_at.isoformat() == "2031-01-01T10:00:59.999999+00:00"
     assert quiz.shuffle_questions is False
 
     response = client.submit(
@@ -137,3 +140,25 @@ def test_archiving_a_question_twice_logs_it_once(client, db, setting):
     db.session.refresh(question)
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "question_archived")).all()
     assert question.archived and len(events) == 1
+
+
+def test_a_quiz_closing_at_17_00_takes_answers_until_17_00_59(client, db, setting):
+    """The trainer types a closing minute; the settings page shows it back as typed."""
+    _, _, quiz, learner = setting
+    client.sign_in("teacher@example.org")
+    client.submit(f"/teach/quizzes/{quiz.id}?lang=en", {
+        "title_vi": "Kiểm tra", "pass_mark": "80", "attempts_allowed": "0", "opens_at": "",
+        "closes_at": "2031-01-01 17:00", "show_after": "score", "show_when": "immediately",
+    })  # fmt: skip
+    page = page_text(client.get(f"/teach/quizzes/{quiz.id}?lang=en"))
+    assert "2031-01-01 17:00" in client.get(f"/teach/quizzes/{quiz.id}").get_data(as_text=True)
+    assert "The closing minute still counts" in page
+    db.session.refresh(quiz)
+    viet_nam = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert (
+        services.availability(quiz, learner, datetime(2031, 1, 1, 17, 0, 59, 999999, viet_nam)).state
+        == "open"
+    )
+    assert (
+        services.availability(quiz, learner, datetime(2031, 1, 1, 17, 1, tzinfo=viet_nam)).state == "closed"
+    )
