@@ -69,25 +69,31 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_jobs(app: Flask) -> None:
-    """The queue, the kinds of email each domain sends, and the modules declaring jobs.
+    """The queue, the kinds of email each domain sends, the modules declaring jobs and
+    the kinds of long work organisers start (lms.jobs.tracking).
 
     Explicit on purpose: a worker knows exactly the jobs and emails listed here.
     """
     from lms.accounts import notify as account_mail
+    from lms.certificates import jobs as certificate_jobs
     from lms.certificates import services as certificate_mail
     from lms.enrollment import notify as enrollment_mail
     from lms.enrollment import reminders as reminder_mail
     from lms.enrollment import tasks as enrollment_tasks  # noqa: F401  (declares periodic jobs)
-    from lms.jobs import queue
+    from lms.jobs import queue, tracking  # tracking declares the job runner and its sweep
     from lms.mail import tasks as mail_tasks
     from lms.mail.kinds import register_kinds
     from lms.organise import notify as run_mail
     from lms.quizzes import notify as quiz_mail
+    from lms.reports import jobs as report_jobs
 
     queue.init_app(app)
     for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail):
         register_kinds(declaring.MAIL_KINDS)
     mail_tasks.wake_workers_after_commit()
+    for declaring in (certificate_jobs, report_jobs):
+        tracking.register_job_kinds(declaring.JOB_KINDS)
+    tracking.wake_workers_after_commit()
 
 
 def register_blueprints(app: Flask) -> None:

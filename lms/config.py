@@ -90,6 +90,15 @@ class Config:
         # The job queue: a SQLite file beside the database on one machine, Redis for many.
         self.JOBS_URL = env("JOBS_URL") or f"sqlite:///{folder / 'jobs.sqlite3'}"
         self.WORKER_THREADS = env_int("WORKER_THREADS", 2)
+        # Organisers' long jobs (ZIPs, exports): a worker's claim lasts this long and is
+        # extended as the job reports progress, so a killed worker's job is taken over
+        # by another soon after; an unexpected error is tried again after these delays
+        # (seconds), then the job fails; the files made are kept this many hours.
+        self.JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 120)
+        self.JOB_RETRY_DELAYS = [
+            int(seconds) for seconds in (env("JOB_RETRY_DELAYS") or "30,120").split(",") if seconds.strip()
+        ]
+        self.JOB_RESULT_HOURS = env_int("JOB_RESULT_HOURS", 24)
 
         self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)

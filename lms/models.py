@@ -6,6 +6,7 @@ from lms.audit.models import AuditEvent
 from lms.certificates.models import Certificate
 from lms.completion.models import CompletionException
 from lms.enrollment.models import Registration, RunChoice
+from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
 from lms.modules.models import Course, Module, Run, run_trainer
@@ -18,6 +19,7 @@ __all__ = [
     "AttendanceChange",
     "AttendanceImport",
     "AuditEvent",
+    "BackgroundJob",
     "Certificate",
     "CompletionException",
     "Course",

@@ -11,6 +11,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from lms.accounts.models import User, UserRole
 from lms.accounts.services import hash_password
 from lms.extensions import db
+from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.modules.models import Course, CourseStatus, Module, Run
 
@@ -125,3 +126,19 @@ def course_with_modules(modules: int = 2, runs_per_module: int = 2, **course_fie
             RunFactory(module=module, key="abcdef"[index], starts_at=starts)
     db.session.refresh(course)
     return course
+
+
+class BackgroundJobFactory(BaseFactory):
+    """A job as a request records it (queued); pass ``status`` and the rest for others."""
+
+    class Meta:
+        model = BackgroundJob
+
+    kind = "certificates_zip"
+    params = factory.LazyFunction(dict)
+    locale = "vi"
+    dedup_key = factory.Sequence(lambda n: f"{n:064x}")
+    requested_by_id = factory.LazyAttribute(lambda job: UserFactory(roles=["organiser"]).id)
+    status = JobStatus.QUEUED
+    created_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    run_after = factory.LazyAttribute(lambda job: job.created_at)

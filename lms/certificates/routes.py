@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import tempfile
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -12,13 +11,15 @@ from flask_wtf import FlaskForm
 
 from lms.accounts.auth import role_required
 from lms.accounts.models import User
+from lms.certificates import jobs as certificate_jobs
 from lms.certificates import services
 from lms.certificates.models import Certificate, CertificateStatus
-from lms.db import parse_integer, utcnow
+from lms.db import parse_integer
 from lms.enrollment import services as enrollment
-from lms.errors import ServiceError
 from lms.extensions import db
+from lms.jobs.tracking import start_job
 from lms.modules.services import find_published_course
+from lms.transactions import commit_change
 
 bp = Blueprint("certificates", __name__)
 
@@ -107,33 +108,41 @@ def _act(slug: str, action) -> object:
     if not ActionForm().validate_on_submit():
         flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
         return redirect(url_for("certificates.manage", slug=slug))
-    try:
-        message = action(course)
-        db.session.commit()
-    except ServiceError as failure:
-        db.session.rollback()
-        flash(failure.message, "error")
-    else:
-        flash(message, "success")
+    outcome = commit_change(lambda: action(course), flash_refusal=True)
+    if outcome.ok:
+        flash(outcome.value, "success")
     return redirect(url_for("certificates.manage", slug=slug))
+
+
+def _start_job(slug: str, kind: str):
+    """Start the edition's long work as a background job (CSRF checked, one commit)
+    and show its progress; the same work already on its way is shown instead."""
+    course = find_published_course(slug) or abort(404)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
+        return redirect(url_for("certificates.manage", slug=slug))
+    job, started = commit_change(lambda: start_job(kind, current_user, course_id=course.id)).value
+    if not started:
+        flash(_("This was already started and is on its way; here is its progress."), "info")
+    return redirect(url_for("reports.job_page", job_id=job.id))
 
 
 @bp.post("/organise/courses/<slug>/certificates/issue")
 @role_required("organiser")
 def issue(slug: str):
+    """With a learner: their certificate, now. Without: every missing one, as a job
+    (an edition's thousands of learners take longer than a request may)."""
+    if not request.form.get("user_id"):
+        return _start_job(slug, certificate_jobs.ISSUE)
+
     def action(course):
-        if request.form.get("user_id"):
-            learner_id = parse_integer(request.form["user_id"])
-            learner = db.session.get(User, learner_id) if learner_id is not None else None
-            if learner is None or not enrollment.is_registered(learner, course.id):
-                abort(404)
-            certificate = services.issue_certificate(learner, course, current_user)
-            return _("Certificate %(code)s issued to %(name)s.", code=services.display_code(certificate.code),
-                     name=certificate.learner_name)  # fmt: skip
-        issued, held = services.issue_for_course(course, current_user)
-        return _(
-            "%(issued)s certificates issued; %(held)s learners already had one.", issued=issued, held=held
-        )
+        learner_id = parse_integer(request.form["user_id"])
+        learner = db.session.get(User, learner_id) if learner_id is not None else None
+        if learner is None or not enrollment.is_registered(learner, course.id):
+            abort(404)
+        certificate = services.issue_certificate(learner, course, current_user)
+        return _("Certificate %(code)s issued to %(name)s.", code=services.display_code(certificate.code),
+                 name=certificate.learner_name)  # fmt: skip
 
     return _act(slug, action)
 
@@ -161,17 +170,9 @@ def reissue(slug: str, certificate_id: int):
     return _act(slug, action)
 
 
-@bp.get("/organise/courses/<slug>/certificates.zip")
+@bp.post("/organise/courses/<slug>/certificates.zip")
 @role_required("organiser")
 def download_all(slug: str):
-    course = find_published_course(slug) or abort(404)
-    # a file, not memory: an edition's PDFs can be large; send_file closes it when sent
-    archive = tempfile.TemporaryFile()  # noqa: SIM115
-    services.write_zip_of_course(course, archive)
-    archive.seek(0)
-    return send_file(
-        archive,
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"certificates-{course.slug}-{utcnow():%Y-%m-%d}.zip",
-    )
+    """Every valid certificate of the edition as one ZIP, made by a job: rendering an
+    edition's PDFs the first time takes longer than a request may."""
+    return _start_job(slug, certificate_jobs.ZIP)

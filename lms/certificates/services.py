@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -33,7 +33,7 @@ from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.pdf import CertificateContent, render_certificate
-from lms.completion.edition import edition_progress
+from lms.completion.edition import edition_progress, load_evidence
 from lms.completion.progress import progress
 from lms.db import utcnow
 from lms.enrollment.models import Registration, RegistrationStatus
@@ -250,32 +250,56 @@ def issue_on_completion(course_id: int, user_ids: Iterable[int] = (), **_) -> No
 def issue_for_course(course: Course, actor: User | None = None) -> tuple[int, int]:
     """Issue every missing certificate of the edition. Returns (issued now, already
     held); running it again issues nothing."""
-    issued = held = 0
-    learners = db.session.scalars(
-        select(User)
-        .join(Registration, Registration.user_id == User.id)
-        .where(Registration.course_id == course.id, Registration.status == RegistrationStatus.ACTIVE)
-        .order_by(User.id)
-    ).all()
-    # The whole edition's progress in a fixed number of queries, by the one rule.
-    table = edition_progress(course, [user.id for user in learners])
-    module_ids = [module.id for module in course.modules]
-    holders = set(
+    issued, held = issue_missing(course, registered_learner_ids(course), actor)
+    record_issued(course, actor, issued)
+    return issued, held
+
+
+def registered_learner_ids(course: Course) -> list[int]:
+    """The learners actively registered for the edition, by id."""
+    return list(
         db.session.scalars(
-            select(Certificate.user_id).where(
-                Certificate.course_id == course.id, Certificate.status == CertificateStatus.VALID
-            )
+            select(Registration.user_id)
+            .where(Registration.course_id == course.id, Registration.status == RegistrationStatus.ACTIVE)
+            .order_by(Registration.user_id)
         )
     )
-    for user in learners:
-        if user.id in holders:
-            held += 1
-        elif table[user.id].complete(module_ids):
-            _create(user, course, actor)
-            issued += 1
+
+
+def issue_missing(course: Course, user_ids: Iterable[int], actor: User | None = None) -> tuple[int, int]:
+    """Issue a certificate to each of these learners who completed the edition and holds
+    none; (issued now, already held). Idempotent, so a job may do it in batches and
+    start again after a crash."""
+    issued = held = 0
+    ids = list(user_ids)
+    module_ids = [module.id for module in course.modules]
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        # The batch's progress by the one rule, in a fixed number of queries.
+        table = edition_progress(course, batch, load_evidence(course, batch))
+        holders = set(
+            db.session.scalars(
+                select(Certificate.user_id).where(
+                    Certificate.course_id == course.id,
+                    Certificate.status == CertificateStatus.VALID,
+                    Certificate.user_id.in_(batch),
+                )
+            )
+        )
+        learners = db.session.scalars(select(User).where(User.id.in_(batch)).order_by(User.id)).all()
+        for user in learners:
+            if user.id in holders:
+                held += 1
+            elif table[user.id].complete(module_ids):
+                _create(user, course, actor)
+                issued += 1
+    return issued, held
+
+
+def record_issued(course: Course, actor: User | None, issued: int) -> None:
+    """One audit event for issuing the missing certificates of the edition at once."""
     if issued:
         record(CERTIFICATES_ISSUED, course, actor=actor, course_id=course.id, issued=issued)
-    return issued, held
 
 
 # ---------------------------------------------------------------------------------------
@@ -381,15 +405,26 @@ def pdf_filename(certificate: Certificate) -> str:
     return f"certificate-{certificate.course.slug}-{certificate.code[:8].lower()}.pdf"
 
 
-def write_zip_of_course(course: Course, stream: BinaryIO) -> int:
+def write_zip_of_course(
+    course: Course, stream: BinaryIO, on_progress: Callable[[int, int], None] | None = None
+) -> int:
     """Write every valid certificate of the edition into one ZIP, one PDF per learner,
-    named so that the files sort by the learner's name. Returns how many."""
+    named so that the files sort by the learner's name. Returns how many.
+
+    Rendering a PDF the first time takes about 20 ms (an edition's take half a
+    minute), so a job runs this and ``on_progress(done, total)`` hears of each one."""
     certificates = [one for one in certificates_of_course(course) if one.is_valid]
+    total = len(certificates)
+    if on_progress is not None:
+        on_progress(0, total)
     # PDFs are compressed already; storing them keeps the ZIP fast to build
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
-        for certificate in sorted(certificates, key=lambda one: (one.learner_name, one.id)):
+        ordered = sorted(certificates, key=lambda one: (one.learner_name, one.id))
+        for done, certificate in enumerate(ordered, start=1):
             archive.writestr(_zip_name(certificate), pdf_of(certificate))
-    return len(certificates)
+            if on_progress is not None:
+                on_progress(done, total)
+    return total
 
 
 def _zip_name(certificate: Certificate) -> str:

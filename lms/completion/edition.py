@@ -35,7 +35,7 @@ class Mark:
         return rules.attended(self.status)
 
 
-def best_marks(course: Course) -> dict[tuple[int, int], Mark]:
+def best_marks(course: Course, user_ids: list[int] | None = None) -> dict[tuple[int, int], Mark]:
     """{(learner, module): the best mark over the module's runs}."""
     marker = aliased(User)
     rows = db.session.execute(
@@ -52,7 +52,7 @@ def best_marks(course: Course) -> dict[tuple[int, int], Mark]:
         .join(Run, Run.id == Attendance.run_id)
         .join(Module, Module.id == Run.module_id)
         .outerjoin(marker, marker.id == Attendance.marked_by_id)
-        .where(Module.course_id == course.id)
+        .where(Module.course_id == course.id, *_only(Attendance.user_id, user_ids))
     ).all()
     best: dict[tuple[int, int], Mark] = {}
     for user_id, module_id, *values in rows:
@@ -85,7 +85,7 @@ def quiz_modules(course: Course) -> dict[int, int]:
     return dict(rows.all())
 
 
-def quiz_outcomes(course: Course) -> dict[tuple[int, int], QuizOutcome]:
+def quiz_outcomes(course: Course, user_ids: list[int] | None = None) -> dict[tuple[int, int], QuizOutcome]:
     """{(learner, module): their quiz attempts summed up}, for learners who submitted one."""
     graded = Attempt.status == AttemptStatus.GRADED
     rows = db.session.execute(
@@ -100,7 +100,11 @@ def quiz_outcomes(course: Course) -> dict[tuple[int, int], QuizOutcome]:
         )
         .join(Quiz, Quiz.id == Attempt.quiz_id)
         .join(Module, Module.id == Quiz.module_id)
-        .where(Module.course_id == course.id, Attempt.status != AttemptStatus.IN_PROGRESS)
+        .where(
+            Module.course_id == course.id,
+            Attempt.status != AttemptStatus.IN_PROGRESS,
+            *_only(Attempt.user_id, user_ids),
+        )
         .group_by(Attempt.user_id, Quiz.module_id)
     )
     return {
@@ -119,10 +123,12 @@ def _aware(value: datetime | None) -> datetime | None:
 # -- completion ---------------------------------------------------------------------
 
 
-def open_exceptions(course: Course) -> set[tuple[int, int]]:
+def open_exceptions(course: Course, user_ids: list[int] | None = None) -> set[tuple[int, int]]:
     rows = db.session.execute(
         select(CompletionException.user_id, CompletionException.module_id).where(
-            CompletionException.course_id == course.id, CompletionException.revoked_at.is_(None)
+            CompletionException.course_id == course.id,
+            CompletionException.revoked_at.is_(None),
+            *_only(CompletionException.user_id, user_ids),
         )
     )
     return {tuple(row) for row in rows}
@@ -148,8 +154,19 @@ class Evidence:
     exceptions: set[tuple[int, int]]
 
 
-def load_evidence(course: Course) -> Evidence:
-    return Evidence(best_marks(course), quiz_outcomes(course), quiz_modules(course), open_exceptions(course))
+def load_evidence(course: Course, user_ids: list[int] | None = None) -> Evidence:
+    """For every learner of the edition, or only those of ``user_ids``."""
+    return Evidence(
+        best_marks(course, user_ids),
+        quiz_outcomes(course, user_ids),
+        quiz_modules(course),
+        open_exceptions(course, user_ids),
+    )
+
+
+def _only(column, user_ids: list[int] | None) -> tuple:
+    """A condition limiting ``column`` to ``user_ids`` (none for the whole edition)."""
+    return () if user_ids is None else (column.in_(user_ids or [0]),)
 
 
 def edition_progress(

@@ -1,21 +1,31 @@
-"""Organiser pages: exports, printable rosters, the donor dashboard, the audit log and
-outgoing mail."""
+"""Organiser pages: exports, printable rosters, the donor dashboard, the audit log,
+outgoing mail, and the pages of the jobs that prepare the large files (progress, then
+the download)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from datetime import UTC
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from lms.accounts.auth import role_required
+from lms.accounts.models import User
 from lms.db import parse_integer, utcnow
 from lms.extensions import db
-from lms.i18n import zone
+from lms.i18n import viewer_zone, zone
+from lms.jobs import tracking
+from lms.jobs.models import JobStatus
 from lms.mail.kinds import declared_kinds
 from lms.mail.outbox import mail_health
+from lms.modules.models import Course
 from lms.reports import audit, dashboard, data, exports, mail
-from lms.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, csv_bytes, workbook_bytes
+from lms.reports import jobs as report_jobs
+from lms.transactions import commit_change
 
 bp = Blueprint("reports", __name__)
 
@@ -26,55 +36,76 @@ def _course(slug: str):
     return data.find_course(slug) or abort(404)
 
 
-def _download(tables, course, name: str, extension: str) -> Response:
-    if extension == "csv":
-        body, mimetype = csv_bytes(tables[0].header, tables[0].rows), CSV_MIMETYPE
-    else:
-        body, mimetype = workbook_bytes(tables), XLSX_MIMETYPE
-    filename = exports.export_filename(course, name, extension, utcnow())
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+class StartForm(FlaskForm):
+    """Carries the CSRF token of the buttons that start a job."""
+
+
+def _start(course, kind: str, params: dict, back: str):
+    """Start a job for the edition (CSRF checked, one commit) and show its progress;
+    the same work already queued or running is shown instead of starting it twice."""
+    if not StartForm().validate_on_submit():
+        flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
+        return redirect(back)
+    job, started = commit_change(
+        lambda: tracking.start_job(kind, current_user, course_id=course.id, params=params)
+    ).value
+    if not started:
+        flash(_("This was already started and is on its way; here is its progress."), "info")
+    return redirect(url_for("reports.job_page", job_id=job.id))
 
 
 @bp.get("/organise/courses/<slug>/exports")
 @role_required("organiser")
 def export_list(slug: str):
     course = _course(slug)
-    return render_template("reports/exports.html", course=course, kinds=exports.EXPORTS.values())
+    return render_template(
+        "reports/exports.html", course=course, kinds=exports.EXPORTS.values(), form=StartForm()
+    )
 
 
-@bp.get("/organise/courses/<slug>/exports/<name>.<extension>")
+@bp.post("/organise/courses/<slug>/exports/<name>.<extension>")
 @role_required("organiser")
 def export_download(slug: str, name: str, extension: str):
+    """Prepare an export as a job (an edition of 10,000 learners takes longer than a
+    request may); the organiser downloads it from the job page."""
     kind = exports.EXPORTS.get(name)
     if kind is None or extension not in FORMATS:
         abort(404)
     course = _course(slug)
-    module_key = request.args.get("module") if name == "results" else None
-    if module_key is not None:
+    params = {"name": name, "format": extension}
+    module_key = request.form.get("module") if name == "results" else None
+    if module_key:
         if not any(module.key == module_key for module in course.modules):
             abort(404)
-        table, name = exports.results(course, module_key), f"results-{module_key}"
-    else:
-        table = kind.build(course)
-    return _download([table], course, name, extension)
+        params["module"] = module_key
+    return _start(course, report_jobs.EXPORT, params, url_for("reports.export_list", slug=slug))
+
+
+def _run_of(course, run_id: int):
+    return next((run for run in course.runs if run.id == run_id), None) or abort(404)
 
 
 @bp.get("/organise/courses/<slug>/runs/<int:run_id>/roster")
-@bp.get("/organise/courses/<slug>/runs/<int:run_id>/roster.<extension>")
 @role_required("organiser")
-def roster(slug: str, run_id: int, extension: str | None = None):
+def roster(slug: str, run_id: int):
     course = _course(slug)
-    run = next((run for run in course.runs if run.id == run_id), None) or abort(404)
+    run = _run_of(course, run_id)
     lines = exports.roster(run)
-    if extension == "csv":
-        return _download(
-            [exports.roster_table(run, lines)], course, f"roster-{run.module.key}-{run.key}", "csv"
-        )
-    if extension is not None:
+    return render_template(
+        "reports/roster.html", course=course, run=run, module=run.module, lines=lines, form=StartForm()
+    )
+
+
+@bp.post("/organise/courses/<slug>/runs/<int:run_id>/roster.<extension>")
+@role_required("organiser")
+def roster_download(slug: str, run_id: int, extension: str):
+    course = _course(slug)
+    run = _run_of(course, run_id)
+    if extension != "csv":
         abort(404)
-    return render_template("reports/roster.html", course=course, run=run, module=run.module, lines=lines)
+    params = {"run_id": run.id, "format": extension, "module_position": run.module.position,
+              "run_key": run.key, "run_label": run.label or {}}  # fmt: skip
+    return _start(course, report_jobs.ROSTER, params, url_for("reports.roster", slug=slug, run_id=run.id))
 
 
 @bp.get("/organise/courses/<slug>/dashboard")
@@ -82,15 +113,88 @@ def roster(slug: str, run_id: int, extension: str | None = None):
 def dashboard_page(slug: str):
     report = dashboard.build(_course(slug))
     return render_template(
-        "reports/dashboard.html", course=report.course, report=report, now=utcnow(), mail=mail_health()
+        "reports/dashboard.html",
+        course=report.course,
+        report=report,
+        now=utcnow(),
+        mail=mail_health(),
+        form=StartForm(),
     )
 
 
-@bp.get("/organise/courses/<slug>/dashboard.xlsx")
+@bp.post("/organise/courses/<slug>/dashboard.xlsx")
 @role_required("organiser")
 def dashboard_download(slug: str):
-    report = dashboard.build(_course(slug))
-    return _download(report.workbook(), report.course, "dashboard", "xlsx")
+    course = _course(slug)
+    return _start(
+        course, report_jobs.DASHBOARD, {"format": "xlsx"}, url_for("reports.dashboard_page", slug=slug)
+    )
+
+
+# -- jobs -------------------------------------------------------------------------------
+
+
+def _job_or_404(job_id: int):
+    return tracking.job_for(current_user, job_id) or abort(404)
+
+
+def _job_page(job, status: int = 200):
+    course = db.session.get(Course, job.course_id) if job.course_id is not None else None
+    requested_by = db.session.get(User, job.requested_by_id)
+    return render_template(
+        "jobs/job.html", job=job, course=course, requested_by=requested_by, title=tracking.title_of(job),
+        summary=tracking.summary_of(job), statuses=JobStatus, form=StartForm(),
+        zone=viewer_zone() or (course.zone if course else UTC),
+    ), status  # fmt: skip
+
+
+@bp.get("/organise/jobs")
+@role_required("organiser")
+def jobs():
+    rows = tracking.recent_jobs(current_user)
+    ids = {row.course_id for row in rows if row.course_id is not None}
+    courses = {course.id: course for course in db.session.scalars(select(Course).where(Course.id.in_(ids)))}
+    return render_template(
+        "jobs/list.html", jobs=rows, courses=courses, title_of=tracking.title_of, statuses=JobStatus,
+        zone=viewer_zone() or UTC,
+    )  # fmt: skip
+
+
+@bp.get("/organise/jobs/<int:job_id>")
+@role_required("organiser")
+def job_page(job_id: int):
+    return _job_page(_job_or_404(job_id))
+
+
+@bp.get("/organise/jobs/<int:job_id>/download")
+@role_required("organiser")
+def job_download(job_id: int):
+    job = _job_or_404(job_id)
+    if job.is_active or job.status == JobStatus.FAILED or not job.download_name:
+        # not (yet) a file, or work that makes none: the page says how it stands
+        return redirect(url_for("reports.job_page", job_id=job.id))
+    path = tracking.result_file(job)
+    if path is None:  # expired (or the file is gone): the page says so and offers to start again
+        return _job_page(job, 410)
+    response = send_file(path, mimetype=job.mimetype, as_attachment=True, download_name=job.download_name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/organise/jobs/<int:job_id>/again")
+@role_required("organiser")
+def job_again(job_id: int):
+    """The same work started afresh (after a failure, or once the file expired)."""
+    job = _job_or_404(job_id)
+    if not StartForm().validate_on_submit():
+        flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
+        return redirect(url_for("reports.job_page", job_id=job.id))
+    again, started = commit_change(
+        lambda: tracking.start_job(job.kind, current_user, course_id=job.course_id, params=job.params)
+    ).value
+    if not started:
+        flash(_("This was already started and is on its way; here is its progress."), "info")
+    return redirect(url_for("reports.job_page", job_id=again.id))
 
 
 @bp.get("/organise/audit")
@@ -137,11 +241,9 @@ def send_mail_again(message_id: int):
     message = mail.find_message(message_id) or abort(404)
     back = mail.MailFilter.parse(request.form, mail.course_choices())
     recipient = message.recipient
-    if mail.send_message_again(message, current_user):
-        db.session.commit()
+    if commit_change(lambda: mail.send_message_again(message, current_user)).value:
         flash(_("The email to %(recipient)s will be sent again in a moment.", recipient=recipient), "success")
     else:
-        db.session.rollback()
         flash(_("This email has not failed (any more), so it was not sent again."), "info")
     return _back_to_mail(back)
 
@@ -154,8 +256,7 @@ def send_failed_mail_again():
     if not chosen.valid:
         flash(_("The edition or kind of email was not recognised, so nothing was sent again."), "error")
         return redirect(url_for("reports.outgoing_mail"))
-    count = mail.send_failed_again(chosen, current_user)
-    db.session.commit()
+    count = commit_change(lambda: mail.send_failed_again(chosen, current_user)).value
     if count:
         flash(
             ngettext(

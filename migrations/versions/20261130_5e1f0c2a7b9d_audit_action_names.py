@@ -1,7 +1,7 @@
 """audit action names: one convention, object.verb
 
 Revision ID: 5e1f0c2a7b9d
-Revises: d88a87f5599b
+Revises: a2e669333a3f
 Create Date: 2026-11-30 02:30:00
 
 Every action is now declared once (lms.audit.actions) and named object.verb; the
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '5e1f0c2a7b9d'
-down_revision = 'd88a87f5599b'
+down_revision = 'a2e669333a3f'
 branch_labels = None
 depends_on = None
 

@@ -16,6 +16,7 @@ from tests.certificates.test_issue import complete
 from tests.completion.test_progress import setup_course
 from tests.factories import UserFactory
 from tests.helpers import count_queries, page_text
+from tests.jobs.background import job_download
 
 
 @pytest.fixture
@@ -115,12 +116,13 @@ def test_a_revoked_certificate_is_no_longer_the_learners_to_download(client, db,
     assert client.get(f"/certificates/{certificate.id}/download").status_code == 200
 
 
-def test_organisers_download_an_editions_certificates_as_one_zip(client, db, certified):
+def test_organisers_download_an_editions_certificates_as_one_zip(app, client, db, certified):
     course, _learner, _organiser, certificate = certified
     client.sign_in("boss@example.org")
-    with client.get(f"/organise/courses/{course.slug}/certificates.zip") as response:
-        assert response.status_code == 200 and response.mimetype == "application/zip"
-        archive = zipfile.ZipFile(io.BytesIO(response.data))
+    response = job_download(app, client, f"/organise/courses/{course.slug}/certificates.zip")
+    assert response.mimetype == "application/zip"
+    assert response.filename.startswith(f"certificates-{course.slug}-") and response.filename.endswith(".zip")
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
     [name] = archive.namelist()
     assert name.startswith("Nguyễn-Thị-Hồng-Hạnh-")
     assert display_code(certificate.code) in pdf_text(archive.read(name))
@@ -135,7 +137,8 @@ def test_only_organisers_manage_certificates(client, db, certified):
     for email in (learner.email, "trainer@example.org"):
         client.sign_in(email)
         assert client.get(base).status_code == 403
-        assert client.get(f"{base}.zip").status_code == 403
+        assert client.submit(f"{base}.zip", {}, follow_redirects=False).status_code == 403
+        assert client.submit(f"{base}/issue", {}, follow_redirects=False).status_code == 403
         assert (
             client.submit(
                 f"{base}/{certificate.id}/revoke", {"reason": "x"}, follow_redirects=False
@@ -148,6 +151,7 @@ def test_only_organisers_manage_certificates(client, db, certified):
     assert display_code(certificate.code) in text and "automatically on completion" in text
     # no state change by GET, and none without the CSRF token
     assert client.get(f"{base}/{certificate.id}/revoke").status_code == 405
+    assert client.get(f"{base}.zip").status_code == 405
     client.post(f"{base}/{certificate.id}/revoke", data={"reason": "x"})
     db.session.refresh(certificate)
     assert certificate.is_valid

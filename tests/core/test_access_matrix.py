@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from lms.accounts.models import PasswordResetToken
+from lms.accounts.models import PasswordResetToken, User
 from lms.accounts.services import _token_digest
 from lms.attendance import report_import
 from lms.audit.models import AuditEvent
@@ -34,13 +34,22 @@ from lms.certificates.services import display_code
 from lms.completion import exceptions as completion_exceptions
 from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db
+from lms.jobs.models import BackgroundJob, JobStatus
+from lms.jobs.tracking import RESULTS_FOLDER
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.materials import services as materials
 from lms.materials.models import Material
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
 from tests.enrollment.seating import hold, registration_for
-from tests.factories import CourseFactory, ModuleFactory, OutboxMessageFactory, RunFactory, UserFactory
+from tests.factories import (
+    BackgroundJobFactory,
+    CourseFactory,
+    ModuleFactory,
+    OutboxMessageFactory,
+    RunFactory,
+    UserFactory,
+)
 from tests.materials import samples
 from tests.quizzes.conftest import ESSAY, QUESTIONS, make_quiz
 
@@ -164,16 +173,20 @@ EXPECTED: dict[str, tuple] = {
     "POST /organise/courses/<slug>/learners/<int:user_id>/progress": ORGANISERS,  # no reason
     "POST /organise/courses/<slug>/learners/<int:user_id>/exceptions/<int:exception_id>/revoke": ORGANISERS_REDIRECTED,
     "GET /organise/courses/<slug>/certificates": ORGANISERS,
-    "GET /organise/courses/<slug>/certificates.zip": ORGANISERS,
-    "POST /organise/courses/<slug>/certificates/issue": ORGANISERS_REDIRECTED,  # nobody is missing one
+    "POST /organise/courses/<slug>/certificates.zip": ORGANISERS_REDIRECTED,  # starts a job
+    "POST /organise/courses/<slug>/certificates/issue": ORGANISERS_REDIRECTED,  # no learner: starts a job
     "POST /organise/courses/<slug>/certificates/<int:certificate_id>/revoke": ORGANISERS_REDIRECTED,  # no reason
     "POST /organise/courses/<slug>/certificates/<int:certificate_id>/reissue": ORGANISERS_REDIRECTED,  # revoked one
     "GET /organise/courses/<slug>/runs/<int:run_id>/roster": ORGANISERS,
-    "GET /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": ORGANISERS,
+    "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": ORGANISERS_REDIRECTED,  # starts a job
     "GET /organise/courses/<slug>/exports": ORGANISERS,
-    "GET /organise/courses/<slug>/exports/<name>.<extension>": ORGANISERS,
+    "POST /organise/courses/<slug>/exports/<name>.<extension>": ORGANISERS_REDIRECTED,  # starts a job
     "GET /organise/courses/<slug>/dashboard": ORGANISERS,
-    "GET /organise/courses/<slug>/dashboard.xlsx": ORGANISERS,
+    "POST /organise/courses/<slug>/dashboard.xlsx": ORGANISERS_REDIRECTED,  # starts a job
+    "GET /organise/jobs": ORGANISERS,
+    "GET /organise/jobs/<int:job_id>": ORGANISERS,
+    "GET /organise/jobs/<int:job_id>/download": ORGANISERS,  # the world's job is done, its file there
+    "POST /organise/jobs/<int:job_id>/again": ORGANISERS_REDIRECTED,  # the same ZIP, started above
     "GET /organise/audit": ORGANISERS,
     "GET /organise/mail": ORGANISERS,
     "POST /organise/mail/<int:message_id>/send-again": ORGANISERS_REDIRECTED,  # sent already: nothing to do
@@ -198,8 +211,8 @@ OVERRIDES: dict[str, dict[str, str]] = {
     "POST /organise/courses/<slug>/certificates/<int:certificate_id>/reissue": {
         "certificate_id": "revoked_certificate_id"
     },
-    "GET /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
-    "GET /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
+    "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
+    "POST /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
 }
 
 
@@ -272,6 +285,7 @@ def build_world(app) -> World:
     digest = report_import.receive_report(
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
     )
+    job = finished_job(app, course, organiser)
     values = {
         "slug": course.slug,
         "key": module.key,
@@ -303,6 +317,7 @@ def build_world(app) -> World:
         "message_id": sent_mail.id,
         "name": "registrations",
         "extension": "csv",
+        "job_id": job.id,
     }
     emails = {
         "learner": learner.email,
@@ -312,6 +327,22 @@ def build_world(app) -> World:
         "organiser": organiser.email,
     }
     return World(emails, values)
+
+
+def finished_job(app, course, organiser) -> BackgroundJob:
+    """A ZIP of the course's certificates the organiser had prepared, ready to download."""
+    path = Path(app.instance_path) / RESULTS_FOLDER / "1-world.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty ZIP
+    now = datetime.now(UTC)
+    job = BackgroundJobFactory(
+        kind="certificates_zip", course_id=course.id, requested_by_id=organiser.id, status=JobStatus.DONE,
+        dedup_key="world", progress_done=0, progress_total=0, result_path=f"{RESULTS_FOLDER}/{path.name}",
+        result_size=22, download_name="certificates-this-course.zip", mimetype="application/zip",
+        finished_at=now, expires_at=now + timedelta(hours=24),
+    )  # fmt: skip
+    db.session.commit()
+    return job
 
 
 def served_routes(app) -> dict[str, object]:
@@ -362,6 +393,13 @@ def fingerprint() -> dict[str, object]:
         ),
         "audit events": dict(
             db.session.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)).all()
+        ),
+        "jobs started": sorted(
+            db.session.execute(
+                select(BackgroundJob.kind, User.email)
+                .join(User, User.id == BackgroundJob.requested_by_id)
+                .where(BackgroundJob.status == JobStatus.QUEUED)
+            ).all()
         ),
     }
     db.session.rollback()
@@ -416,6 +454,14 @@ def test_every_route_answers_every_visitor_as_expected(app, db):
     regrades = after["audit events"].pop("quiz.regraded")
     assert regrades == 2  # the trainer's and the organiser's
     after["audit_event"] -= regrades
+    # So are the buttons that start a job: the organiser's presses each queued one (none
+    # ran), "start again" led to the ZIP already queued, nobody else started any.
+    started = after.pop("jobs started")
+    assert started == sorted([("certificates_issue", "organiser@example.org"), ("certificates_zip", "organiser@example.org"),
+                              ("report_dashboard", "organiser@example.org"), ("report_export", "organiser@example.org"),
+                              ("report_roster", "organiser@example.org")])  # fmt: skip
+    after["background_job"] -= len(started)
+    before.pop("jobs started")
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
     assert not changed, f"the requests changed stored state: {changed}"
 

@@ -16,6 +16,7 @@ run, as PostgreSQL refuses some input SQLite takes (NUL characters).
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 from urllib.parse import quote, quote_from_bytes
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from lms.extensions import db
+from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus
 from lms.modules.models import Course
 from lms.quizzes import services as quizzes
@@ -412,12 +414,36 @@ def test_organiser_forms(app, db):
                    "page": "2"}  # fmt: skip
     fuzz_form(visitor, f"/organise/mail/{failed[0].id}/send-again", mail_filter)
     fuzz_form(visitor, "/organise/mail/send-again", mail_filter)
+    # the buttons that start a job (the same work is started once; a refusal starts none)
+    fuzz_form(visitor, f"/organise/courses/{slug}/certificates.zip", {})
+    fuzz_form(visitor, f"/organise/courses/{slug}/exports/results.xlsx", {"module": values["key"]})
+    fuzz_form(visitor, f"/organise/courses/{slug}/exports/registrations.csv", {})
+    fuzz_form(visitor, f"/organise/courses/{slug}/runs/{values['run_id']}/roster.csv", {})
+    fuzz_form(visitor, f"/organise/courses/{slug}/dashboard.xlsx", {})
+    fuzz_form(visitor, f"/organise/jobs/{values['job_id']}/again", {})
+    assert_jobs_started_once(visitor)
     # last: a valid cancellation cancels the run for good
     fuzz_form(
         visitor,
         f"/organise/runs/{values['later_run_id']}/cancel",
         {"reason_vi": "Giảng viên bị ốm.", "reason_en": "The trainer is ill.", "confirm": "y"},
     )
+
+
+def assert_jobs_started_once(visitor: Visitor) -> None:
+    """However the buttons were pressed, each piece of work is queued once (none ran)."""
+    queued = [
+        (kind, json.dumps(params, sort_keys=True), locale)
+        for kind, params, locale in db.session.execute(
+            select(BackgroundJob.kind, BackgroundJob.params, BackgroundJob.locale).where(
+                BackgroundJob.status == JobStatus.QUEUED
+            )
+        )
+    ]
+    db.session.rollback()
+    assert queued and len(queued) == len(set(queued)), queued
+    for job_id in db.session.scalars(select(BackgroundJob.id)):
+        assert visitor.client.get(f"/organise/jobs/{job_id}").status_code == 200
 
 
 def test_the_json_endpoint(app, db):
@@ -486,6 +512,9 @@ def test_ids_no_column_can_hold_are_refused_not_a_crash(app, db):
     issue = f"/organise/courses/{values['slug']}/certificates/issue"
     assert organiser.post(issue, [("user_id", HUGE.encode())]).status_code == 404
     assert organiser.client.get(f"/organise/audit?course={HUGE}&person=²").status_code == 200
+    assert organiser.client.get(f"/organise/jobs/{HUGE}").status_code == 404
+    assert organiser.client.get(f"/organise/jobs/{HUGE}/download").status_code == 404
+    assert organiser.post(f"/organise/jobs/{HUGE}/again", []).status_code == 404
     trainer = Visitor(app, "trainer@example.org")
     review = f"/teach/runs/{values['report_run_id']}/attendance/import/{values['digest']}"
     decisions = [("questions", b"1"), ("key-0", b"name:tran minh"), ("decision-0", HUGE.encode()),

@@ -36,7 +36,15 @@ def test_upgrade_to_head_matches_the_models_then_downgrades_to_nothing(empty_app
             differences = compare_metadata(context, extensions.db.metadata)
         assert differences == [], f"models and migrations differ: {differences}"
         tables = set(inspect(engine).get_table_names())
-        assert {"user", "course", "module", "run", "outbox_message", "audit_event"} <= tables
+        assert {
+            "user",
+            "course",
+            "module",
+            "run",
+            "outbox_message",
+            "audit_event",
+            "background_job",
+        } <= tables
 
         downgrade(revision="base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}

@@ -29,6 +29,8 @@ MAY_COMMIT = {
     "lms/mail/delivery.py": "the mail job: each claim and outcome on its own",
     "lms/enrollment/tasks.py": "the reminders job",
     "lms/jobs/tracking.py": "organisers' long jobs report progress as they go",
+    "lms/reports/jobs.py": "the export jobs end their read before writing the file",
+    "lms/certificates/jobs.py": "the issuing job commits each batch of learners",
 }
 
 

@@ -20,6 +20,8 @@ from lms.db import utcnow
 from lms.demo import DEMO_PASSWORD, DEMO_TRAINER
 from lms.enrollment import services as enrollment
 from lms.extensions import db
+from lms.jobs import tracking
+from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import OutboxMessage
 from lms.modules.models import Course, Module, Run
 from lms.quizzes.models import Quiz
@@ -98,6 +100,7 @@ class World:
     quiz_path: str
     attendance_path: str
     run_id: int
+    job_paths: list[str]  # a running, a done and a failed job of the organiser
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +123,7 @@ def world(live_server) -> World:
             select(Run).join(Run.module).where(Module.course_id == course.id, Run.trainers.contains(trainer))
         )
         db.session.commit()
+        job_paths = [f"/organise/jobs/{job_id}" for job_id in organiser_jobs(course)]
         return World(
             registered=learner.email,
             unregistered="ngo.van.an@example.org",
@@ -128,7 +132,34 @@ def world(live_server) -> World:
             quiz_path=f"/courses/eip-demo/modules/{module.key}/quiz",
             attendance_path=f"/teach/runs/{run.id}/attendance",
             run_id=run.id,
+            job_paths=job_paths,
         )
+
+
+def organiser_jobs(course) -> list[int]:
+    """A ZIP halfway (its worker busy), an export ready to download, a failed ZIP."""
+    organiser = find_user_by_email("organiser@demo.example.org")
+    now = utcnow()
+    running = BackgroundJob(kind="certificates_zip", params={}, locale="vi", dedup_key="a11y-running",
+                            course_id=course.id, requested_by_id=organiser.id, status=JobStatus.RUNNING,
+                            progress_done=412, progress_total=1675, attempts=1, started_at=now,
+                            claim_token="a11y", claimed_until=now + timedelta(days=1))  # fmt: skip
+    failed = BackgroundJob(kind="certificates_zip", params={"a11y": 1}, locale="vi", dedup_key="a11y-failed",
+                           course_id=course.id, requested_by_id=organiser.id, status=JobStatus.FAILED,
+                           attempts=3, error=tracking.UNEXPECTED_FAILURE, finished_at=now)  # fmt: skip
+    db.session.add_all([running, failed])
+    export, _ = tracking.start_job("report_export", organiser, course_id=course.id,
+                                   params={"name": "attendance", "format": "xlsx"}, locale="vi")  # fmt: skip
+    db.session.commit()
+    assert tracking.run_job(export.id) == "done"
+    return [running.id, export.id, failed.id]
+
+
+def without_refresh(route) -> None:
+    """The job page as served, minus its meta refresh, so the checks are not cut short."""
+    response = route.fetch()
+    body = re.sub(r'<meta http-equiv="refresh"[^>]*>', "", response.text())
+    route.fulfill(response=response, body=body)
 
 
 @pytest.fixture
@@ -222,7 +253,11 @@ def test_main_pages_have_no_serious_accessibility_problems(
         "/organise/courses/eip-demo/exports",
         "/organise/courses/eip-demo/certificates",
         "/organise/audit",
+        "/organise/jobs",
     ]:
+        problems += check_page(organiser, path, language, screenshots)
+    organiser.route(re.compile(r"/organise/jobs/\d+(\?.*)?$"), without_refresh)
+    for path in world.job_paths:
         problems += check_page(organiser, path, language, screenshots)
 
     organiser = new_page("organiser@demo.example.org", DEMO_PASSWORD)

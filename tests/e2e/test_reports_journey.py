@@ -1,5 +1,5 @@
 """The organiser opens the demo edition's dashboard, sees its charts in both languages,
-and downloads the attendance spreadsheet."""
+and downloads the attendance spreadsheet (prepared by a job, watched on its page)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from lms.db import utcnow
 from lms.demo import DEMO_PASSWORD
 from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db
+from lms.jobs import tracking
 from lms.modules.models import Course
 
 pytestmark = pytest.mark.browser
@@ -41,6 +42,14 @@ def learner_marked_present(app) -> datetime:
                                   source="manual", marked_at=utcnow()))  # fmt: skip
         db.session.commit()
         return run.starts_at
+
+
+def run_the_job(app, job_id: int) -> None:
+    with app.app_context():
+        try:
+            assert tracking.run_job(job_id) == "done"
+        finally:
+            db.session.remove()
 
 
 def test_organiser_opens_the_dashboard_and_downloads_attendance(
@@ -70,8 +79,18 @@ def test_organiser_opens_the_dashboard_and_downloads_attendance(
     page.get_by_role("link", name="Tiếng Việt").click()  # the organiser reads Vietnamese
 
     page.get_by_role("link", name="Xuất dữ liệu").first.click()
+    page.locator("form[action$='/exports/attendance.xlsx'] button:not([formaction])").click()
+    # the job's page: waiting for a worker, refreshing itself
+    expect(page.get_by_role("heading", level=2)).to_have_text("Đang chờ bắt đầu")
+    page.screenshot(path=str(screenshots / "reports-job-waiting-vi.png"), full_page=True)
+    job_id = int(page.url.rsplit("/", 1)[1])
+    run_the_job(live_app, job_id)  # what the worker beside the web server does
+    expect(page.get_by_role("heading", level=2)).to_have_text(
+        "Sẵn sàng", timeout=10_000
+    )  # refreshed by itself
+    page.screenshot(path=str(screenshots / "reports-job-ready-vi.png"), full_page=True)
     with page.expect_download() as info:
-        page.locator("a[href$='/exports/attendance.xlsx']").click()
+        page.get_by_role("link", name="Tải về").click()
     download = info.value
     assert download.suggested_filename.startswith("eip-demo-attendance-")
     sheet = load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active

@@ -7,8 +7,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from lms.audit.models import AuditEvent
+from lms.jobs.models import BackgroundJob
 from tests.factories import CourseFactory, UserFactory
 from tests.helpers import count_queries, page_text
 
@@ -94,33 +96,42 @@ def test_audit_log_makes_a_fixed_number_of_queries(app, organiser_client, db, ed
     assert small.count == large.count
 
 
-def organiser_pages(edition) -> list[str]:
+def organiser_pages(edition) -> list[tuple[str, str]]:
     run = edition.course.modules[0].runs[0]
     return [
-        f"/organise/courses/{SLUG}/exports",
-        f"/organise/courses/{SLUG}/exports/attendance.csv",
-        f"/organise/courses/{SLUG}/exports/registrations.xlsx",
-        f"/organise/courses/{SLUG}/runs/{run.id}/roster",
-        f"/organise/courses/{SLUG}/runs/{run.id}/roster.csv",
-        f"/organise/courses/{SLUG}/dashboard",
-        f"/organise/courses/{SLUG}/dashboard.xlsx",
-        "/organise/audit",
+        ("GET", f"/organise/courses/{SLUG}/exports"),
+        ("POST", f"/organise/courses/{SLUG}/exports/attendance.csv"),  # the buttons start jobs
+        ("POST", f"/organise/courses/{SLUG}/exports/registrations.xlsx"),
+        ("GET", f"/organise/courses/{SLUG}/runs/{run.id}/roster"),
+        ("POST", f"/organise/courses/{SLUG}/runs/{run.id}/roster.csv"),
+        ("GET", f"/organise/courses/{SLUG}/dashboard"),
+        ("POST", f"/organise/courses/{SLUG}/dashboard.xlsx"),
+        ("GET", "/organise/jobs"),
+        ("GET", "/organise/audit"),
     ]
 
 
+def request(client, method: str, path: str):
+    if method == "GET":
+        return client.get(path)
+    return client.submit(path, {}, follow_redirects=False)  # with a valid CSRF token
+
+
 @pytest.mark.parametrize("who", ["trainer", "learner"])
-def test_trainers_and_learners_are_refused(client, edition, who):
+def test_trainers_and_learners_are_refused(client, db, edition, who):
     email = edition.trainer.email if who == "trainer" else edition.huong.email
     client.sign_in(email)
-    for path in organiser_pages(edition):
-        assert client.get(path).status_code == 403, path
+    for method, path in organiser_pages(edition):
+        assert request(client, method, path).status_code == 403, path
+    assert db.session.scalar(select(func.count()).select_from(BackgroundJob)) == 0
 
 
-def test_guests_are_sent_to_sign_in(client, edition):
-    for path in organiser_pages(edition):
-        response = client.get(path)
+def test_guests_are_sent_to_sign_in(client, db, edition):
+    for method, path in organiser_pages(edition):
+        response = request(client, method, path)
         assert response.status_code == 302, path
         assert "/account/login" in response.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(BackgroundJob)) == 0
 
 
 def test_organisers_find_the_pages_from_the_course_and_the_seat_overview(organiser_client, edition):

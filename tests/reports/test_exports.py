@@ -9,9 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 from lms.db import utcnow
+from lms.extensions import db
+from lms.jobs.models import BackgroundJob
+from lms.spreadsheets import XLSX_MIMETYPE
 from tests.helpers import count_queries, page_text
+from tests.jobs.background import job_download, run_jobs, start_job
 from tests.reports.conftest import CODE_SHOWN, HYPERLINK, PHONE, build_edition
 
 SLUG = "eip-report"
@@ -30,12 +35,13 @@ def read_xlsx(data: bytes) -> list[list]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
-def download(client, name: str, extension: str, lang: str = "en"):
-    response = client.get(f"/organise/courses/{SLUG}/exports/{name}.{extension}?lang={lang}")
-    assert response.status_code == 200
+def download(client, name: str, extension: str, lang: str = "en", data: dict | None = None):
+    """Press the export's button, let a worker prepare the file, download it."""
+    path = f"/organise/courses/{SLUG}/exports/{name}.{extension}?lang={lang}"
+    response = job_download(client.application, client, path, data)
     today = utcnow().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%d")
-    disposition = response.headers["Content-Disposition"]
-    assert disposition == f'attachment; filename="{SLUG}-{name}-{today}.{extension}"'
+    assert response.filename == f"{SLUG}-{name}-{today}.{extension}"
+    assert response.mimetype == ("text/csv" if extension == "csv" else XLSX_MIMETYPE)
     return response
 
 
@@ -46,8 +52,9 @@ def by_name(rows: list[list]) -> dict[str, list]:
 def test_export_page_lists_every_export_with_both_formats_and_the_calendar(organiser_client):
     text = page_text(organiser_client.get(f"/organise/courses/{SLUG}/exports?lang=en"))
     for name in ("registrations", "attendance", "attendance-wide", "results"):
-        assert f"/organise/courses/{SLUG}/exports/{name}.csv" in text
-        assert f"/organise/courses/{SLUG}/exports/{name}.xlsx" in text
+        # buttons that start the job (POST), not links
+        assert f'<form method="post" action="/organise/courses/{SLUG}/exports/{name}.xlsx"' in text
+        assert f'formaction="/organise/courses/{SLUG}/exports/{name}.csv"' in text
     assert f"/courses/{SLUG}/calendar.ics" in text
     assert "Printable rosters" in text and "Quiz results" in text
 
@@ -138,19 +145,29 @@ def test_quiz_results_per_module(organiser_client, edition):
     assert lines[("Đặng Quốc Bảo", "Module 2")][4:] == [2, 55, "no", datetime(2030, 10, 9, 10, 30)]
     assert lines[("Nguyễn Thị Hương", "Module 1")][4:7] == [1, 90, "yes"]
     assert lines[("Trần Văn An", "Module 1")][4:7] == [0, None, "not taken"]
-    one_module = read_csv(
-        organiser_client.get(f"/organise/courses/{SLUG}/exports/results.csv?module=m2&lang=en")
-    )
-    assert {row[3] for row in one_module[1:]} == {"Module 2"}
-    assert (
-        organiser_client.get(f"/organise/courses/{SLUG}/exports/results.csv?module=nope").status_code == 404
-    )
+    path = f"/organise/courses/{SLUG}/exports/results.csv?lang=en"
+    one_module = job_download(organiser_client.application, organiser_client, path, {"module": "m2"})
+    assert one_module.filename.startswith(f"{SLUG}-results-m2-")
+    assert {row[3] for row in read_csv(one_module)[1:]} == {"Module 2"}
+    assert organiser_client.submit(path, {"module": "nope"}, follow_redirects=False).status_code == 404
 
 
 def test_unknown_exports_and_formats_are_not_found(organiser_client, edition):
-    assert organiser_client.get(f"/organise/courses/{SLUG}/exports/payroll.csv").status_code == 404
-    assert organiser_client.get(f"/organise/courses/{SLUG}/exports/attendance.pdf").status_code == 404
-    assert organiser_client.get("/organise/courses/nope/exports/attendance.csv").status_code == 404
+    for path in (
+        f"/organise/courses/{SLUG}/exports/payroll.csv",
+        f"/organise/courses/{SLUG}/exports/attendance.pdf",
+        "/organise/courses/nope/exports/attendance.csv",
+    ):
+        assert organiser_client.submit(path, {}, follow_redirects=False).status_code == 404, path
+    assert db.session.scalar(select(func.count()).select_from(BackgroundJob)) == 0
+
+
+def test_an_export_is_no_longer_made_by_a_get(organiser_client, edition):
+    """Starting work is a POST with CSRF; a GET changes nothing."""
+    path = f"/organise/courses/{SLUG}/exports/attendance.csv"
+    assert organiser_client.get(path).status_code == 405
+    assert organiser_client.post(path).status_code == 400  # no CSRF token: refused
+    assert db.session.scalar(select(func.count()).select_from(BackgroundJob)) == 0
 
 
 def test_roster_prints_the_seat_holders_of_a_run_with_a_signature_column(organiser_client, edition):
@@ -161,7 +178,13 @@ def test_roster_prints_the_seat_holders_of_a_run_with_a_signature_column(organis
     assert "Trần Văn An" not in text and "Lê Thu Cúc" not in text  # other run; cancelled
     assert "Signature" in text and "@media print" not in text  # print rules live in the stylesheet
     assert text.index("Đặng Quốc Bảo") < text.index("Nguyễn Thị Hương")
-    rows = read_csv(organiser_client.get(f"/organise/courses/{SLUG}/runs/{run.id}/roster.csv?lang=en"))
+    roster = job_download(
+        organiser_client.application,
+        organiser_client,
+        f"/organise/courses/{SLUG}/runs/{run.id}/roster.csv?lang=en",
+    )
+    assert roster.filename.startswith(f"{SLUG}-roster-m1-a-") and roster.filename.endswith(".csv")
+    rows = read_csv(roster)
     assert rows == [
         ["#", "Full name", "Organisation", "Email", "Signature"],
         ["1", "Đặng Quốc Bảo", "'" + HYPERLINK, f"bao@{SLUG}.org", ""],
@@ -192,11 +215,15 @@ def test_the_cli_writes_the_same_file_as_the_web(app, organiser_client, edition,
 
 @pytest.mark.parametrize("name", ["registrations", "attendance", "attendance-wide", "results"])
 def test_exports_make_a_fixed_number_of_queries(app, db, client, name):
+    """Counted while the worker makes the file (the progress it writes included)."""
+
     def queries(slug: str, extra: int) -> int:
         edition = build_edition(db, slug=slug, extra_learners=extra)
         client.sign_in(edition.organiser.email)
+        job_id = start_job(client, f"/organise/courses/{slug}/exports/{name}.xlsx")
         with count_queries(app) as counter:
-            assert client.get(f"/organise/courses/{slug}/exports/{name}.xlsx").status_code == 200
+            assert run_jobs(app) == 1
+        assert db.session.get(BackgroundJob, job_id).status == "done"
         client.post("/account/logout", data={"csrf_token": client.csrf_token()})
         return counter.count
 
