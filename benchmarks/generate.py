@@ -167,8 +167,8 @@ def create_edition(slug: str):
         slug,
         title_suffix={"vi": " (dữ liệu đo hiệu năng)", "en": " (benchmark data)"},
         shift=timedelta(0),
-        opens=spec.registration_opens_at,
-        closes=spec.registration_closes_at,
+        opens=spec.course.registration_opens_at,
+        closes=spec.course.registration_closes_at,
     )
     course, _report = apply_course(edition)
     return course

@@ -69,8 +69,12 @@ def sheet(run_id: int):
         if request.form.get("action") == "all_present":
             outcome = commit_change(lambda: services.mark_all_present(run, current_user), flash_refusal=True)
         else:
-            marks = _sheet_marks(learner.id for learner in learners)
-            outcome = commit_change(lambda: services.mark_many(run, marks, current_user), flash_refusal=True)
+            outcome = commit_change(
+                lambda: services.mark_many(
+                    run, _sheet_marks(learner.id for learner in learners), current_user
+                ),
+                flash_refusal=True,
+            )
         if outcome.ok:
             flash(_("Attendance saved: %(count)s marks changed.", count=outcome.value), "success")
             return redirect(url_for("attendance.sheet", run_id=run.id))

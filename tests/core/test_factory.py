@@ -61,7 +61,7 @@ def test_create_app_accepts_a_mapping_of_settings(tmp_path, monkeypatch):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "TESTING": True})
     assert app.config["TESTING"] is True
     assert app.config["BABEL_DEFAULT_LOCALE"] == "vi"
-    assert {"accounts", "modules", "api", "health"} <= set(app.blueprints)
+    assert {"accounts", "catalogue", "my", "progress", "api", "health"} <= set(app.blueprints)
     assert "lms" in app.cli.commands
 
 

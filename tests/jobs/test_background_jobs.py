@@ -31,9 +31,9 @@ from lms.mail.models import OutboxMessage
 from lms.modules.models import CourseStatus
 from lms.reports.jobs import write_tables
 from lms.spreadsheets import Table
-from tests.attendance.test_completion import setup_course
 from tests.certificates.test_issue import complete
 from tests.certificates.test_pages import pdf_text
+from tests.completion.test_progress import setup_course
 from tests.enrollment.seating import hold
 from tests.factories import BackgroundJobFactory, UserFactory
 from tests.helpers import page_text
@@ -247,7 +247,9 @@ def test_issuing_every_missing_certificate_is_a_job_in_short_transactions(app, c
     assert client.get(f"/organise/jobs/{job_id}/download").status_code == 302
     certificate = db.session.scalar(select(Certificate))
     assert certificate.user_id == learner.id and certificate.issued_by_id == organiser.id
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificates_issued")).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "edition.certificates_issued")
+    ).all()
     assert [event.details["issued"] for event in events] == [1]
     assert (
         db.session.scalar(
