@@ -1,4 +1,6 @@
-"""Factories for test data. They flush into the current app context's session."""
+"""Every model the tests build, in one place. Factories flush into the current app
+context's session; ``hold`` and ``registration_for`` place learners in runs the way the
+services would (``Run.taken`` kept equal to the confirmed choices)."""
 
 from __future__ import annotations
 
@@ -7,13 +9,20 @@ from datetime import UTC, datetime, timedelta
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy import select
 
 from lms.accounts.models import User, UserRole
 from lms.accounts.services import hash_password
+from lms.attendance.models import Attendance, AttendanceStatus
+from lms.audit.models import AuditEvent
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.completion.models import CompletionException
+from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.modules.models import Course, CourseStatus, Module, Run
+from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz
 
 PASSWORD = "correct horse battery"
 # Hashing is deliberately slow; tests share one hash of the common password.
@@ -142,3 +151,109 @@ class BackgroundJobFactory(BaseFactory):
     status = JobStatus.QUEUED
     created_at = factory.LazyFunction(lambda: datetime.now(UTC))
     run_after = factory.LazyAttribute(lambda job: job.created_at)
+
+
+def registration_for(user, course, status: str = RegistrationStatus.ACTIVE) -> Registration:
+    """The user's registration for the edition, made if there is none."""
+    registration = db.session.scalar(
+        select(Registration).where(Registration.user_id == user.id, Registration.course_id == course.id)
+    )
+    if registration is None:
+        registration = Registration(
+            user=user, course=course, status=status, privacy_accepted_at=datetime.now(UTC)
+        )
+        db.session.add(registration)
+    return registration
+
+
+def hold(
+    user, run, status: str = ChoiceStatus.CONFIRMED, registration_status: str = RegistrationStatus.ACTIVE
+):
+    """The user's choice of ``run`` (a seat by default), registered if need be."""
+    registration = registration_for(user, run.module.course, registration_status)
+    confirmed = status == ChoiceStatus.CONFIRMED
+    choice = RunChoice(
+        registration=registration,
+        user=user,
+        module=run.module,
+        run=run,
+        status=status,
+        confirmed_at=datetime.now(UTC) if confirmed else None,
+    )
+    if confirmed:
+        run.taken += 1
+    db.session.add(choice)
+    db.session.flush()
+    return choice
+
+
+class AttendanceFactory(BaseFactory):
+    class Meta:
+        model = Attendance
+
+    status = AttendanceStatus.PRESENT
+    minutes = None
+    source = "manual"
+    marked_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+
+class QuizFactory(BaseFactory):
+    class Meta:
+        model = Quiz
+
+    title = {"vi": "Bài kiểm tra", "en": "Quiz"}
+
+
+def quiz_with_questions(module, questions: list[dict], **settings) -> Quiz:
+    """The module's quiz with these questions (dicts of Question fields), in order."""
+    quiz = QuizFactory(module=module, **settings)
+    quiz.questions = [Question(position=index + 1, **spec) for index, spec in enumerate(questions)]
+    db.session.flush()
+    return quiz
+
+
+class GradedAttemptFactory(BaseFactory):
+    """A submitted and graded attempt scoring ``percent`` (pass by the quiz's mark)."""
+
+    class Meta:
+        model = Attempt
+        exclude = ("at",)
+
+    number = 1
+    status = AttemptStatus.GRADED
+    at = factory.LazyFunction(lambda: datetime.now(UTC))
+    started_at = factory.SelfAttribute("at")
+    submitted_at = factory.SelfAttribute("at")
+    graded_at = factory.SelfAttribute("at")
+    percent = 100.0
+    max_score = 10.0
+    score = factory.LazyAttribute(lambda a: a.percent / 10)
+    passed = factory.LazyAttribute(lambda a: a.percent >= (a.quiz.pass_mark if a.quiz else 60))
+
+
+class CertificateFactory(BaseFactory):
+    class Meta:
+        model = Certificate
+
+    code = factory.LazyFunction(lambda: secrets.token_hex(14).upper()[:28])
+    status = CertificateStatus.VALID
+    issued_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    learner_name = factory.LazyAttribute(lambda c: c.user.full_name if c.user else "Nguyễn Văn A")
+
+
+class CompletionExceptionFactory(BaseFactory):
+    class Meta:
+        model = CompletionException
+
+    reason = "Học bù với giảng viên."
+    recorded_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+
+class AuditEventFactory(BaseFactory):
+    class Meta:
+        model = AuditEvent
+
+    action = "run.capacity_changed"
+    object_type = "run"
+    details = factory.LazyFunction(dict)
+    created_at = factory.LazyFunction(lambda: datetime.now(UTC))

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 
 from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
 from lms.attendance.services import Mark, mark
-from tests.enrollment.seating import hold
-from tests.factories import RunFactory, UserFactory
+from tests.factories import RunFactory, UserFactory, hold
 from tests.helpers import count_queries, page_text
 
 SAMPLES = Path(__file__).parent / "samples"

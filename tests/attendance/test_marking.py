@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lms.attendance.models import Attendance, AttendanceChange
-from tests.enrollment.seating import hold
-from tests.factories import RunFactory, UserFactory
+from tests.factories import RunFactory, UserFactory, hold
 from tests.helpers import page_text
 
 

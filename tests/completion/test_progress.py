@@ -13,8 +13,7 @@ from lms.completion.models import CompletionException
 from lms.completion.progress import progress as progress_of
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Quiz
-from tests.enrollment.seating import hold
-from tests.factories import CourseFactory, UserFactory, course_with_modules
+from tests.factories import CourseFactory, UserFactory, course_with_modules, hold
 from tests.helpers import count_queries, page_text
 from tests.quizzes.conftest import ALL_RIGHT, form_values, make_quiz
 

@@ -41,14 +41,16 @@ from lms.materials import services as materials
 from lms.materials.models import Material
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
-from tests.enrollment.seating import hold, registration_for
 from tests.factories import (
     BackgroundJobFactory,
+    CertificateFactory,
     CourseFactory,
     ModuleFactory,
     OutboxMessageFactory,
     RunFactory,
     UserFactory,
+    hold,
+    registration_for,
 )
 from tests.materials import samples
 from tests.quizzes.conftest import ESSAY, QUESTIONS, make_quiz
@@ -267,10 +269,9 @@ def build_world(app) -> World:
     exception = completion_exceptions.record_exception(learner, module, "Attended the other run.", organiser)
     db.session.flush()
     certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == learner.id))
-    revoked = Certificate(code="7K2M9QX4HC8D3RTV6WZB1NFJ5PGA", user_id=learner.id, course_id=course.id,
-                          learner_name=learner.full_name, status="revoked", revoked_at=now,
-                          revoked_by_id=organiser.id, revoke_reason="Wrong name")  # fmt: skip
-    db.session.add(revoked)
+    revoked = CertificateFactory(code="7K2M9QX4HC8D3RTV6WZB1NFJ5PGA", user=learner, course_id=course.id,
+                                 status="revoked", revoked_at=now, revoked_by_id=organiser.id,
+                                 revoke_reason="Wrong name")  # fmt: skip
     db.session.add(
         PasswordResetToken(
             user_id=learner.id,

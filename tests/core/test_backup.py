@@ -21,8 +21,7 @@ from lms.enrollment.models import Registration, RunChoice
 from lms.materials.models import Material
 from lms.modules.models import Course
 from tests.conftest import TestClient
-from tests.enrollment.seating import hold
-from tests.factories import UserFactory, course_with_modules
+from tests.factories import UserFactory, course_with_modules, hold
 from tests.materials import samples
 from tests.materials.conftest import add_file
 from tests.pg_server import create_database

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.services import create_user
-from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.services import display_code, new_code
 from lms.db import utcnow
 from lms.demo import load_demo
@@ -24,7 +23,7 @@ from lms.enrollment import services as enrollment
 from lms.modules.models import Course, Module
 from lms.quizzes.models import Quiz
 from lms.quizzes.services import start_attempt
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, CertificateFactory
 
 LIMIT = 150 * 1024
 AUTOSAVE_SCRIPT = "/static/js/quiz-autosave.js"
@@ -102,11 +101,7 @@ def demo(app, db) -> Demo:
     demo_course = courses["eip-demo"]
     picks = {module.id: enrollment.Pick(module.runs[0].id) for module in demo_course.modules}
     enrollment.register(learner, demo_course, picks, accepted_privacy=True)
-    certificate = Certificate(
-        code=new_code(), user_id=learner.id, course_id=courses["eip-2023"].id, learner_name=learner.full_name,
-        status=CertificateStatus.VALID, issued_at=utcnow(),
-    )  # fmt: skip
-    db.session.add(certificate)
+    certificate = CertificateFactory(code=new_code(), user=learner, course_id=courses["eip-2023"].id)
     module = db.session.scalar(select(Module).where(Module.course_id == demo_course.id, Module.position == 1))
     quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
     quiz.opens_at = utcnow() - timedelta(hours=1)  # opened early by the trainer

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from lms.attendance.services import Mark, mark
-from lms.certificates.models import Certificate
 from lms.certificates.services import display_code, new_code
 from lms.enrollment import services as enrollment
 from lms.modules.models import Course
-from tests.factories import CourseFactory, UserFactory, course_with_modules
+from tests.factories import CertificateFactory, CourseFactory, UserFactory, course_with_modules
 from tests.helpers import count_queries
 
 PASSWORD_LEARNER = "learner{scale}@example.org"
@@ -47,9 +46,7 @@ def build(db, scale: int) -> World:
         picks = {module.id: enrollment.Pick(module.runs[0].id) for module in course.modules}
         enrollment.register(learner, course, picks, accepted_privacy=True)
         mark(first_run, learner.id, Mark("present", 110), trainer)
-    certificate = Certificate(code=new_code(), user_id=learners[0].id, course_id=course.id,
-                              learner_name=learners[0].full_name)  # fmt: skip
-    db.session.add(certificate)
+    certificate = CertificateFactory(code=new_code(), user=learners[0], course_id=course.id)
     for _ in range(scale - 1):
         CourseFactory()
     db.session.commit()

@@ -14,13 +14,11 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from lms.accounts.services import create_user
-from lms.completion.models import CompletionException
-from lms.db import utcnow
-from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db
 from lms.modules.models import Course, Module
-from lms.quizzes.models import Attempt, Quiz
+from lms.quizzes.models import Quiz
 from tests.certificates.pdf_reading import qr_matrix_of_pdf
+from tests.factories import CompletionExceptionFactory, GradedAttemptFactory, hold
 
 pytestmark = pytest.mark.browser
 
@@ -41,20 +39,12 @@ def learner_one_session_short_of_completion(app) -> int:
         tuan = create_user("tuan.le@example.org", "Lê Minh Tuấn", password=PASSWORD, locale="vi")
         mai = create_user("mai.tran@example.org", "Trần Thị Mai", password=PASSWORD, locale="vi")
         for learner in (tuan, mai):
-            registration = Registration(user_id=learner.id, course_id=course.id, privacy_accepted_at=utcnow())
-            db.session.add(registration)
-            db.session.flush()
-            db.session.add(RunChoice(registration_id=registration.id, user_id=learner.id, module_id=modules[0].id,
-                                     run_id=run.id, status="confirmed", confirmed_at=utcnow()))  # fmt: skip
-            run.taken += 1
+            hold(learner, run)
         quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == modules[0].id))
-        now = utcnow()
-        db.session.add(Attempt(quiz_id=quiz.id, user_id=tuan.id, number=1, status="graded", started_at=now,
-                               submitted_at=now, submitted_by="learner", graded_at=now, score=9.0, max_score=10.0,
-                               percent=90.0, passed=True))  # fmt: skip
+        GradedAttemptFactory(quiz=quiz, user_id=tuan.id, percent=90.0, submitted_by="learner")
         for module in modules[1:]:
-            db.session.add(CompletionException(user_id=tuan.id, course_id=course.id, module_id=module.id,
-                                               reason="Học bù", recorded_by_id=tuan.id, recorded_at=now))  # fmt: skip
+            CompletionExceptionFactory(user_id=tuan.id, course_id=course.id, module_id=module.id,
+                                       reason="Học bù", recorded_by_id=tuan.id)  # fmt: skip
         db.session.commit()
         return run.id
 

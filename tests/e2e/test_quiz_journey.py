@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from lms.accounts.services import create_user
 from lms.db import utcnow
-from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db
 from lms.modules.models import Course, Module
 from lms.quizzes.models import Quiz
+from tests.factories import hold
 
 pytestmark = pytest.mark.browser
 
@@ -28,12 +28,7 @@ def registered_learner_with_an_open_quiz(app, email: str) -> str:
         quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
         quiz.opens_at = utcnow() - timedelta(hours=1)
         learner = create_user(email, "Lê Văn Tám", password="quiz-learner-password", locale="vi")
-        registration = Registration(user_id=learner.id, course_id=course.id, privacy_accepted_at=utcnow())
-        db.session.add(registration)
-        db.session.flush()
-        db.session.add(RunChoice(registration_id=registration.id, user_id=learner.id, module_id=module.id,
-                                 run_id=run.id, status="confirmed", confirmed_at=utcnow()))  # fmt: skip
-        run.taken += 1
+        hold(learner, run)
         db.session.commit()
         return f"/courses/eip-demo/modules/{module.key}/quiz"
 

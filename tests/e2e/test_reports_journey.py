@@ -13,13 +13,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from lms.accounts.services import create_user
-from lms.attendance.models import Attendance
-from lms.db import utcnow
 from lms.demo import DEMO_PASSWORD
-from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db
 from lms.jobs import tracking
 from lms.modules.models import Course
+from tests.factories import AttendanceFactory, hold
 
 pytestmark = pytest.mark.browser
 
@@ -32,14 +30,8 @@ def learner_marked_present(app) -> datetime:
         learner = create_user("bao.dang@example.org", "Đặng Quốc Bảo", password="reports-learner-pw",
                               organisation="+84 912 345 678", organisation_type="enterprise",
                               province="hai-phong", gender="male")  # fmt: skip
-        registration = Registration(user_id=learner.id, course_id=course.id, privacy_accepted_at=utcnow())
-        db.session.add(registration)
-        db.session.flush()
-        db.session.add(RunChoice(registration_id=registration.id, user_id=learner.id, module_id=run.module_id,
-                                 run_id=run.id, status="confirmed", confirmed_at=utcnow()))  # fmt: skip
-        run.taken += 1
-        db.session.add(Attendance(run_id=run.id, user_id=learner.id, status="present", minutes=110,
-                                  source="manual", marked_at=utcnow()))  # fmt: skip
+        hold(learner, run)
+        AttendanceFactory(run_id=run.id, user_id=learner.id, status="present", minutes=110)
         db.session.commit()
         return run.starts_at
 

@@ -15,8 +15,8 @@ from lms.accounts.services import create_user
 from lms.enrollment.ical import build_calendar, reset_calendar_token, run_event
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus
 from lms.modules.models import CourseStatus, RunStatus
-from tests.enrollment.seating import events_by_uid, hold, parse, uid
-from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, course_with_modules
+from tests.enrollment.calendars import events_by_uid, parse, uid
+from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, course_with_modules, hold
 from tests.helpers import count_queries, page_text
 
 JOIN_URL = "https://meet.example.org/room"

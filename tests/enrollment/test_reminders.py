@@ -16,8 +16,8 @@ from lms.extensions import db as _db
 from lms.mail.models import OutboxMessage
 from lms.modules.models import RunStatus
 from tests.conftest import deliver_outbox, email_text, sent_emails
-from tests.enrollment.seating import events_by_uid, hold, uid
-from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory
+from tests.enrollment.calendars import events_by_uid, uid
+from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, hold
 
 NOW = datetime(2030, 10, 7, 3, 0, tzinfo=UTC)  # 10:00 on Monday 7 October in Viet Nam
 

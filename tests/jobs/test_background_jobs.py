@@ -34,8 +34,7 @@ from lms.spreadsheets import Table
 from tests.certificates.test_issue import complete
 from tests.certificates.test_pages import pdf_text
 from tests.completion.test_progress import setup_course
-from tests.enrollment.seating import hold
-from tests.factories import BackgroundJobFactory, UserFactory
+from tests.factories import BackgroundJobFactory, UserFactory, hold
 from tests.helpers import page_text
 from tests.jobs.background import job_download, run_jobs, start_job
 from tests.jobs.conftest import STEPS

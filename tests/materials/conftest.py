@@ -14,8 +14,7 @@ from flask_babel import force_locale
 from lms.materials import services
 from lms.materials.models import Material
 from lms.modules.models import Course, Module
-from tests.enrollment.seating import registration_for
-from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory
+from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, registration_for
 from tests.materials import samples
 
 

@@ -237,7 +237,7 @@ def test_after_start_opens_when_the_first_run_that_is_not_cancelled_starts(db, w
 
 
 def test_a_cancelled_registration_no_longer_counts(db, world):
-    from tests.enrollment.seating import registration_for
+    from tests.factories import registration_for
 
     material = add_file(world, world.trainer, visibility="registered")
     registration_for(world.registered, world.course).status = "cancelled"

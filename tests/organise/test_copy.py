@@ -17,14 +17,13 @@ from lms.audit.models import AuditEvent
 from lms.certificates.models import Certificate
 from lms.enrollment.models import Registration, RunChoice
 from lms.errors import FieldError, ServiceError
-from lms.extensions import db
 from lms.materials import services as materials
 from lms.materials.models import Material, MaterialVersion
 from lms.materials.storage import get_storage
 from lms.modules.models import Course, Run
 from lms.organise.copying import copy_edition
-from lms.quizzes.models import Attempt, Question, Quiz
-from tests.factories import CourseFactory, ModuleFactory, RunFactory
+from lms.quizzes.models import Attempt, Quiz
+from tests.factories import CourseFactory, ModuleFactory, RunFactory, quiz_with_questions
 from tests.materials import samples
 from tests.materials.conftest import details, stored_files
 from tests.organise.conftest import shown
@@ -42,16 +41,12 @@ def local(value: datetime, tz) -> datetime:
 
 
 def add_quiz(module, *, opens_at=None, closes_at=None) -> Quiz:
-    quiz = Quiz(module=module, title={"vi": "Bài kiểm tra", "en": "Quiz"}, pass_mark=60, attempts_allowed=2,
-                opens_at=opens_at, closes_at=closes_at, shuffle_questions=False)  # fmt: skip
-    quiz.questions = [
-        Question(position=1, kind="true_false", text={"vi": "Đúng hay sai?", "en": "True or false?"}, answer={"value": True}),
-        Question(position=2, kind="single", text={"vi": "Chọn một", "en": "Pick one"}, points=2.0,
-                 options=[{"key": "a", "text": {"en": "A"}, "correct": True}, {"key": "b", "text": {"en": "B"}, "correct": False}]),
-        Question(position=3, kind="essay", text={"vi": "Đã gỡ", "en": "Removed"}, archived=True),
-    ]  # fmt: skip
-    db.session.add(quiz)
-    return quiz
+    return quiz_with_questions(module, [
+        dict(kind="true_false", text={"vi": "Đúng hay sai?", "en": "True or false?"}, answer={"value": True}),
+        dict(kind="single", text={"vi": "Chọn một", "en": "Pick one"}, points=2.0,
+             options=[{"key": "a", "text": {"en": "A"}, "correct": True}, {"key": "b", "text": {"en": "B"}, "correct": False}]),
+        dict(kind="essay", text={"vi": "Đã gỡ", "en": "Removed"}, archived=True),
+    ], pass_mark=60, attempts_allowed=2, opens_at=opens_at, closes_at=closes_at, shuffle_questions=False)  # fmt: skip
 
 
 def test_a_copy_keeps_weekday_and_local_time_across_daylight_saving(db, edition):

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lms.quizzes.models import Question, Quiz
-from tests.enrollment.seating import hold
-from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory
+from lms.quizzes.models import Quiz
+from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, hold, quiz_with_questions
 
 QUESTIONS = [
     {"kind": "single", "points": 1.0, "text": {"vi": "Nghị định nào thể chế hóa KCNST?", "en": "Which decree institutionalised EIPs?"},
@@ -35,9 +34,8 @@ ALL_RIGHT = {0: ["a"], 1: ["a", "b"], 2: ["true"], 3: ["cong sinh cong nghiep"]}
 
 
 def make_quiz(module, questions=QUESTIONS, **settings) -> Quiz:
-    quiz = Quiz(module=module, title={"vi": "Bài kiểm tra 1", "en": "Quiz 1"}, **settings)
-    quiz.questions = [Question(position=index + 1, **spec) for index, spec in enumerate(questions)]
-    return quiz
+    """The quiz of the quiz tests: QUESTIONS unless others are given."""
+    return quiz_with_questions(module, questions, title={"vi": "Bài kiểm tra 1", "en": "Quiz 1"}, **settings)
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from lms.errors import ServiceError
 from lms.mail.models import OutboxMessage
 from lms.quizzes import services
 from lms.quizzes.models import AttemptStatus, Question
-from tests.enrollment.seating import hold
-from tests.factories import UserFactory
+from tests.factories import UserFactory, hold
 from tests.quizzes.conftest import ALL_RIGHT, ESSAY, form_values
 
 

@@ -20,13 +20,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lms.attendance.models import Attendance
 from lms.certificates.models import Certificate
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus
 from lms.modules.models import Course
-from lms.quizzes.models import Attempt, AttemptStatus
-from tests.enrollment.seating import hold
-from tests.factories import UserFactory, course_with_modules
+from lms.quizzes.models import Attempt
+from tests.factories import AttendanceFactory, GradedAttemptFactory, UserFactory, course_with_modules, hold
 from tests.quizzes.conftest import make_quiz
 
 CODE = "7K2M9QX4HC8D3RTV6WZB1NFJ5PGA"  # 28 Crockford characters
@@ -49,19 +47,12 @@ class Edition:
 
 def attempt(db, quiz, user, number: int, percent: float, *, minutes_after: int = 0) -> Attempt:
     submitted = datetime(2030, 10, 9, 3, 0, tzinfo=UTC) + timedelta(minutes=minutes_after)
-    row = Attempt(
-        quiz_id=quiz.id, user_id=user.id, number=number, status=AttemptStatus.GRADED, started_at=submitted,
-        submitted_at=submitted, graded_at=submitted, score=percent / 10, max_score=10.0, percent=percent,
-        passed=percent >= quiz.pass_mark,
-    )  # fmt: skip
-    db.session.add(row)
-    return row
+    return GradedAttemptFactory(quiz=quiz, user_id=user.id, number=number, at=submitted, percent=percent)
 
 
 def mark(db, run, user, status: str, minutes: int | None, marker) -> None:
-    db.session.add(Attendance(run_id=run.id, user_id=user.id, status=status, minutes=minutes,
-                              source="zoom" if minutes else "manual", marked_by_id=marker.id,
-                              marked_at=MARKED_AT))  # fmt: skip
+    AttendanceFactory(run_id=run.id, user_id=user.id, status=status, minutes=minutes,
+                      source="zoom" if minutes else "manual", marked_by_id=marker.id, marked_at=MARKED_AT)  # fmt: skip
 
 
 def build_edition(db, slug: str = "eip-report", extra_learners: int = 0) -> Edition:

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.audit.models import AuditEvent
 from lms.jobs.models import BackgroundJob
-from tests.factories import CourseFactory, UserFactory
+from tests.factories import AuditEventFactory, CourseFactory, UserFactory
 from tests.helpers import count_queries, page_text
 
 SLUG = "eip-report"
@@ -23,9 +22,8 @@ def add_events(db, course, actor, count: int, action: str = "run.capacity_change
     runs = course.runs
     for index in range(start, start + count):
         run_id = runs[index % len(runs)].id if runs else 10_000 + index
-        db.session.add(AuditEvent(actor_id=actor.id, action=action, object_type="run", object_id=run_id,
-                                  course_id=course.id, details={"before": index, "after": index + 1},
-                                  created_at=base + timedelta(minutes=index)))  # fmt: skip
+        AuditEventFactory(actor_id=actor.id, action=action, object_id=run_id, course_id=course.id,
+                          details={"before": index, "after": index + 1}, created_at=base + timedelta(minutes=index))  # fmt: skip
     db.session.commit()
 
 
