@@ -32,7 +32,9 @@ class RunStatus(enum.StrEnum):
 
 
 class Course(db.Model):
-    """One edition of a course: its own slug, dates, modules and runs."""
+    """An *edition*: one offering of a course (``family``, e.g. "eip") with its own
+    slug, dates, modules and runs. The class keeps the name ``Course`` (the table
+    ``course`` and every foreign key to it); the README's glossary says so."""
 
     __tablename__ = "course"
 
