@@ -72,10 +72,9 @@ class Config:
         self.MAIL_FROM = env("MAIL_FROM") or "EIP Training <no-reply@eip-training.example.org>"
         self.MAIL_DIR = env("MAIL_DIR") or str(folder / "mail")
         # Seconds between the attempts to send an email: a day of retries, then failed.
-        self.MAIL_RETRY_DELAYS = [
-            int(seconds)
-            for seconds in (env("MAIL_RETRY_DELAYS") or "60,300,900,3600,10800,21600,43200").split(",")
-        ]
+        # Unset: the default; set but empty: no retry at all (a failure is final at once).
+        delays = env("MAIL_RETRY_DELAYS", "60,300,900,3600,10800,21600,43200")
+        self.MAIL_RETRY_DELAYS = [int(seconds) for seconds in delays.split(",") if seconds.strip()]
         self.SMTP_HOST = env("SMTP_HOST")
         self.SMTP_PORT = env_int("SMTP_PORT", 587)
         self.SMTP_USER = env("SMTP_USER")
