@@ -40,7 +40,7 @@ from lms.modules.services import can_manage_course
 MATERIAL_ADDED = declare_action(
     "material.added",
     _l("Added a material"),
-    kind=Detail(_l("Kind")),
+    kind=Detail(_l("Type of material")),
     filename=Detail(_l("File")),
     size=Detail(_l("Size (bytes)"), Shown.NUMBER),
     url=Detail(_l("Link")),

@@ -28,13 +28,13 @@ from lms.modules.models import Course
 MAIL_SENT_AGAIN = declare_action(
     "mail.sent_again",
     _l("Sent a failed email again"),
-    kind=Detail(_l("Kind")),
+    kind=Detail(_l("Kind of email")),
 )
 FAILED_MAIL_SENT_AGAIN = declare_action(
     "mail.failed_sent_again",
     _l("Sent the failed emails again"),
     count=Detail(_l("Emails"), Shown.NUMBER),
-    kind=Detail(_l("Kind")),
+    kind=Detail(_l("Kind of email")),
 )
 
 
