@@ -237,3 +237,21 @@ def test_send_mail_command_delivers_what_is_due(app, db, tmp_path, learner):
     result = app.test_cli_runner().invoke(args=["lms", "send-mail"])
     assert "sent 1 message(s)" in result.output
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
+def test_a_worker_sends_only_the_messages_whose_claim_it_still_holds(db, smtp_app, smtp_server, learner):
+    from lms.mail.delivery import claim_batch, deliver_batch
+
+    queue_reset(db, learner)
+    queue_reset(db, UserFactory(email="huong@example.org", locale="en"))
+    token, batch = claim_batch(utcnow())  # a worker claims both, then stalls past its lease
+    assert len(batch) == 2
+    lease = smtp_app.config["MAIL_LEASE_SECONDS"]
+    _, taken = claim_batch(later(lease + 1), size=1)  # another worker takes the first over
+    assert [message.id for message in taken] == [batch[0].id]
+
+    report = deliver_batch(token, batch)  # the first worker wakes up and goes on
+    assert report.sent == 1
+    assert [message["To"] for message in smtp_server.messages] == ["huong@example.org"]
+    first, second = rows(db)
+    assert first.status == MailStatus.SENDING and second.status == MailStatus.SENT

@@ -235,3 +235,27 @@ def test_requests_succeed_while_redis_is_down_and_their_mail_goes_after_it_is_ba
     wait_for_delivery(db, smtp_server, 4)
     assert_each_sent_exactly_once(db, smtp_server, job_workers, 4)
     assert sent_by(worker) >= 2  # the first and the last, at least
+
+
+# -- a batch that takes longer than the lease ------------------------------------------------
+
+
+def test_a_batch_that_outlasts_the_lease_is_sent_once_while_others_sweep(
+    db, client, smtp_server, job_workers
+):
+    emails = learners(db, 16)
+    for email in emails:  # queued before the worker starts: it claims all 16 in one batch
+        ask_for_reset(client, email)
+    smtp_server.slow(0.5)  # 16 messages take 8 s over the worker's one connection
+    lease = {"MAIL_LEASE_SECONDS": 2}
+    worker = job_workers.start(**smtp_settings(smtp_server), **lease)
+    # Six received: the worker has been at it for longer than its lease.
+    wait_until(lambda: len(received(smtp_server)) >= 6, DELIVERY_TIMEOUT, "six messages received")
+    # Another deliverer comes by meanwhile (cron's send-mail, another machine's sweep).
+    other = job_workers.command("send-mail", **smtp_settings(smtp_server), **lease)
+    assert other.returncode == 0, other.stderr
+
+    wait_for_delivery(db, smtp_server, len(emails))
+    assert_each_sent_exactly_once(db, smtp_server, job_workers, len(emails))
+    assert "sent 0 message(s)" in other.stdout  # the working worker kept its claim
+    assert sent_by(worker) == len(emails)
