@@ -42,12 +42,19 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # When the first of the messages put back for a retry falls due (None: none was).
+    next_retry_at: datetime | None = None
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
         self.errors += other.errors
+        self.retry_at(other.next_retry_at)
+
+    def retry_at(self, when: datetime | None) -> None:
+        if when is not None and (self.next_retry_at is None or when < self.next_retry_at):
+            self.next_retry_at = when
 
 
 @dataclass
@@ -251,11 +258,13 @@ def record_failure(
                 claim_token=None, claimed_until=None)  # fmt: skip
         report.failed += 1
         return
+    next_attempt_at = now + timedelta(seconds=delays[message.attempts - 1])
     _update(
         token, message, status=MailStatus.QUEUED, last_error=error, claim_token=None, claimed_until=None,
-        next_attempt_at=now + timedelta(seconds=delays[message.attempts - 1]),
+        next_attempt_at=next_attempt_at,
     )  # fmt: skip
     report.retrying += 1
+    report.retry_at(next_attempt_at)
 
 
 def _update(token: str, message: Claimed, commit: bool = True, **values) -> None:

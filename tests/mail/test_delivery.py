@@ -255,3 +255,23 @@ def test_a_worker_sends_only_the_messages_whose_claim_it_still_holds(db, smtp_ap
     assert [message["To"] for message in smtp_server.messages] == ["huong@example.org"]
     first, second = rows(db)
     assert first.status == MailStatus.SENDING and second.status == MailStatus.SENT
+
+
+def test_a_delivery_that_leaves_retries_wakes_a_worker_when_the_first_falls_due(
+    db, smtp_app, smtp_server, learner
+):
+    from datetime import UTC
+
+    from lms.mail.tasks import deliver_and_wake_for_retries
+
+    smtp_app.config["MAIL_RETRY_DELAYS"] = [30, 300]
+    queue_reset(db, learner)
+    huey.flush()  # the wake-up of the commit above
+    smtp_server.refuse()
+    deliver_and_wake_for_retries()
+    (row,) = rows(db)
+    assert row.status == MailStatus.QUEUED and later(25) < row.next_attempt_at < later(35)
+    (wake_up,) = huey.pending()  # not the minute's sweep: a wake-up at the retry's time
+    assert wake_up.name.endswith("deliver_mail")
+    assert abs(wake_up.eta.replace(tzinfo=UTC) - row.next_attempt_at) < timedelta(seconds=1)
+    huey.flush()

@@ -204,6 +204,32 @@ def test_a_batch_of_a_killed_worker_is_sent_by_another_after_its_lease(db, clien
     assert sent_by(successor) == len(emails) and sent_by(doomed) == 0
 
 
+# -- d. the SMTP server refuses for a while ----------------------------------------------------
+
+
+def test_mail_refused_for_a_while_is_retried_and_delivered_once_when_the_server_is_back(
+    db, client, smtp_server, job_workers
+):
+    emails = learners(db, 3)
+    smtp_server.refuse()
+    job_workers.start(**smtp_settings(smtp_server), MAIL_RETRY_DELAYS=",".join(["1"] * 20))
+    for email in emails:
+        ask_for_reset(client, email)
+
+    # Refused, and refused again on the retries: the messages wait, none is lost.
+    wait_until(
+        lambda: all(row.attempts >= 2 and row.status == MailStatus.QUEUED for row in outbox(db)),
+        DELIVERY_TIMEOUT,
+        "every message to be refused twice",
+    )
+    assert "ConnectionRefusedError" in outbox(db)[0].last_error
+    smtp_server.recover()
+
+    wait_for_delivery(db, smtp_server, len(emails))
+    rows = assert_each_sent_exactly_once(db, smtp_server, job_workers, len(emails))
+    assert all(row.attempts >= 3 and row.last_error == "" for row in rows)
+
+
 # -- e. Redis killed while the web app enqueues ----------------------------------------------
 
 
