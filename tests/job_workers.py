@@ -85,12 +85,18 @@ class JobWorker:
         self.process: subprocess.Popen | None = None
         self.ended_by_test = False
 
-    def start(self, timeout: float = 60) -> JobWorker:
+    def start(self, wait: bool = True) -> JobWorker:
+        """Start the process; with ``wait``, also wait until its consumer runs."""
         with open(self.log, "ab") as output:
             self.process = subprocess.Popen(
                 self.command, cwd=ROOT, env=environment(self.settings),
                 stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
             )  # fmt: skip
+        if wait:
+            self.wait_started()
+        return self
+
+    def wait_started(self, timeout: float = 60) -> JobWorker:
         wait_until(self._started, timeout, f"worker {self.name} to start")
         return self
 
@@ -154,13 +160,14 @@ class JobWorkers:
         self.workers: list[JobWorker] = []
         self.allowed: list[re.Pattern] = []
 
-    def start(self, threads: int = 2, periodic: bool = True, **settings) -> JobWorker:
+    def start(self, threads: int = 2, periodic: bool = True, wait: bool = True, **settings) -> JobWorker:
         """Start a worker with the shared settings plus ``settings`` (names without
-        ``LMS_``) and wait until its consumer runs."""
+        ``LMS_``) and wait until its consumer runs (``wait=False``: the caller starts
+        other things meanwhile and calls ``wait_started()`` on it later)."""
         name = f"worker{len(self.workers) + 1}"
         worker = JobWorker(name, self.settings | settings, self.folder / f"{name}.log", threads, periodic)
         self.workers.append(worker)
-        return worker.start()
+        return worker.start(wait)
 
     def command(self, *args: str, timeout: float = 120, **settings) -> subprocess.CompletedProcess:
         """Run ``flask --app wsgi lms ARGS`` with the shared settings; its output as text."""

@@ -154,8 +154,8 @@ def test_two_worker_processes_on_redis_deliver_each_message_once(
     emails = learners(db, 12)
     use_queue(redis_url)
     assert type(huey.storage).__name__ == "RedisStorage"
-    first = job_workers.start(**smtp_settings(smtp_server))
-    second = job_workers.start(**smtp_settings(smtp_server))
+    first, second = (job_workers.start(wait=False, **smtp_settings(smtp_server)) for _ in range(2))
+    first.wait_started(), second.wait_started()
     smtp_server.slow(0.2)  # each message holds its worker a little: the workers overlap
 
     for email in emails:
