@@ -459,6 +459,18 @@ def start_job_workers(environment: dict[str, str], folder: Path, key: str, count
     return workers
 
 
+def cpu_seconds(workers) -> float:
+    """CPU time (user + system) the job worker processes have used so far."""
+    total = 0
+    for worker in workers:
+        try:
+            fields = Path(f"/proc/{worker.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / serving.TICKS
+
+
 # -- a backend's run -------------------------------------------------------------------------------
 
 
@@ -474,6 +486,7 @@ class BackendResult:
     sign_in_seconds: float
     setup: MailSetup | None = None
     mail: MailResult | None = None
+    worker_cpu: float = 0.0  # CPU seconds the job workers used during the burst
 
     @property
     def sound(self) -> bool:
@@ -541,8 +554,10 @@ def run_setup(backend: str, setup: MailSetup, app, url: str, folder: Path, args)
         sessions = sign_in_all(server.base, emails, args.clients)
         signed_in = time.perf_counter() - started
         print(f"{tag} {len(emails)} learners signed in ({signed_in:.0f} s); the burst …", flush=True)
+        before = cpu_seconds(workers)
         tally = burst(server.base, sessions, args.clients, slug)
         ended = datetime.now(UTC)
+        worker_cpu = cpu_seconds(workers) - before
         print(
             f"{tag} {tally.registered} registered in {tally.seconds:.1f} s; waiting for the mail …",
             flush=True,
@@ -563,7 +578,7 @@ def run_setup(backend: str, setup: MailSetup, app, url: str, folder: Path, args)
     runs, active, uneven = check_database(app, course_id)
     serving.dispose(app)
     return BackendResult(
-        backend, args.learners, args.clients, tally, runs, active, uneven, signed_in, setup, mail
+        backend, args.learners, args.clients, tally, runs, active, uneven, signed_in, setup, mail, worker_cpu
     )
 
 
@@ -596,9 +611,9 @@ def mail_summary(results: list[BackendResult]) -> list[str]:
     """Throughput and POST p95 against the same backend's folder set-up, and the mail."""
     lines = [
         "| backend | mail | registrations/s | × folder | POST p95 ms | × folder | errors "
-        "| last mail sent after the burst (s) | confirmations queued | Message-IDs received | duplicates "
-        "| missing | exactly once |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| job worker CPU in the burst (s) | last mail sent after the burst (s) | confirmations queued "
+        "| Message-IDs received | duplicates | missing | exactly once | other jobs (cores) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in results:
         if r.mail is None:
@@ -613,8 +628,8 @@ def mail_summary(results: list[BackendResult]) -> list[str]:
         after = "—" if m.after_burst is None else f"{m.after_burst:.1f}"
         lines.append(
             f"| {r.backend} | {r.setup.label} | {rate:.1f} | {rate_ratio} | {latency:.0f} | {latency_ratio} | "
-            f"{len(t.errors)} | {after} | {m.queued:,} | {len(m.received):,} | {m.duplicates} | {m.missing} | "
-            f"{'yes' if m.exactly_once else 'NO'} |"
+            f"{len(t.errors)} | {r.worker_cpu:.1f} | {after} | {m.queued:,} | {len(m.received):,} | "
+            f"{m.duplicates} | {m.missing} | {'yes' if m.exactly_once else 'NO'} | {t.other_jobs:.2f} |"
         )
     return lines
 
