@@ -81,8 +81,9 @@ class Config:
         self.SMTP_PASSWORD = env("SMTP_PASSWORD")
         self.SMTP_STARTTLS = env_bool("SMTP_STARTTLS", True)
         self.SMTP_TIMEOUT = env_int("SMTP_TIMEOUT", 30)
-        # How long a worker's claim on a batch of email lasts: long enough for a whole
-        # batch at the SMTP timeout, so a live worker keeps its batch; a killed
+        # How long a worker's claim on a batch of email lasts without renewal: a live
+        # worker renews it as it works through the batch (every third of it), so it
+        # must outlast one message at worst (a few times SMTP_TIMEOUT); a killed
         # worker's batch is free again after it.
         self.MAIL_LEASE_SECONDS = env_int("MAIL_LEASE_SECONDS", 900)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 huey = MemoryHuey("lms", results=False, utc=True)
 _state: dict[str, Flask] = {}
 
-__all__ = ["crontab", "enqueue", "huey", "init_app", "job", "periodic"]
+__all__ = ["crontab", "enqueue", "enqueue_at", "huey", "init_app", "job", "periodic"]
 
 
 def init_app(app: Flask) -> None:
@@ -91,8 +92,18 @@ def enqueue(task, *args, **kwargs) -> bool:
     """Put ``task(*args, **kwargs)`` on the queue; False (and a log line) if the queue
     cannot be reached. The work itself is recorded in the database, so a lost wake-up
     only delays it until the next periodic sweep."""
+    return _put(task, lambda: task(*args, **kwargs))
+
+
+def enqueue_at(eta: datetime, task, *args, **kwargs) -> bool:
+    """Like :func:`enqueue`, for ``task`` to run at ``eta`` (an aware datetime): the
+    queue's scheduler holds it until then."""
+    return _put(task, lambda: task.schedule(args=args, kwargs=kwargs, eta=eta))
+
+
+def _put(task, put: Callable[[], object]) -> bool:
     try:
-        task(*args, **kwargs)
+        put()
     except Exception:  # any storage error: Redis down, SQLite file locked too long
         log.exception("could not enqueue %s; the periodic sweep will pick the work up", task.name)
         return False

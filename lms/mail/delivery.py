@@ -5,15 +5,19 @@ the candidates are also locked with ``FOR UPDATE SKIP LOCKED`` so concurrent wor
 take different rows instead of waiting), builds those not yet built, sends them over
 one connection, and records each outcome against the claim. However many workers,
 cron runs or restarts there are, a message is sent by the one worker holding its
-claim. The one window left is a worker killed after the server accepted a message
-and before the outcome was committed: its lease expires and the message goes again,
-with the same Message-ID.
+claim. The claim is a lease (``MAIL_LEASE_SECONDS``) that the worker renews while it
+works through the batch, and it sends a message only after checking that the claim is
+still its own, so a batch that takes longer than the lease (a slow server) is not
+taken over and sent a second time. The one window left is a worker killed after the
+server accepted a message and before the outcome was committed: its lease expires and
+the message goes again, with the same Message-ID.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,12 +42,19 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # When the first of the messages put back for a retry falls due (None: none was).
+    next_retry_at: datetime | None = None
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
         self.errors += other.errors
+        self.retry_at(other.next_retry_at)
+
+    def retry_at(self, when: datetime | None) -> None:
+        if when is not None and (self.next_retry_at is None or when < self.next_retry_at):
+            self.next_retry_at = when
 
 
 @dataclass
@@ -125,9 +136,12 @@ def deliver_batch(token: str, batch: list[Claimed]) -> DeliveryReport:
     keep_built(token, [message for message in ready if message.built_now])
     if not ready:
         return report
+    lease = Lease(token, [message.id for message in ready])
     try:
         with open_transport() as transport:
             for position, message in enumerate(ready):
+                if not lease.holds(message.id):
+                    continue
                 try:
                     transport.send(message.id, message.kind, message.recipient, message.raw)
                 except MessageRefused as refusal:
@@ -143,6 +157,51 @@ def deliver_batch(token: str, batch: list[Claimed]) -> DeliveryReport:
         for message in ready:
             record_failure(token, message, str(error), report)
     return report
+
+
+class Lease:
+    """This worker's claim on a batch, renewed while the batch is being sent.
+
+    Before each message, :meth:`holds` says whether the claim on it is still this
+    worker's; once a third of the lease has passed since the last renewal (and before
+    the first message) it first extends the claim on every message of the batch not
+    yet sent. So each message starts with at least two thirds of the lease ahead of it,
+    however long the batch takes, and a message whose claim was lost anyway (the worker
+    was stalled longer than the lease and another took it over) is left to that other.
+    """
+
+    def __init__(self, token: str, ids: list[int]) -> None:
+        self.token = token
+        self.seconds = current_app.config["MAIL_LEASE_SECONDS"]
+        self.unsent = list(ids)
+        self.held: set[int] = set()
+        self.renewed_at: float | None = None
+
+    def holds(self, message_id: int) -> bool:
+        if self.renewed_at is None or time.monotonic() - self.renewed_at >= self.seconds / 3:
+            self.renew()
+        self.unsent.remove(message_id)
+        if message_id not in self.held:
+            log.warning("mail %s: the claim on it expired and another worker took it over", message_id)
+            return False
+        return True
+
+    def renew(self) -> None:
+        self.renewed_at = time.monotonic()
+        self.held = set(
+            db.session.scalars(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(self.unsent),
+                    OutboxMessage.claim_token == self.token,
+                    OutboxMessage.status == MailStatus.SENDING,
+                )
+                .values(claimed_until=utcnow() + timedelta(seconds=self.seconds))
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
+        db.session.commit()
 
 
 def build(token: str, message: Claimed, report: DeliveryReport) -> bool:
@@ -199,11 +258,13 @@ def record_failure(
                 claim_token=None, claimed_until=None)  # fmt: skip
         report.failed += 1
         return
+    next_attempt_at = now + timedelta(seconds=delays[message.attempts - 1])
     _update(
         token, message, status=MailStatus.QUEUED, last_error=error, claim_token=None, claimed_until=None,
-        next_attempt_at=now + timedelta(seconds=delays[message.attempts - 1]),
+        next_attempt_at=next_attempt_at,
     )  # fmt: skip
     report.retrying += 1
+    report.retry_at(next_attempt_at)
 
 
 def _update(token: str, message: Claimed, commit: bool = True, **values) -> None:

@@ -6,18 +6,6 @@ them submit at the same moment (a barrier), on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-import threading
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from http.cookiejar import CookieJar
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
@@ -25,10 +13,9 @@ from lms.enrollment import services
 from lms.enrollment.models import ChoiceStatus, RunChoice
 from lms.extensions import db as extensions_db
 from lms.modules.models import Run
-from tests.factories import PASSWORD, CourseFactory, ModuleFactory, RunFactory, UserFactory
-from tests.pg_server import free_port
+from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory
+from tests.gunicorn_server import Browser, burst, gunicorn_server, prepare
 
-ROOT = Path(__file__).resolve().parents[2]
 LEARNERS = 60
 CAPACITY = 10
 
@@ -36,118 +23,8 @@ CAPACITY = 10
 @pytest.fixture
 def gunicorn(app, database_url, tmp_path):
     """The same database served by gunicorn: 4 worker processes with 4 threads each."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "LMS_DATABASE_URL": database_url,
-        "LMS_SECRET_KEY": "concurrency-test-secret",
-        "LMS_INSTANCE_PATH": str(tmp_path / "gunicorn-instance"),
-        "LMS_RATELIMIT_ENABLED": "false",
-    }
-    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 (closed in the finally below)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-         "--graceful-timeout", "5", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, process, tmp_path / "gunicorn.log")
+    with gunicorn_server(database_url, tmp_path) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        errors = (tmp_path / "gunicorn.log").read_text(errors="replace")
-        assert "Traceback" not in errors, errors[-3000:]
-
-
-def wait_until_up(base: str, process, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:  # noqa: S310 (loopback http)
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 60 s")
-
-
-class Browser:
-    """One learner's HTTP client: its own cookie jar and connections."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-
-    def get(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=60) as response:
-            return response.read().decode()
-
-    def token(self, path: str) -> str:
-        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.get(path)).group(1)
-
-    def post(self, path: str, data: dict) -> tuple[int, str]:
-        body = urllib.parse.urlencode(data).encode()
-        try:
-            with self.opener.open(self.base + path, data=body, timeout=120) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
-
-    def sign_in(self, email: str) -> None:
-        status, text = self.post(
-            "/account/login",
-            {"csrf_token": self.token("/account/login"), "email": email, "password": PASSWORD},
-        )
-        assert status == 200 and ("My profile" in text or "Hồ sơ" in text), (status, email)
-
-
-def burst(browsers: list[Browser], requests: list[tuple[str, dict]]) -> list[tuple[int, str]]:
-    """Send one POST per browser, all released at the same instant."""
-    barrier = threading.Barrier(len(browsers))
-    results: list = [None] * len(browsers)
-
-    def send(index: int) -> None:
-        path, data = requests[index]
-        barrier.wait()
-        results[index] = browsers[index].post(path, data)
-
-    threads = [threading.Thread(target=send, args=(index,)) for index in range(len(browsers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    return results
-
-
-def prepare(browsers: list[Browser], emails: list[str], page: str) -> list[str]:
-    """Sign everyone in and fetch each one's form token, in parallel."""
-    tokens: list = [None] * len(browsers)
-
-    errors: list = []
-
-    def run(index: int) -> None:
-        try:
-            browsers[index].sign_in(emails[index])
-            tokens[index] = browsers[index].token(page)
-        except Exception as error:  # reported below, with the others
-            errors.append(f"{emails[index]}: {error!r}")
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(browsers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert all(tokens), f"some learners could not sign in: {errors[:3]}"
-    return tokens
 
 
 @pytest.fixture

@@ -237,3 +237,41 @@ def test_send_mail_command_delivers_what_is_due(app, db, tmp_path, learner):
     result = app.test_cli_runner().invoke(args=["lms", "send-mail"])
     assert "sent 1 message(s)" in result.output
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
+def test_a_worker_sends_only_the_messages_whose_claim_it_still_holds(db, smtp_app, smtp_server, learner):
+    from lms.mail.delivery import claim_batch, deliver_batch
+
+    queue_reset(db, learner)
+    queue_reset(db, UserFactory(email="huong@example.org", locale="en"))
+    token, batch = claim_batch(utcnow())  # a worker claims both, then stalls past its lease
+    assert len(batch) == 2
+    lease = smtp_app.config["MAIL_LEASE_SECONDS"]
+    _, taken = claim_batch(later(lease + 1), size=1)  # another worker takes the first over
+    assert [message.id for message in taken] == [batch[0].id]
+
+    report = deliver_batch(token, batch)  # the first worker wakes up and goes on
+    assert report.sent == 1
+    assert [message["To"] for message in smtp_server.messages] == ["huong@example.org"]
+    first, second = rows(db)
+    assert first.status == MailStatus.SENDING and second.status == MailStatus.SENT
+
+
+def test_a_delivery_that_leaves_retries_wakes_a_worker_when_the_first_falls_due(
+    db, smtp_app, smtp_server, learner
+):
+    from datetime import UTC
+
+    from lms.mail.tasks import deliver_and_wake_for_retries
+
+    smtp_app.config["MAIL_RETRY_DELAYS"] = [30, 300]
+    queue_reset(db, learner)
+    huey.flush()  # the wake-up of the commit above
+    smtp_server.refuse()
+    deliver_and_wake_for_retries()
+    (row,) = rows(db)
+    assert row.status == MailStatus.QUEUED and later(25) < row.next_attempt_at < later(35)
+    (wake_up,) = huey.pending()  # not the minute's sweep: a wake-up at the retry's time
+    assert wake_up.name.endswith("deliver_mail")
+    assert abs(wake_up.eta.replace(tzinfo=UTC) - row.next_attempt_at) < timedelta(seconds=1)
+    huey.flush()
