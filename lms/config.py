@@ -85,7 +85,7 @@ class Config:
         # worker renews it as it works through the batch (every third of it), so it
         # must outlast one message at worst (a few times SMTP_TIMEOUT); a killed
         # worker's batch is free again after it.
-        self.MAIL_LEASE_SECONDS = env_int("MAIL_LEASE_SECONDS", 900)
+        self.MAIL_LEASE_SECONDS = env_int("MAIL_LEASE_SECONDS", 300)
 
         # The job queue: a SQLite file beside the database on one machine, Redis for many.
         self.JOBS_URL = env("JOBS_URL") or f"sqlite:///{folder / 'jobs.sqlite3'}"

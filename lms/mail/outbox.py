@@ -7,9 +7,9 @@ a job worker is woken (``lms.mail.tasks``). Nothing is sent or built in the requ
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import make_msgid
 
 from sqlalchemy import case, func, select, update
 
@@ -46,7 +46,11 @@ def queue_email(recipient, kind: str, *, course_id: int | None = None, **payload
 
 
 def new_message_id() -> str:
-    return make_msgid(domain=sender_address().rpartition("@")[2] or "eip-training.local")
+    """A Message-ID from the operating system's randomness: email.utils.make_msgid draws
+    on the ``random`` module, which anything may seed (the fuzz test's examples did, and
+    two emails got the same id, refused by the unique index)."""
+    domain = sender_address().rpartition("@")[2] or "eip-training.local"
+    return f"<{secrets.token_hex(16)}@{domain}>"
 
 
 @dataclass(frozen=True)

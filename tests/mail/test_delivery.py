@@ -275,3 +275,13 @@ def test_a_delivery_that_leaves_retries_wakes_a_worker_when_the_first_falls_due(
     assert wake_up.name.endswith("deliver_mail")
     assert abs(wake_up.eta.replace(tzinfo=UTC) - row.next_attempt_at) < timedelta(seconds=1)
     huey.flush()
+
+
+def test_message_ids_do_not_depend_on_the_random_modules_state(db, learner):
+    import random
+
+    random.seed(7)
+    first = queue_reset(db, learner).message_id
+    random.seed(7)
+    second = queue_reset(db, learner).message_id
+    assert first != second and first.endswith("@eip-training.example.org>")
