@@ -150,9 +150,9 @@ def check_database(app, course_id: int) -> tuple[list[RunCheck], int, int]:
     whose current choices are not exactly one per module)."""
     from sqlalchemy import func, select
 
+    from lms.catalogue.models import Module, Run
     from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
     from lms.extensions import db
-    from lms.modules.models import Module, Run
 
     with app.app_context():
         rows = db.session.execute(

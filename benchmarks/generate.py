@@ -176,8 +176,8 @@ def create_edition(slug: str):
 
 def generate(app, learners: int, slug: str, seed: int = 7) -> GenerationReport:
     """Create the edition and its learners in the app's database; reuse it if it exists."""
+    from lms.catalogue.models import Course
     from lms.extensions import db
-    from lms.modules.models import Course
 
     started = time.perf_counter()
     with app.app_context():
@@ -255,8 +255,8 @@ def _choose_runs(db, rng, modules, registrations, registration_ids, report) -> d
     """Each learner picks a run per module (the first a bit more often); a full run sends
     them to the other, both full to the first one's waiting list. Returns the seats
     held in active registrations: {module id: {learner id: run id}}."""
+    from lms.catalogue.models import Run
     from lms.enrollment.models import RunChoice
-    from lms.modules.models import Run
 
     active = sum(1 for row in registrations if row["status"] == "active")
     # Sized so that roughly 3 % of the active learners find both runs full.

@@ -100,10 +100,10 @@ def load_fixture(app, clients: int) -> Fixture:
     from sqlalchemy import select
 
     from lms.accounts.models import User
+    from lms.catalogue.models import Course, Module
     from lms.certificates.models import Certificate
     from lms.certificates.services import display_code
     from lms.extensions import db
-    from lms.modules.models import Course, Module
 
     with app.app_context():
         course_id = db.session.scalar(select(Course.id).where(Course.slug == SLUG))

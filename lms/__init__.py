@@ -99,12 +99,12 @@ def register_jobs(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
     from lms.attendance.routes import bp as attendance
+    from lms.catalogue.api import bp as api
     from lms.certificates.routes import bp as certificates
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
     from lms.health import bp as health
     from lms.materials.routes import bp as materials
-    from lms.modules.api import bp as api
     from lms.organise.routes import bp as organise
     from lms.pages.catalogue import bp as catalogue
     from lms.pages.progress import bp as progress

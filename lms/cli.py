@@ -10,10 +10,10 @@ from flask.cli import AppGroup
 from lms import backup
 from lms.accounts.models import Role
 from lms.accounts.services import create_user, find_user_by_email, grant_roles
+from lms.catalogue.content import ContentError
 from lms.course_folders import load_course_folder
 from lms.errors import ServiceError
 from lms.extensions import db
-from lms.modules.content import ContentError
 
 lms_group = AppGroup("lms", help="EIP training platform commands.")
 
@@ -164,8 +164,8 @@ lms_group.add_command(certificates_group)
 @click.argument("slug")
 def issue_certificates_command(slug: str):
     """Issue a certificate to every learner of the edition who completed it (safe to repeat)."""
+    from lms.catalogue.models import Course
     from lms.certificates.services import issue_for_course
-    from lms.modules.models import Course
 
     course = db.session.scalar(db.select(Course).where(Course.slug == slug))
     if course is None:
@@ -180,8 +180,8 @@ def issue_certificates_command(slug: str):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def zip_certificates_command(slug: str, output: Path):
     """Write every valid certificate of the edition into one ZIP file."""
+    from lms.catalogue.models import Course
     from lms.certificates.services import write_zip_of_course
-    from lms.modules.models import Course
 
     course = db.session.scalar(db.select(Course).where(Course.slug == slug))
     if course is None:

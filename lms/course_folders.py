@@ -3,7 +3,7 @@ module's quiz and its materials, read and checked in full before anything is wri
 then applied in one transaction.
 
 App level: it puts together the parts that three domain packages read and write
-(``lms.modules.content``, ``lms.quizzes.content``, ``lms.materials.content``), so
+(``lms.catalogue.content``, ``lms.quizzes.content``, ``lms.materials.content``), so
 none of them needs to know the others.
 """
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from lms.catalogue.content import CourseSpec, LoadReport, ModuleSpec, apply_catalogue, read_catalogue
+from lms.catalogue.models import Course
 from lms.extensions import db
 from lms.materials.content import apply_materials, read_materials
-from lms.modules.content import CourseSpec, LoadReport, ModuleSpec, apply_catalogue, read_catalogue
-from lms.modules.models import Course
 from lms.quizzes.content import apply_quiz, read_quiz
 
 QUIZ_FILE = "quiz.yaml"

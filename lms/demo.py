@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from lms.accounts.models import Role
 from lms.accounts.services import create_user, find_user_by_email, hash_password
+from lms.catalogue.models import Course
 from lms.config import ROOT
 from lms.course_folders import apply_course, load_course_folder, read_course_folder
 from lms.db import utcnow
 from lms.deadlines import last_instant
 from lms.extensions import db
-from lms.modules.models import Course
 
 CONTENT = ROOT / "content" / "eip-2023"
 DEMO_SLUG = "eip-demo"

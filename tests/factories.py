@@ -15,13 +15,13 @@ from lms.accounts.models import User, UserRole
 from lms.accounts.services import hash_password
 from lms.attendance.models import Attendance, AttendanceStatus
 from lms.audit.models import AuditEvent
+from lms.catalogue.models import Course, CourseStatus, Module, Run
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.completion.models import CompletionException
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus, OutboxMessage
-from lms.modules.models import Course, CourseStatus, Module, Run
 from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz
 
 PASSWORD = "correct horse battery"

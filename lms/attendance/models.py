@@ -9,9 +9,9 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.catalogue.models import Run
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
-from lms.modules.models import Run
 
 
 class AttendanceStatus(enum.StrEnum):

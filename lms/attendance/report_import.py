@@ -32,10 +32,10 @@ from lms.attendance.models import Attendance, AttendanceImport, AttendanceStatus
 from lms.attendance.services import Mark, check_may_mark, learners_of, mark, marks_for
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.models import Run
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.files import write_atomically
-from lms.modules.models import Run
 
 # The audit log's actions recorded here (lms.audit.actions).
 REPORT_IMPORTED = declare_action(

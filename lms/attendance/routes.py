@@ -13,11 +13,11 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.attendance import report_import, services
 from lms.attendance.models import AttendanceStatus
+from lms.catalogue.models import Run
+from lms.catalogue.services import can_manage_course
 from lms.db import parse_integer
 from lms.errors import ServiceError
 from lms.extensions import db
-from lms.modules.models import Run
-from lms.modules.services import can_manage_course
 from lms.transactions import commit_change
 
 bp = Blueprint("attendance", __name__)

@@ -13,12 +13,12 @@ from lms.accounts.models import User
 from lms.attendance.models import Attendance, AttendanceChange, AttendanceStatus
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.models import Run
+from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
 from lms.enrollment.models import RunChoice, where_holding_seat
 from lms.errors import ServiceError
 from lms.extensions import db
-from lms.modules.models import Run
-from lms.modules.services import can_manage_course
 from lms.signals import progress_changed
 
 # The audit log's actions recorded here (lms.audit.actions).

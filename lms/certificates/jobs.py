@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from lms.accounts.models import User
+from lms.catalogue.models import Course
 from lms.certificates import services
 from lms.db import utcnow
 from lms.extensions import db
 from lms.i18n import format_number
 from lms.jobs.tracking import EDITION_GONE, ClaimedJob, JobKind, JobRefused, Produced, Progress
-from lms.modules.models import Course
 
 ZIP = "certificates_zip"
 ISSUE = "certificates_issue"

@@ -14,9 +14,9 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.catalogue.models import Course
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
-from lms.modules.models import Course
 
 
 class CertificateStatus(enum.StrEnum):

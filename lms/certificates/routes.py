@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 
 from lms.accounts.auth import role_required
 from lms.accounts.models import User
+from lms.catalogue.services import find_published_course
 from lms.certificates import jobs as certificate_jobs
 from lms.certificates import services
 from lms.certificates.models import Certificate, CertificateStatus
@@ -18,7 +19,6 @@ from lms.db import parse_integer
 from lms.enrollment import services as enrollment
 from lms.extensions import db
 from lms.jobs.tracking import start_job
-from lms.modules.services import find_published_course
 from lms.transactions import commit_change
 
 bp = Blueprint("certificates", __name__)

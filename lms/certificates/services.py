@@ -31,6 +31,7 @@ from lms.accounts.models import User
 from lms.accounts.notify import recipient_of
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.models import Course, Module
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.pdf import CertificateContent, render_certificate
 from lms.completion.edition import edition_progress, load_evidence
@@ -43,7 +44,6 @@ from lms.files import write_atomically
 from lms.i18n import current_locale, tr_text
 from lms.mail.kinds import Composition, RecipientGone
 from lms.mail.outbox import queue_email
-from lms.modules.models import Course, Module
 from lms.urls import external_url
 
 # The audit log's actions recorded here (lms.audit.actions).

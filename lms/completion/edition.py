@@ -12,10 +12,10 @@ from sqlalchemy.orm import aliased
 
 from lms.accounts.models import User
 from lms.attendance.models import Attendance
+from lms.catalogue.models import Course, Module, Run
 from lms.completion import rules
 from lms.completion.models import CompletionException
 from lms.extensions import db
-from lms.modules.models import Course, Module, Run
 from lms.quizzes.models import Attempt, AttemptStatus, Quiz
 
 # -- attendance -----------------------------------------------------------------------

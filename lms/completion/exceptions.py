@@ -10,11 +10,11 @@ from sqlalchemy.orm import selectinload
 from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.models import Course, Module
 from lms.completion.models import CompletionException
 from lms.db import utcnow
 from lms.errors import ServiceError
 from lms.extensions import db
-from lms.modules.models import Course, Module
 from lms.signals import progress_changed
 
 # The audit log's actions recorded here (lms.audit.actions).

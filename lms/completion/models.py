@@ -8,9 +8,9 @@ from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.catalogue.models import Module
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
-from lms.modules.models import Module
 
 
 class CompletionException(db.Model):

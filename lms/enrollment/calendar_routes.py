@@ -10,9 +10,9 @@ from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lms.catalogue.services import find_published_course
 from lms.enrollment import ical
 from lms.i18n import current_locale, tr_text
-from lms.modules.services import find_published_course
 from lms.transactions import commit_change
 
 bp = Blueprint("calendars", __name__)

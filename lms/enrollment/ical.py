@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
+from lms.catalogue.models import Module, Run, RunStatus
 from lms.enrollment.models import (
     ChoiceStatus,
     Registration,
@@ -33,7 +34,6 @@ from lms.enrollment.models import (
 )
 from lms.extensions import db
 from lms.i18n import tr_text
-from lms.modules.models import Module, Run, RunStatus
 from lms.urls import external_url
 
 PRODID = "-//EIP Training//Training platform//EN"

@@ -14,9 +14,9 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.catalogue.models import Course, Module, Run
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
-from lms.modules.models import Course, Module, Run
 
 
 class RegistrationStatus(enum.StrEnum):

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.notify import recipient_of
+from lms.catalogue.models import Course, Module, Run
 from lms.enrollment import ical
 from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db
 from lms.i18n import current_locale, session_times, tr_text, zone
 from lms.mail.kinds import Attachment, Composition
 from lms.mail.outbox import queue_email
-from lms.modules.models import Course, Module, Run
 from lms.urls import external_url
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.accounts.notify import recipient_of
+from lms.catalogue.models import Module, Run, RunStatus
 from lms.enrollment import ical
 from lms.enrollment.models import RunChoice, where_holding_seat
 from lms.enrollment.notify import CALENDAR_TYPE, runs_by_id
@@ -23,7 +24,6 @@ from lms.extensions import db
 from lms.i18n import current_locale, session_times, tr_text, zone
 from lms.mail.kinds import Attachment, Composition, RecipientGone
 from lms.mail.outbox import queue_email
-from lms.modules.models import Module, Run, RunStatus
 from lms.urls import external_url
 
 REMIND_AHEAD = timedelta(hours=24)

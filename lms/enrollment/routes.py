@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.auth import role_required
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
+from lms.catalogue.models import Run
+from lms.catalogue.services import find_published_course
 from lms.db import parse_integer, utcnow
 from lms.enrollment import services
 from lms.enrollment.forms import (
@@ -23,8 +25,6 @@ from lms.enrollment.forms import (
 )
 from lms.enrollment.models import ChoiceStatus, Registration, RunChoice
 from lms.extensions import db
-from lms.modules.models import Run
-from lms.modules.services import find_published_course
 from lms.transactions import commit_change
 
 bp = Blueprint("enrollment", __name__)

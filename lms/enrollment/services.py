@@ -20,13 +20,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.models import Course, Module, RegistrationState, Run, RunStatus
 from lms.db import utcnow
 from lms.enrollment import notify
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.i18n import tr_text
-from lms.modules.models import Course, Module, RegistrationState, Run, RunStatus
 
 # The audit log's actions recorded here (lms.audit.actions).
 REGISTERED = declare_action(

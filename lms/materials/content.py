@@ -30,11 +30,11 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.catalogue.content import KEY, ContentError, Fields, LoadReport
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.materials import filetypes, services
 from lms.materials.models import Material, MaterialKind, Visibility
-from lms.modules.content import KEY, ContentError, Fields, LoadReport
 
 MATERIALS_FILE = Path("materials") / "materials.yaml"
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
+from lms.catalogue.models import Module
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.materials.models import Material, MaterialVersion
 from lms.materials.storage import TooLarge, delete_unless_committed, get_storage
-from lms.modules.models import Module
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.catalogue.models import Module
 from lms.db import Translated, UTCDateTime, utcnow
 from lms.extensions import db
-from lms.modules.models import Module
 
 
 class MaterialKind(enum.StrEnum):

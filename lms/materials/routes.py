@@ -27,6 +27,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.http import dump_options_header
 from werkzeug.wsgi import wrap_file
 
+from lms.catalogue.models import Course, Module
+from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
 from lms.errors import render_error
 from lms.extensions import db, login_manager
@@ -36,8 +38,6 @@ from lms.materials.forms import ActionForm, ReplaceForm, material_form
 from lms.materials.models import Material, MaterialKind, MaterialVersion, Visibility
 from lms.materials.services import Access
 from lms.materials.storage import get_storage
-from lms.modules.models import Course, Module
-from lms.modules.services import can_manage_course
 from lms.transactions import commit_change, writes
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.models import Course, CourseStatus, Module
+from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
 from lms.enrollment.services import is_registered
 from lms.errors import ServiceError
@@ -33,8 +35,6 @@ from lms.i18n import current_locale, supported_locales
 from lms.materials import filetypes
 from lms.materials.models import Material, MaterialKind, MaterialVersion, Visibility
 from lms.materials.storage import TooLarge, delete_unless_committed, get_storage
-from lms.modules.models import Course, CourseStatus, Module
-from lms.modules.services import can_manage_course
 
 # The audit log's actions recorded here (lms.audit.actions).
 MATERIAL_ADDED = declare_action(

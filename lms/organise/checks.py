@@ -13,10 +13,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from lms.catalogue.content import SLUG
+from lms.catalogue.models import Course
 from lms.errors import FieldError
 from lms.extensions import db
-from lms.modules.content import SLUG
-from lms.modules.models import Course
 
 # Addresses the organiser pages themselves use under /organise/courses/.
 RESERVED_SLUGS = {"new"}

@@ -13,14 +13,14 @@ from flask_babel import lazy_gettext as _l
 from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue import copying as catalogue_copying
+from lms.catalogue.models import Course, CourseStatus
 from lms.db import utcnow
 from lms.deadlines import last_instant, shift_local
 from lms.errors import FieldError, ServiceError
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.materials import copying as material_copying
-from lms.modules import copying as catalogue_copying
-from lms.modules.models import Course, CourseStatus
 from lms.organise.checks import check_slug, clean_texts, require_default_language, to_utc
 from lms.quizzes import copying as quiz_copying
 

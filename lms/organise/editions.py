@@ -14,11 +14,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.content import KEY
+from lms.catalogue.models import Course, CourseStatus, Module, Run
 from lms.deadlines import last_instant
 from lms.errors import FieldError
 from lms.extensions import db
-from lms.modules.content import KEY
-from lms.modules.models import Course, CourseStatus, Module, Run
 from lms.organise.checks import (
     check_slug,
     clean_lists,

@@ -23,8 +23,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lms.catalogue.models import CourseStatus
 from lms.i18n import language_name
-from lms.modules.models import CourseStatus
 from lms.numbers import WholeNumberField
 from lms.organise.editions import CourseDetails, ModuleDetails
 from lms.organise.runs import RunDetails

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lms.accounts.notify import recipient_of
+from lms.catalogue.models import Run
 from lms.enrollment import ical
 from lms.enrollment.models import RunChoice
 from lms.enrollment.services import change_deadline
@@ -18,7 +19,6 @@ from lms.extensions import db
 from lms.i18n import current_locale, format_short_datetime, session_times, tr_text, zone
 from lms.mail.kinds import Attachment, Composition, RecipientGone
 from lms.mail.outbox import queue_email
-from lms.modules.models import Run
 from lms.urls import external_url
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.auth import role_required
+from lms.catalogue.models import Course, Module, Run
 from lms.db import utcnow
 from lms.enrollment import services as enrollment
 from lms.enrollment.services import waiting_counts
 from lms.errors import FieldError
 from lms.extensions import db
 from lms.mail.outbox import mail_health
-from lms.modules.models import Course, Module, Run
 from lms.organise import checks, copying, runs
 from lms.organise import editions as editing
 from lms.organise.forms import ActionForm, CancelRunForm, CopyForm, CourseForm, ModuleForm, RunForm

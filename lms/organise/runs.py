@@ -14,11 +14,11 @@ from sqlalchemy import select
 from lms.accounts.models import Role, User, UserRole
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.models import Module, Run, RunStatus
 from lms.db import utcnow
 from lms.enrollment import services as enrollment
 from lms.errors import FieldError, ServiceError
 from lms.extensions import db
-from lms.modules.models import Module, Run, RunStatus
 from lms.organise import notify
 from lms.organise.checks import check_join_link, clean_texts, require_default_language, to_utc
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
+from lms.catalogue import services
+from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.materials.services import listing_for as material_listing
-from lms.modules import services
-from lms.modules.services import can_manage_course
 from lms.quizzes.services import has_quiz
 
 bp = Blueprint("catalogue", __name__)

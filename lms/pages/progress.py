@@ -15,13 +15,13 @@ from wtforms.validators import DataRequired
 
 from lms.accounts.auth import role_required
 from lms.accounts.models import User
+from lms.catalogue.services import find_published_course
 from lms.certificates import services as certificates
 from lms.completion import exceptions as completion_exceptions
 from lms.completion.models import CompletionException
 from lms.completion.progress import progress
 from lms.enrollment import services as services_enrollment
 from lms.extensions import db
-from lms.modules.services import find_published_course
 from lms.transactions import commit_change
 
 bp = Blueprint("progress", __name__)

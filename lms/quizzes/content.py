@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from lms.catalogue.content import ContentError, Fields, read_yaml
 from lms.extensions import db
-from lms.modules.content import ContentError, Fields, read_yaml
 from lms.quizzes.models import Question, QuestionKind, Quiz, ShowAfter, ShowWhen
 
 KINDS = {str(kind) for kind in QuestionKind}

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.catalogue.models import Module
 from lms.deadlines import shift_local
 from lms.extensions import db
-from lms.modules.models import Module
 from lms.quizzes.models import Question, Quiz
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.catalogue.models import Module
 from lms.db import Translated, UTCDateTime, utcnow
 from lms.extensions import db
-from lms.modules.models import Module
 
 
 class QuestionKind(enum.StrEnum):

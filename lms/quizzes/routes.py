@@ -11,11 +11,11 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
+from lms.catalogue.services import can_manage_course, find_published_course
 from lms.db import utcnow
 from lms.deadlines import last_instant
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.modules.services import can_manage_course, find_published_course
 from lms.quizzes import services
 from lms.quizzes.forms import KIND_LABELS, QuestionForm, QuizSettingsForm
 from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz

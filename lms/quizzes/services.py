@@ -14,14 +14,14 @@ from sqlalchemy.orm import selectinload
 from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.models import Course, Module, Run
+from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
 from lms.enrollment.models import ChoiceStatus, RunChoice
 from lms.enrollment.services import is_registered
 from lms.errors import ServiceError
 from lms.extensions import db
 from lms.i18n import tr_text
-from lms.modules.models import Course, Module, Run
-from lms.modules.services import can_manage_course
 from lms.quizzes import notify
 from lms.quizzes.models import (
     Answer,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from lms.accounts.models import User
 from lms.audit.actions import Shown, UndeclaredAction, action_named
 from lms.audit.models import AuditEvent
+from lms.catalogue.models import Course, Module, Run
 from lms.certificates.models import Certificate
 from lms.certificates.services import display_code
 from lms.completion.models import CompletionException
@@ -23,7 +24,6 @@ from lms.extensions import db
 from lms.i18n import format_number, format_short_datetime, tr_text
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material
-from lms.modules.models import Course, Module, Run
 from lms.quizzes.models import Question, Quiz
 
 PAGE_SIZE = 50

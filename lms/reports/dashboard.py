@@ -15,10 +15,10 @@ from markupsafe import Markup
 
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES
 from lms.attendance.models import AttendanceStatus
+from lms.catalogue.models import Course
 from lms.completion import edition
 from lms.enrollment.services import waiting_counts
 from lms.i18n import format_number, tr_text
-from lms.modules.models import Course
 from lms.reports import charts, data
 from lms.reports.exports import ATTENDANCE_LABELS, labels, module_name, run_name
 from lms.spreadsheets import Table

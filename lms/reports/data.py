@@ -18,10 +18,10 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
 from lms.attendance.models import Attendance
+from lms.catalogue.models import Course, Module, Run
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.extensions import db
-from lms.modules.models import Course, Module, Run
 
 CURRENT = (ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING)
 

@@ -18,12 +18,12 @@ from sqlalchemy import select
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES
 from lms.accounts.models import User
 from lms.attendance.models import AttendanceStatus
+from lms.catalogue.models import Course, Module, Run
 from lms.certificates.services import display_code
 from lms.completion import edition
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus, RunChoice, where_holding_seat
 from lms.extensions import db
 from lms.i18n import language_name, tr_text
-from lms.modules.models import Course, Module, Run
 from lms.reports import data
 from lms.spreadsheets import Table
 

@@ -17,11 +17,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.catalogue.models import Course, Module
 from lms.db import utcnow
 from lms.extensions import db
 from lms.i18n import tr_text
 from lms.jobs.tracking import EDITION_GONE, N_, ClaimedJob, JobKind, JobRefused, Produced, Progress
-from lms.modules.models import Course, Module
 from lms.reports import dashboard, exports
 from lms.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Table, csv_bytes, write_workbook
 

@@ -17,12 +17,12 @@ from sqlalchemy import and_, case, func, select
 
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
+from lms.catalogue.models import Course
 from lms.db import MAX_INTEGER, parse_integer
 from lms.extensions import db
 from lms.mail.kinds import declared_kinds
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.mail.outbox import MailHealth, mail_health, send_again
-from lms.modules.models import Course
 
 # The audit log's actions recorded here (lms.audit.actions).
 MAIL_SENT_AGAIN = declare_action(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from lms.accounts.auth import role_required
 from lms.accounts.models import User
+from lms.catalogue.models import Course
 from lms.db import parse_integer, utcnow
 from lms.extensions import db
 from lms.i18n import viewer_zone, zone
@@ -22,7 +23,6 @@ from lms.jobs import tracking
 from lms.jobs.models import JobStatus
 from lms.mail.kinds import declared_kinds
 from lms.mail.outbox import mail_health
-from lms.modules.models import Course
 from lms.reports import audit, dashboard, data, exports, mail
 from lms.reports import jobs as report_jobs
 from lms.transactions import commit_change

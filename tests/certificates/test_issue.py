@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from lms.attendance import services
 from lms.attendance.models import AttendanceStatus
 from lms.audit.models import AuditEvent
+from lms.catalogue.models import CourseStatus
 from lms.certificates import services as certificates
 from lms.certificates.models import Certificate
 from lms.completion import exceptions as completion_exceptions
 from lms.errors import ServiceError
-from lms.modules.models import CourseStatus
 from tests.completion.test_progress import pass_quiz, setup_course
 from tests.conftest import email_text, sent_emails
 

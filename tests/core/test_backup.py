@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from lms import create_app, extensions
 from lms.accounts.models import User
+from lms.catalogue.models import Course
 from lms.config import TestConfig
 from lms.enrollment.models import Registration, RunChoice
 from lms.materials.models import Material
-from lms.modules.models import Course
 from tests.conftest import TestClient
 from tests.factories import UserFactory, course_with_modules, hold
 from tests.materials import samples

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
+from lms.catalogue.models import Course
 from lms.extensions import db
-from lms.modules.models import Course
 from lms.quizzes.models import Quiz
 from tests.core.test_migrations import empty_app  # noqa: F401  (the fixture: an empty database)
 from tests.factories import CourseFactory, ModuleFactory, QuizFactory

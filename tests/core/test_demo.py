@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from lms.accounts.models import User
 from lms.accounts.services import authenticate
+from lms.catalogue.models import Course, RegistrationState, Run
 from lms.demo import DEMO_PASSWORD
-from lms.modules.models import Course, RegistrationState, Run
 
 
 def run_demo(app):

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from lms.catalogue.models import Course
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus
-from lms.modules.models import Course
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Quiz
 from tests.core.test_access_matrix import build_world

@@ -21,7 +21,7 @@ FOUNDATION = {
 # Domain packages, lowest first; those in one tuple are siblings of the same rank.
 DOMAINS = [
     ("accounts",),
-    ("modules",),  # the catalogue: editions, modules, runs
+    ("catalogue",),  # editions, their modules and runs
     ("enrollment",),
     ("materials", "quizzes", "attendance"),
     ("completion",),

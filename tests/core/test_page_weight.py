@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.services import create_user
+from lms.catalogue.models import Course, Module
 from lms.certificates.services import display_code, new_code
 from lms.db import utcnow
 from lms.demo import load_demo
 from lms.enrollment import services as enrollment
-from lms.modules.models import Course, Module
 from lms.quizzes.models import Quiz
 from lms.quizzes.services import start_attempt
 from tests.factories import PASSWORD, CertificateFactory

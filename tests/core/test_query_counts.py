@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from lms.attendance.services import Mark, mark
+from lms.catalogue.models import Course
 from lms.certificates.services import display_code, new_code
 from lms.enrollment import services as enrollment
-from lms.modules.models import Course
 from tests.factories import CertificateFactory, CourseFactory, UserFactory, course_with_modules
 from tests.helpers import count_queries
 

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from lms.accounts.services import create_user, find_user_by_email
+from lms.catalogue.models import Course, Module, Run
 from lms.db import utcnow
 from lms.demo import DEMO_PASSWORD, DEMO_TRAINER
 from lms.enrollment import services as enrollment
@@ -23,7 +24,6 @@ from lms.extensions import db
 from lms.jobs import tracking
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import OutboxMessage
-from lms.modules.models import Course, Module, Run
 from lms.quizzes.models import Quiz
 from tests.conftest import missing_part
 

@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from lms.accounts.services import create_user
+from lms.catalogue.models import Course, Module
 from lms.extensions import db
-from lms.modules.models import Course, Module
 from lms.quizzes.models import Quiz
 from tests.certificates.pdf_reading import qr_matrix_of_pdf
 from tests.factories import CompletionExceptionFactory, GradedAttemptFactory, hold

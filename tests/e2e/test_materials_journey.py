@@ -14,10 +14,10 @@ from werkzeug.serving import make_server
 
 from lms import create_app, extensions
 from lms.accounts.services import find_user_by_email
+from lms.catalogue.models import Course
 from lms.config import TestConfig
 from lms.demo import DEMO_PASSWORD, load_demo
 from lms.enrollment.services import Pick, register
-from lms.modules.models import Course
 from tests.materials import samples
 
 pytestmark = pytest.mark.browser

@@ -9,9 +9,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from lms.accounts.services import create_user
+from lms.catalogue.models import Course, Module
 from lms.db import utcnow
 from lms.extensions import db
-from lms.modules.models import Course, Module
 from lms.quizzes.models import Quiz
 from tests.factories import hold
 

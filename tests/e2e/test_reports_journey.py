@@ -13,10 +13,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from lms.accounts.services import create_user
+from lms.catalogue.models import Course
 from lms.demo import DEMO_PASSWORD
 from lms.extensions import db
 from lms.jobs import tracking
-from lms.modules.models import Course
 from tests.factories import AttendanceFactory, hold
 
 pytestmark = pytest.mark.browser

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from lms.catalogue.models import Run
 from lms.enrollment.models import ChoiceStatus, RunChoice
 from lms.enrollment.services import Pick
 from lms.extensions import db
-from lms.modules.models import Run
 from tests.factories import CourseFactory, ModuleFactory, RunFactory
 
 

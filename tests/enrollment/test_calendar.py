@@ -12,9 +12,9 @@ import pytest
 from flask_babel import force_locale
 
 from lms.accounts.services import create_user
+from lms.catalogue.models import CourseStatus, RunStatus
 from lms.enrollment.ical import build_calendar, reset_calendar_token, run_event
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus
-from lms.modules.models import CourseStatus, RunStatus
 from tests.enrollment.calendars import events_by_uid, parse, uid
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, course_with_modules, hold
 from tests.helpers import count_queries, page_text

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from lms.catalogue.models import Run
 from lms.enrollment import services
 from lms.enrollment.models import ChoiceStatus, RunChoice
 from lms.extensions import db as extensions_db
-from lms.modules.models import Run
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory
 from tests.gunicorn_server import Browser, burst, gunicorn_server, prepare
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from lms.catalogue.models import RunStatus
 from lms.enrollment import reminders
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus, RunChoice
 from lms.enrollment.reminders import claim, due_choices, send_reminders
 from lms.extensions import db as _db
 from lms.mail.models import OutboxMessage
-from lms.modules.models import RunStatus
 from tests.conftest import deliver_outbox, email_text, sent_emails
 from tests.enrollment.calendars import events_by_uid, uid
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, hold

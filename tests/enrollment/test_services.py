@@ -9,11 +9,11 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
+from lms.catalogue.models import RunStatus
 from lms.enrollment import services
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.errors import ServiceError
 from lms.mail.models import OutboxMessage
-from lms.modules.models import RunStatus
 from lms.organise.editions import CourseDetails, update_course
 from tests.conftest import deliver_outbox
 from tests.enrollment.conftest import assert_seat_counters_match, picks, runs_of

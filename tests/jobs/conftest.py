@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from lms.catalogue.models import Course
 from lms.certificates.models import Certificate
 from lms.certificates.services import new_code
 from lms.extensions import db as database
 from lms.jobs.models import BackgroundJob
 from lms.jobs.tracking import EDITION_GONE, JobKind, JobRefused, Produced, register_job_kinds
-from lms.modules.models import Course
 from tests.factories import UserFactory, course_with_modules
 
 LEARNERS = ["Trần Văn An", "Nguyễn Thị Hồng Hạnh", "Đặng Quốc Bảo"]

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from lms.audit.models import AuditEvent
+from lms.catalogue.models import CourseStatus
 from lms.certificates import jobs as certificate_jobs
 from lms.certificates.models import Certificate
 from lms.certificates.services import display_code
@@ -28,7 +29,6 @@ from lms.extensions import db as database
 from lms.jobs import tracking
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import OutboxMessage
-from lms.modules.models import CourseStatus
 from lms.reports.jobs import write_tables
 from lms.spreadsheets import Table
 from tests.certificates.test_issue import complete

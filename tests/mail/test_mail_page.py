@@ -14,11 +14,11 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from lms.audit.models import AuditEvent
+from lms.catalogue.models import Course
 from lms.mail.delivery import deliver_due
 from lms.mail.kinds import declared_kinds
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.mail.outbox import queue_email
-from lms.modules.models import Course
 from lms.reports.mail import KIND_LABELS, PAGE_SIZE, STATUS_LABELS
 from tests.conftest import deliver_outbox
 from tests.factories import CourseFactory, OutboxMessageFactory, UserFactory, course_with_modules

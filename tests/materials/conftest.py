@@ -11,9 +11,9 @@ import pytest
 from flask import current_app
 from flask_babel import force_locale
 
+from lms.catalogue.models import Course, Module
 from lms.materials import services
 from lms.materials.models import Material
-from lms.modules.models import Course, Module
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, registration_for
 from tests.materials import samples
 

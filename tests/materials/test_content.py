@@ -10,9 +10,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from lms.catalogue.content import ContentError
 from lms.course_folders import load_course_folder, read_course_folder
 from lms.materials.models import Material, MaterialVersion
-from lms.modules.content import ContentError
 from tests.helpers import page_text
 from tests.materials import samples
 from tests.materials.conftest import stored_files

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEvent
+from lms.catalogue.services import can_manage_course
 from lms.errors import ServiceError
 from lms.materials import services, storage
 from lms.materials.models import Material, MaterialVersion
 from lms.materials.services import Access
-from lms.modules.services import can_manage_course
 from tests.materials import samples
 from tests.materials.conftest import add_file, add_link, details, stored_files
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask_babel import force_locale
 
+from lms.catalogue.models import Course, Run
 from lms.enrollment.services import Pick, register
-from lms.modules.models import Course, Run
 from tests.conftest import sent_emails
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from lms.modules.models import Course, Module, Run
+from lms.catalogue.models import Course, Module, Run
 from tests.factories import UserFactory, course_with_modules
 from tests.helpers import count_queries
 from tests.organise.conftest import course_form, run_form, shown

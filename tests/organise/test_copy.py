@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 
 from lms.attendance.models import Attendance
 from lms.audit.models import AuditEvent
+from lms.catalogue.models import Course, Run
 from lms.certificates.models import Certificate
 from lms.enrollment.models import Registration, RunChoice
 from lms.errors import FieldError, ServiceError
 from lms.materials import services as materials
 from lms.materials.models import Material, MaterialVersion
 from lms.materials.storage import get_storage
-from lms.modules.models import Course, Run
 from lms.organise.copying import copy_edition
 from lms.quizzes.models import Attempt, Quiz
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, quiz_with_questions

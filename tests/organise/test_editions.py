@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEvent
+from lms.catalogue.models import Course
 from lms.enrollment.models import Registration
 from lms.enrollment.services import Pick, register
 from lms.errors import ServiceError
-from lms.modules.models import Course
 from tests.organise.conftest import course_form, shown
 
 

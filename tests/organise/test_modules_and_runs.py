@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEvent
+from lms.catalogue.models import Module, Run
 from lms.enrollment.models import ChoiceStatus, RunChoice
-from lms.modules.models import Module, Run
 from tests.conftest import email_text
 from tests.factories import UserFactory
 from tests.organise.conftest import emails, run_form, run_form_of, shown

@@ -11,9 +11,9 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from lms.audit.models import AuditEvent
+from lms.catalogue.models import Run, RunStatus
 from lms.enrollment.models import ChoiceStatus, Registration, RunChoice
 from lms.enrollment.services import find_registration, switch_run
-from lms.modules.models import Run, RunStatus
 from tests.conftest import email_text
 from tests.factories import UserFactory
 from tests.organise.conftest import emails, run_form_of, shown

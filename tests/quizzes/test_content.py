@@ -9,8 +9,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from lms.catalogue.content import ContentError
 from lms.course_folders import load_course_folder, read_course_folder
-from lms.modules.content import ContentError
 from lms.quizzes.models import Question, QuestionKind, Quiz
 
 SHIPPED = Path(__file__).resolve().parents[2] / "content" / "eip-2023"

@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from lms.catalogue.models import Course
 from lms.certificates.models import Certificate
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus
-from lms.modules.models import Course
 from lms.quizzes.models import Attempt
 from tests.factories import AttendanceFactory, GradedAttemptFactory, UserFactory, course_with_modules, hold
 from tests.quizzes.conftest import make_quiz

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from lms.catalogue.models import CourseStatus
 from lms.course_folders import load_course_folder
-from lms.modules.models import CourseStatus
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, course_with_modules
 from tests.helpers import count_queries, page_text
 

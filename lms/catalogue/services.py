@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Role
+from lms.catalogue.models import Course, CourseStatus, Module, Run, run_trainer
 from lms.extensions import db
-from lms.modules.models import Course, CourseStatus, Module, Run, run_trainer
 
 
 def published_courses() -> list[Course]:

@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from lms.accounts.models import Role, User
 from lms.accounts.services import create_user, find_user_by_email, grant_roles
+from lms.catalogue.models import Course, CourseStatus, Module, Run
 from lms.deadlines import last_instant
 from lms.extensions import db
-from lms.modules.models import Course, CourseStatus, Module, Run
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")

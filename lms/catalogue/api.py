@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, url_for
 
+from lms.catalogue import services
+from lms.catalogue.models import Course, Module, Run
 from lms.db import utcnow
-from lms.modules import services
-from lms.modules.models import Course, Module, Run
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

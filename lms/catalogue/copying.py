@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from lms.catalogue.models import Course, Module, Run, RunStatus
 from lms.deadlines import shift_local
 from lms.extensions import db
-from lms.modules.models import Course, Module, Run, RunStatus
 
 
 def copy_for_edition(course: Course, copy: Course, days: int) -> dict[int, Module]:

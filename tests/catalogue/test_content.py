@@ -11,9 +11,9 @@ import yaml
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
+from lms.catalogue.content import ContentError, read_catalogue
+from lms.catalogue.models import Course, Module, Run
 from lms.course_folders import load_course_folder, read_course_folder
-from lms.modules.content import ContentError, read_catalogue
-from lms.modules.models import Course, Module, Run
 
 SHIPPED = Path(__file__).resolve().parents[2] / "content" / "eip-2023"
 
