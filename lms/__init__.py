@@ -81,7 +81,7 @@ def register_jobs(app: Flask) -> None:
     from lms.enrollment import reminders as reminder_mail
     from lms.enrollment import tasks as enrollment_tasks  # noqa: F401  (declares periodic jobs)
     from lms.jobs import queue, tracking  # tracking declares the job runner and its sweep
-    from lms.mail import tasks as mail_tasks
+    from lms.mail import tasks as mail_tasks  # noqa: F401  (declares the mail jobs)
     from lms.mail.kinds import register_kinds
     from lms.organise import notify as run_mail
     from lms.quizzes import notify as quiz_mail
@@ -90,10 +90,8 @@ def register_jobs(app: Flask) -> None:
     queue.init_app(app)
     for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail):
         register_kinds(declaring.MAIL_KINDS)
-    mail_tasks.wake_workers_after_commit()
     for declaring in (certificate_jobs, report_jobs):
         tracking.register_job_kinds(declaring.JOB_KINDS)
-    tracking.wake_workers_after_commit()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from flask import Flask
 from huey import MemoryHuey, crontab
 from huey.storage import RedisStorage, SqliteStorage
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from lms.extensions import db
 
@@ -32,13 +34,35 @@ log = logging.getLogger(__name__)
 huey = MemoryHuey("lms", results=False, utc=True)
 _state: dict[str, Flask] = {}
 
-__all__ = ["crontab", "enqueue", "enqueue_at", "huey", "init_app", "job", "periodic"]
+__all__ = ["crontab", "enqueue", "enqueue_after_commit", "enqueue_at", "huey", "init_app", "job", "periodic"]
+
+# The wake-ups the current transaction asked for, put on the queue once it commits.
+AFTER_COMMIT = "lms.jobs.after_commit"
 
 
 def init_app(app: Flask) -> None:
     huey.storage = storage_for(app.config["JOBS_URL"])
     _state["app"] = app
     app.extensions["lms.jobs"] = huey
+    if not event.contains(Session, "after_commit", _enqueue_committed):
+        event.listen(Session, "after_commit", _enqueue_committed)
+
+
+def enqueue_after_commit(task, *args) -> None:
+    """Put ``task(*args)`` on the queue once the current transaction commits: never
+    before (a worker must find the rows the transaction writes), each wake-up once
+    however often it is asked for. A wake-up left from a rolled-back transaction goes
+    with the session's next commit and finds nothing to do."""
+    pending = db.session.info.setdefault(AFTER_COMMIT, [])
+    if (task, args) not in pending:
+        pending.append((task, args))
+
+
+def _enqueue_committed(session: Session) -> None:
+    # enqueue() logs a queue that cannot be reached and never raises: nothing after a
+    # commit may turn the committed request into an error page.
+    for task, args in session.info.pop(AFTER_COMMIT, []):
+        enqueue(task, *args)
 
 
 def storage_for(url: str):

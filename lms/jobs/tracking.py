@@ -36,16 +36,15 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from lms.db import utcnow, write_intent
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.jobs import queue
 from lms.jobs.models import ACTIVE, BackgroundJob, JobStatus
-from lms.jobs.queue import crontab, enqueue
+from lms.jobs.queue import crontab, enqueue, enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +55,6 @@ PROGRESS_INTERVAL = 0.5
 # A file in the results folder that no done job points to is removed after this long
 # (what a worker killed between writing its file and recording it leaves behind).
 STRAY_FILE_AGE = timedelta(days=1)
-# Set on a session whose transaction started jobs; read after its commit.
-JOBS_STARTED = "lms.jobs_started"
 
 
 def N_(message: str) -> str:  # the name pybabel looks for
@@ -213,21 +210,8 @@ def start_job(
         if existing is None:
             raise
         return existing, False
-    db.session.info.setdefault(JOBS_STARTED, []).append(row.id)
+    enqueue_after_commit(run_background_job, row.id)
     return row, True
-
-
-def wake_workers_after_commit() -> None:
-    """Connected by ``create_app``: every commit that started jobs wakes a worker."""
-    if not event.contains(Session, "after_commit", _wake_workers):
-        event.listen(Session, "after_commit", _wake_workers)
-
-
-def _wake_workers(session: Session) -> None:
-    # After the commit, so the worker finds the row. A failure to enqueue is logged and
-    # never turns the committed request into an error page: the sweep wakes it later.
-    for job_id in session.info.pop(JOBS_STARTED, []):
-        enqueue(run_background_job, job_id)
 
 
 # -- running -----------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Recording emails to send, and the state of the outbox.
 
 ``queue_email`` is what services call: it writes the intent in the caller's
-transaction (flush only) and marks the session so that, once the transaction commits,
-a job worker is woken (``lms.mail.tasks``). Nothing is sent or built in the request.
+transaction (flush only) and asks for a job worker to be woken once the transaction
+commits (``lms.jobs.queue.enqueue_after_commit``). Nothing is sent or built in the request.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from sqlalchemy import case, func, select, update
 
 from lms.db import utcnow
 from lms.extensions import db
+from lms.jobs.queue import enqueue_after_commit
 from lms.mail.compose import sender_address
 from lms.mail.kinds import builder_for
 from lms.mail.models import MailStatus, OutboxMessage
-
-# Set on a session whose transaction queued email; read after its commit.
-MAIL_QUEUED = "lms.mail_queued"
+from lms.mail.tasks import deliver_mail
 
 
 def queue_email(recipient, kind: str, *, course_id: int | None = None, **payload) -> OutboxMessage:
@@ -41,7 +40,7 @@ def queue_email(recipient, kind: str, *, course_id: int | None = None, **payload
     )
     db.session.add(row)
     db.session.flush()
-    db.session.info[MAIL_QUEUED] = True
+    enqueue_after_commit(deliver_mail)
     return row
 
 
@@ -99,5 +98,5 @@ def send_again(ids: list[int] | None = None, now: datetime | None = None) -> int
         ).execution_options(synchronize_session=False)
     )
     if result.rowcount:
-        db.session.info[MAIL_QUEUED] = True
+        enqueue_after_commit(deliver_mail)
     return result.rowcount
