@@ -21,6 +21,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     configure(app, config)
     register_extensions(app)
     register_jobs(app)
+    register_personal_data_holders()
     security.init_app(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -92,6 +93,15 @@ def register_jobs(app: Flask) -> None:
         register_kinds(declaring.MAIL_KINDS)
     for declaring in (certificate_jobs, report_jobs):
         tracking.register_job_kinds(declaring.JOB_KINDS)
+
+
+def register_personal_data_holders() -> None:
+    """Each domain's declaration of the personal data it holds (lms.personal_data):
+    the learner's data download and de-identification cover exactly these."""
+    from lms.personal_data import register_personal_data
+
+    for declaring in ():  # domains add their module here, e.g. lms.enrollment.personal_data
+        register_personal_data(declaring.PERSONAL_DATA)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -17,15 +17,20 @@ LMS = Path(__file__).resolve().parents[2] / "lms"
 FOUNDATION = {
     "config", "db", "extensions", "i18n", "errors", "signals", "urls", "markdown", "files",
     "spreadsheets", "security", "numbers", "deadlines", "health", "mail", "jobs", "audit", "transactions",
+    "personal_data", "caching",
 }  # fmt: skip
 # Domain packages, lowest first; those in one tuple are siblings of the same rank.
 DOMAINS = [
     ("accounts",),
+    ("consent",),  # privacy notices and learners' consents (registration needs one)
     ("catalogue",),  # editions, their modules and runs
     ("enrollment",),
     ("materials", "quizzes", "attendance"),
-    ("completion",),
+    ("evaluations",),  # open when a learner's run ends; completion may require them
+    ("completion", "recordings"),
     ("certificates",),
+    ("messages",),  # audiences are built from every domain below
+    ("privacy",),  # the learner's rights: data download, deletion, retention
 ]
 PAGES = {"pages", "organise", "reports", "course_folders"}
 APP = {"lms", "cli", "demo", "backup", "serve", "models"}
