@@ -84,12 +84,22 @@ def register_jobs(app: Flask) -> None:
     from lms.jobs import queue, tracking  # tracking declares the job runner and its sweep
     from lms.mail import tasks as mail_tasks  # noqa: F401  (declares the mail jobs)
     from lms.mail.kinds import register_kinds
+    from lms.messages import notify as participant_mail
+    from lms.messages import tasks as message_tasks  # noqa: F401  (declares the sending jobs)
     from lms.organise import notify as run_mail
     from lms.quizzes import notify as quiz_mail
     from lms.reports import jobs as report_jobs
 
     queue.init_app(app)
-    for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail):
+    for declaring in (
+        account_mail,
+        enrollment_mail,
+        reminder_mail,
+        run_mail,
+        quiz_mail,
+        certificate_mail,
+        participant_mail,
+    ):
         register_kinds(declaring.MAIL_KINDS)
     for declaring in (certificate_jobs, report_jobs):
         tracking.register_job_kinds(declaring.JOB_KINDS)
@@ -98,9 +108,10 @@ def register_jobs(app: Flask) -> None:
 def register_personal_data_holders() -> None:
     """Each domain's declaration of the personal data it holds (lms.personal_data):
     the learner's data download and de-identification cover exactly these."""
+    from lms.messages import personal_data as messages_data
     from lms.personal_data import register_personal_data
 
-    for declaring in ():  # domains add their module here, e.g. lms.enrollment.personal_data
+    for declaring in (messages_data,):
         register_personal_data(declaring.PERSONAL_DATA)
 
 
@@ -113,6 +124,8 @@ def register_blueprints(app: Flask) -> None:
     from lms.enrollment.routes import bp as enrollment
     from lms.health import bp as health
     from lms.materials.routes import bp as materials
+    from lms.messages.inbox import bp as inbox
+    from lms.messages.routes import bp as messages
     from lms.organise.routes import bp as organise
     from lms.pages.catalogue import bp as catalogue
     from lms.pages.progress import bp as progress
@@ -133,6 +146,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes)
     app.register_blueprint(organise)
     app.register_blueprint(reports)
+    app.register_blueprint(messages)
+    app.register_blueprint(inbox)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)
 

@@ -10,6 +10,7 @@ from lms.enrollment.models import Registration, RunChoice
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
+from lms.messages.models import Message, MessageOptOut, MessageRecipient
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 __all__ = [
@@ -25,6 +26,9 @@ __all__ = [
     "Course",
     "Material",
     "MaterialVersion",
+    "Message",
+    "MessageOptOut",
+    "MessageRecipient",
     "Module",
     "OutboxMessage",
     "PasswordResetToken",
