@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from lms.deadlines import wall_clock_to_utc
@@ -28,7 +29,7 @@ class ComposeForm(FlaskForm):
         description=_l("Tick it when the message is about the learners' own sessions (a changed time or link, a cancelled session): it then also reaches those who turned optional messages off. Messages to people holding a seat or waiting are always about their seats."),
     )  # fmt: skip
     when = RadioField(
-        _l("When"), choices=[(NOW, _l("Send now")), (LATER, _l("Send at a chosen time"))], default=NOW,
+        _l("When"), choices=[SelectChoice(NOW, _l("Send now")), SelectChoice(LATER, _l("Send at a chosen time"))], default=NOW,
         validate_choice=False,
     )  # fmt: skip
     send_on = DateField(
@@ -52,7 +53,7 @@ class ComposeForm(FlaskForm):
                                                        render_kw={"rows": 10}))  # fmt: skip
         form = Form(**kwargs)
         form.scope.choices = scope_choices(course, allowed)
-        form.audience.choices = [(name, chosen.label) for name, chosen in AUDIENCES.items()]
+        form.audience.choices = [SelectChoice(name, chosen.label) for name, chosen in AUDIENCES.items()]
         return form
 
     def per_language(self) -> list[tuple[str, str, list]]:
@@ -90,11 +91,11 @@ class ComposeForm(FlaskForm):
         return True
 
 
-def scope_choices(course, allowed: Allowed) -> list[tuple[str, str]]:
-    choices = [(EDITION, tr_text(course.title))] if allowed.edition else []
+def scope_choices(course, allowed: Allowed) -> list[SelectChoice]:
+    choices = [SelectChoice(EDITION, tr_text(course.title))] if allowed.edition else []
     for module in course.modules:
         if module.id in allowed.module_ids:
-            choices.append((scope_key(module.id, None), f"{module.position}. {tr_text(module.title)}"))
+            choices.append(SelectChoice(scope_key(module.id, None), f"{module.position}. {tr_text(module.title)}"))
         for run in module.runs:
             if run.id in allowed.run_ids:
                 label = tr_text(run.label) or run.key
