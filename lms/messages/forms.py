@@ -95,7 +95,9 @@ def scope_choices(course, allowed: Allowed) -> list[SelectChoice]:
     choices = [SelectChoice(EDITION, tr_text(course.title))] if allowed.edition else []
     for module in course.modules:
         if module.id in allowed.module_ids:
-            choices.append(SelectChoice(scope_key(module.id, None), f"{module.position}. {tr_text(module.title)}"))
+            choices.append(
+                SelectChoice(scope_key(module.id, None), f"{module.position}. {tr_text(module.title)}")
+            )
         for run in module.runs:
             if run.id in allowed.run_ids:
                 label = tr_text(run.label) or run.key

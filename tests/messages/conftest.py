@@ -47,7 +47,9 @@ def edition(db) -> Edition:
     course = course_with_modules(2, 2, slug="known")
     m1a, m1b = course.modules[0].runs
     m2a, m2b = course.modules[1].runs
-    people = {name: UserFactory(full_name=name.title()) for name in ("ann", "bao", "chi", "dung", "khoa", "em")}
+    people = {
+        name: UserFactory(full_name=name.title()) for name in ("ann", "bao", "chi", "dung", "khoa", "em")
+    }
     people["ann"].locale = "en"
     hold(people["ann"], m1a)
     hold(people["ann"], m2a)

@@ -114,7 +114,9 @@ def test_a_trainer_sees_only_the_messages_of_their_runs(client, db, edition):
 def test_learners_read_their_messages_and_only_theirs(app, client, db, edition):
     from tests.factories import MessageFactory
 
-    message = MessageFactory(course_id=edition.course.id, author_id=edition.organiser.id, audience="certified")
+    message = MessageFactory(
+        course_id=edition.course.id, author_id=edition.organiser.id, audience="certified"
+    )
     db.session.commit()
     sending.send_due()
     client.sign_in(edition.people["ann"].email)

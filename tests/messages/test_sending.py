@@ -33,7 +33,9 @@ def draft(edition, audience="everyone", scope=None, **fields) -> services.Draft:
 
 def recipients_of(message_id: int) -> list[int]:
     return sorted(
-        database.session.scalars(select(MessageRecipient.user_id).where(MessageRecipient.message_id == message_id))
+        database.session.scalars(
+            select(MessageRecipient.user_id).where(MessageRecipient.message_id == message_id)
+        )
     )
 
 
@@ -77,8 +79,12 @@ def test_the_other_language_is_marked_as_a_fallback(app, db, edition):
 
 def test_a_run_message_links_to_my_schedule_and_a_module_message_to_its_page(app, db, edition):
     run = edition.run(1, "a")
-    services.compose(edition.course, draft(edition, "seat", Scope(edition.course, run.module, run)), edition.trainer)
-    services.compose(edition.course, draft(edition, "waiting", Scope(edition.course, run.module)), edition.organiser)
+    services.compose(
+        edition.course, draft(edition, "seat", Scope(edition.course, run.module, run)), edition.trainer
+    )
+    services.compose(
+        edition.course, draft(edition, "waiting", Scope(edition.course, run.module)), edition.organiser
+    )
     db.session.commit()
     assert sending.send_due() == 2
     texts = [email_text(email) for email in sent_emails(app)]
@@ -89,7 +95,9 @@ def test_a_run_message_links_to_my_schedule_and_a_module_message_to_its_page(app
 def test_a_scheduled_message_goes_at_its_time_and_not_before(app, db, edition):
     now = datetime.now(UTC)
     later = now + timedelta(hours=2)
-    message = services.compose(edition.course, draft(edition, "certified", send_at=later), edition.organiser, now)
+    message = services.compose(
+        edition.course, draft(edition, "certified", send_at=later), edition.organiser, now
+    )
     db.session.commit()
     assert sending.send_due(now + timedelta(hours=1)) == 0
     assert recipients_of(message.id) == [] and outbox_count() == 0
@@ -102,7 +110,9 @@ def test_a_scheduled_message_goes_at_its_time_and_not_before(app, db, edition):
 
 def test_a_scheduled_message_can_be_cancelled_before_it_goes(db, edition):
     now = datetime.now(UTC)
-    message = services.compose(edition.course, draft(edition, send_at=now + timedelta(hours=1)), edition.organiser, now)
+    message = services.compose(
+        edition.course, draft(edition, send_at=now + timedelta(hours=1)), edition.organiser, now
+    )
     db.session.commit()
     services.cancel(message, edition.organiser, now)
     db.session.commit()
@@ -134,7 +144,9 @@ def test_opted_out_learners_get_only_messages_about_their_seats(app, db, edition
 def test_refusals_save_nothing(db, edition):
     now = datetime.now(UTC)
     refused = [
-        draft(edition, "certified", scope=Scope(edition.course, edition.run(1, "b").module, edition.run(1, "b"))),
+        draft(
+            edition, "certified", scope=Scope(edition.course, edition.run(1, "b").module, edition.run(1, "b"))
+        ),
         draft(edition, send_at=now - timedelta(minutes=1)),
         draft(edition, subject={"vi": "", "en": ""}, body={"vi": "", "en": ""}),
         draft(edition, subject={"vi": "Chủ đề", "en": ""}, body={"vi": "", "en": ""}),
@@ -146,7 +158,9 @@ def test_refusals_save_nothing(db, edition):
         db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
     with pytest.raises(FieldError):
-        services.compose(edition.course, draft(edition, send_at=now - timedelta(minutes=1)), edition.organiser, now)
+        services.compose(
+            edition.course, draft(edition, send_at=now - timedelta(minutes=1)), edition.organiser, now
+        )
 
 
 def _run_job_in_own_context(app, barrier, results):
@@ -167,7 +181,9 @@ def test_two_jobs_at_once_send_each_message_once(app, db, edition):
     db.session.commit()
     barrier = threading.Barrier(2)
     results: list[int] = []
-    threads = [threading.Thread(target=_run_job_in_own_context, args=(app, barrier, results)) for _ in range(2)]
+    threads = [
+        threading.Thread(target=_run_job_in_own_context, args=(app, barrier, results)) for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
