@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from lms.deadlines import wall_clock_to_utc
 from lms.errors import FieldError
@@ -112,4 +112,11 @@ class ActionForm(FlaskForm):
 
 
 class PreferenceForm(FlaskForm):
-    optional = BooleanField(_l("Send me optional messages from organisers and trainers"))
+    optional = RadioField(
+        _l("Which messages do you want?"),
+        choices=[
+            SelectChoice("on", _l("All messages from the organisers and trainers")),
+            SelectChoice("off", _l("Only messages about my own seats and waiting places")),
+        ],
+        validators=[InputRequired(_l("Please choose one."))],
+    )

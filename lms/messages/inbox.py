@@ -32,7 +32,7 @@ def index():
     ).all()
     locale = current_locale()
     received = [(message, services.texts_in(message.subject, message.body, locale)) for message in rows]
-    form = PreferenceForm(optional=services.receives_optional(current_user))
+    form = PreferenceForm(optional="on" if services.receives_optional(current_user) else "off")
     return render_template("messages/inbox.html", received=received, form=form)
 
 
@@ -62,7 +62,7 @@ def received(message_id: int):
 def preferences():
     form = PreferenceForm()
     if form.validate_on_submit():
-        wanted = bool(form.optional.data)
+        wanted = form.optional.data == "on"
         outcome = commit_change(
             lambda: services.set_optional_messages(current_user, wanted), flash_refusal=True
         )
@@ -72,4 +72,6 @@ def preferences():
                 else _("Optional messages are turned off. Messages about your own seats still reach you."),
                 "success",
             )  # fmt: skip
+    else:
+        flash(_("Nothing was changed: please choose which messages you want."), "error")
     return redirect(url_for("inbox.index"))

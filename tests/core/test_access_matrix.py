@@ -39,6 +39,7 @@ from lms.jobs.tracking import RESULTS_FOLDER
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.materials import services as materials
 from lms.materials.models import Material
+from lms.messages.sending import send_due
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
 from tests.factories import (
@@ -49,6 +50,7 @@ from tests.factories import (
     OutboxMessageFactory,
     RunFactory,
     UserFactory,
+    MessageFactory,
     hold,
     registration_for,
 )
@@ -193,6 +195,15 @@ EXPECTED: dict[str, tuple] = {
     "GET /organise/mail": ORGANISERS,
     "POST /organise/mail/<int:message_id>/send-again": ORGANISERS_REDIRECTED,  # sent already: nothing to do
     "POST /organise/mail/send-again": ORGANISERS_REDIRECTED,  # no email has failed: nothing to do
+    # -- messages to participants ----------------------------------------------------------------
+    "GET /organise/courses/<slug>/messages": MANAGERS,
+    "GET /organise/courses/<slug>/messages/new": MANAGERS,
+    "POST /organise/courses/<slug>/messages/new": MANAGERS,  # empty: the form again
+    "GET /organise/courses/<slug>/messages/<int:message_id>": MANAGERS,  # to the trainer's run
+    "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": MANAGERS_REDIRECTED,  # sent: refused
+    "GET /my/messages": SIGNED_IN,
+    "GET /my/messages/<int:message_id>": OWNER,  # its recipients only
+    "POST /my/messages/preferences": SIGNED_IN_REDIRECTED,  # no choice: nothing changed
     # -- last: these change the visitor's own account ------------------------------------------
     "POST /account/calendar/reset": SIGNED_IN_REDIRECTED,
     "POST /account/logout": (302,) * 6,
@@ -215,6 +226,9 @@ OVERRIDES: dict[str, dict[str, str]] = {
     },
     "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
     "POST /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
+    "GET /organise/courses/<slug>/messages/<int:message_id>": {"message_id": "participant_message_id"},
+    "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": {"message_id": "participant_message_id"},
+    "GET /my/messages/<int:message_id>": {"message_id": "participant_message_id"},
 }
 
 
@@ -287,6 +301,11 @@ def build_world(app) -> World:
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
     )
     job = finished_job(app, course, organiser)
+    # A message to the seats of the trainer's run, sent: the learner received it.
+    notice = MessageFactory(course_id=course.id, module_id=module.id, run_id=started.id, audience="seat",
+                            author_id=trainer.id)  # fmt: skip
+    db.session.commit()
+    send_due()
     values = {
         "slug": course.slug,
         "key": module.key,
@@ -319,6 +338,7 @@ def build_world(app) -> World:
         "name": "registrations",
         "extension": "csv",
         "job_id": job.id,
+        "participant_message_id": notice.id,
     }
     emails = {
         "learner": learner.email,

@@ -131,9 +131,9 @@ def test_learners_read_their_messages_and_only_theirs(app, client, db, edition):
 
 def test_a_learner_turns_optional_messages_off_and_on(client, db, edition):
     client.sign_in(edition.people["bao"].email)
-    response = client.submit("/my/messages/preferences", {})
+    response = client.submit("/my/messages/preferences", {"optional": "off"})
     assert "Optional messages are turned off" in page_text(response)
     assert db.session.get(MessageOptOut, edition.people["bao"].id) is not None
-    client.submit("/my/messages/preferences", {"optional": "y"})
+    client.submit("/my/messages/preferences", {"optional": "on"})
     db.session.expire_all()
     assert db.session.get(MessageOptOut, edition.people["bao"].id) is None
