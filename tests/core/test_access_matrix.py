@@ -46,11 +46,11 @@ from tests.factories import (
     BackgroundJobFactory,
     CertificateFactory,
     CourseFactory,
+    MessageFactory,
     ModuleFactory,
     OutboxMessageFactory,
     RunFactory,
     UserFactory,
-    MessageFactory,
     hold,
     registration_for,
 )
@@ -227,7 +227,9 @@ OVERRIDES: dict[str, dict[str, str]] = {
     "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
     "POST /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
     "GET /organise/courses/<slug>/messages/<int:message_id>": {"message_id": "participant_message_id"},
-    "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": {"message_id": "participant_message_id"},
+    "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": {
+        "message_id": "participant_message_id"
+    },
     "GET /my/messages/<int:message_id>": {"message_id": "participant_message_id"},
 }
 

@@ -388,7 +388,11 @@ def test_organiser_forms(app, db):
     visitor = Visitor(app, world.emails["organiser"])
     slug = values["slug"]
     fuzz_form(visitor, "/organise/courses/new", course_form())
-    fuzz_form(visitor, f"/organise/courses/{slug}/messages/new", message_form("edition", audience="everyone", action="send"))
+    fuzz_form(
+        visitor,
+        f"/organise/courses/{slug}/messages/new",
+        message_form("edition", audience="everyone", action="send"),
+    )
     fuzz_form(visitor, f"/organise/courses/{slug}/settings", course_form(slug=slug, status="published"))
     module = {
         "key": "m3", "title_vi": "Cộng sinh", "title_en": "Symbiosis", "outline_vi": "## Nội dung",

@@ -1,5 +1,5 @@
 """The main pages make the same number of SQL queries when the data grows tenfold: ten
-times the modules, runs, learners, marks and courses. A page that loads per row (an
+times the modules, runs, learners, marks, messages and courses. A page that loads per row (an
 N+1) fails here with the two counts side by side."""
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ from lms.attendance.services import Mark, mark
 from lms.catalogue.models import Course
 from lms.certificates.services import display_code, new_code
 from lms.enrollment import services as enrollment
-from tests.factories import CertificateFactory, CourseFactory, UserFactory, course_with_modules
+from lms.messages.sending import send_due
+from tests.factories import (
+    CertificateFactory,
+    CourseFactory,
+    MessageFactory,
+    UserFactory,
+    course_with_modules,
+)
 from tests.helpers import count_queries
 
 PASSWORD_LEARNER = "learner{scale}@example.org"
@@ -49,7 +56,11 @@ def build(db, scale: int) -> World:
     certificate = CertificateFactory(code=new_code(), user=learners[0], course_id=course.id)
     for _ in range(scale - 1):
         CourseFactory()
+    for number in range(scale):  # messages to the first run's seats, sent: every learner has them
+        MessageFactory(course_id=course.id, module_id=first_run.module_id, run_id=first_run.id,
+                       audience="seat", author_id=trainer.id, subject={"vi": f"Tin {number}"})  # fmt: skip
     db.session.commit()
+    send_due()
     return World(
         course, learners[0].email, trainer.email, learners[0].calendar_token, certificate.code, first_run.id
     )
@@ -67,6 +78,9 @@ PAGES = {
     "my certificates": ("learner", "/my/certificates"),
     "personal calendar": (None, "/calendar/{token}.ics"),
     "attendance sheet": ("trainer", "/teach/runs/{run}/attendance"),
+    "messages": ("trainer", "/organise/courses/{slug}/messages"),
+    "writing a message": ("trainer", "/organise/courses/{slug}/messages/new"),
+    "my messages": ("learner", "/my/messages"),
 }
 
 
