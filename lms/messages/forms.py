@@ -23,7 +23,10 @@ NOW, LATER = "now", "later"
 
 class ComposeForm(FlaskForm):
     scope = SelectField(_l("To the learners of"), validate_choice=False)
-    audience = RadioField(_l("Who among them"), validate_choice=False, default="everyone")
+    audience = RadioField(
+        _l("Who among them"), validate_choice=False, default="everyone",
+        description=_l("Everyone: for the whole edition, every registered learner; for a module or a run, everyone holding a seat or waiting there. Attendance counts the best mark in a module (present or late is attended); complete and certified follow the certificate rules."),
+    )  # fmt: skip
     about_seats = BooleanField(
         _l("This concerns their seats"),
         description=_l("Tick it when the message is about the learners' own sessions (a changed time or link, a cancelled session): it then also reaches those who turned optional messages off. Messages to people holding a seat or waiting are always about their seats."),
