@@ -69,8 +69,10 @@ def edition(db) -> Edition:
     ):
         AttendanceFactory(run_id=run.id, user_id=user.id, status=status)
     CertificateFactory(user=people["ann"], course_id=course.id)
-    organiser = UserFactory(email="organiser@example.org", full_name="Organiser", roles=["organiser"])
-    trainer = UserFactory(email="trainer@example.org", full_name="Trainer", roles=["trainer"])
+    organiser = UserFactory(
+        email="organiser@example.org", full_name="Organiser", roles=["organiser"], locale="en"
+    )
+    trainer = UserFactory(email="trainer@example.org", full_name="Trainer", roles=["trainer"], locale="en")
     m1a.trainers.append(trainer)
     db.session.commit()
     return Edition(course, people, organiser, trainer)
