@@ -18,6 +18,7 @@ from tests.factories import (
     hold,
     registration_for,
 )
+from tests.mail.conftest import job_workers  # noqa: F401  (real worker processes, test_workers.py)
 
 
 @dataclass
