@@ -208,3 +208,16 @@ def test_a_dead_job_is_taken_over_and_its_late_finish_adds_nothing(db, edition):
         db.session.flush()
     db.session.rollback()
     assert len(recipients_of(message.id)) == 3 and outbox_count() == 3
+
+
+def test_the_html_email_renders_markdown_and_drops_scripts(app, db, edition):
+    body = {"vi": "**Đậm** <script>alert(1)</script> [liên kết](https://example.org/a)", "en": ""}
+    services.compose(edition.course, draft(edition, "certified", subject={"vi": "Thử", "en": ""}, body=body),
+                     edition.organiser)  # fmt: skip
+    db.session.commit()
+    sending.send_due()
+    (email,) = sent_emails(app)
+    html = email.get_body(preferencelist=("html",)).get_content()
+    assert "<strong>Đậm</strong>" in html
+    assert '<a href="https://example.org/a"' in html
+    assert "<script>" not in html
