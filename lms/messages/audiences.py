@@ -131,9 +131,7 @@ def _marked(scope: Scope, judge: Callable[[str], bool]) -> set[int]:
 # -- the filters --------------------------------------------------------------------------
 
 
-@audience(
-    "everyone", _l("Everyone: registered in the edition, or holding a seat or waiting in the module or run")
-)
+@audience("everyone", _l("Everyone"))
 def everyone(scope: Scope) -> set[int]:
     return members(scope)
 
