@@ -87,6 +87,22 @@ class ComposeForm(FlaskForm):
             raise FieldError("send_on", _l("This time does not exist in the course's time zone on that day, because the clocks change. Please choose another time."))  # fmt: skip
         return converted
 
+    def load(self, message, tz) -> None:
+        """Fill the form from a saved draft."""
+        self.scope.data = scope_key(message.module_id, message.run_id)
+        self.audience.data = message.audience
+        self.about_seats.data = message.about_seats
+        for code in current_app.config["LANGUAGES"]:
+            self[f"subject_{code}"].data = message.subject.get(code, "")
+            self[f"body_{code}"].data = message.body.get(code, "")
+        if message.send_at is not None:
+            local = message.send_at.astimezone(tz)
+            self.when.data, self.send_on.data, self.send_time.data = (
+                LATER,
+                local.date(),
+                local.time().replace(tzinfo=None),
+            )
+
     def add_error(self, field_name: str, message) -> bool:
         if field_name not in self:
             return False

@@ -1,7 +1,7 @@
 """A message to participants, the people it went to, and who turned off optional ones.
 
-A message is written once (subject and body per language) with the rule that chooses
-its audience (a scope: the edition, a module or a run, and a named filter). It is sent
+A message is written (subject and body per language, kept as a draft if its writer
+wishes) with the rule that chooses its audience (a scope: the edition, a module or a run, and a named filter). It is sent
 at ``send_at``: the job that sends it claims it (scheduled → sending), writes one
 ``MessageRecipient`` row per person (unique per message, so nobody gets it twice) and
 one email each, and marks it sent, all in one transaction.
@@ -22,6 +22,7 @@ from lms.extensions import db
 
 
 class MessageState(enum.StrEnum):
+    DRAFT = "draft"  # saved by its writer, not sent until they send it
     SCHEDULED = "scheduled"  # recorded, waiting for its send time
     SENDING = "sending"  # claimed by a job that is materialising its recipients
     SENT = "sent"  # every recipient's email is in the outbox
@@ -45,7 +46,8 @@ class Message(db.Model):
     body: Mapped[dict] = mapped_column(Translated)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     state: Mapped[str] = mapped_column(String(20), default=MessageState.SCHEDULED)
-    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None for a draft that is to go as soon as it is sent
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The lease of the job sending it: another job may take over once it is old.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -63,6 +65,10 @@ class Message(db.Model):
     @property
     def is_cancellable(self) -> bool:
         return self.state == MessageState.SCHEDULED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == MessageState.DRAFT
 
 
 class MessageRecipient(db.Model):

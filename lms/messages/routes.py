@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,11 +20,11 @@ from lms.errors import FieldError, ServiceError
 from lms.extensions import db
 from lms.messages import services
 from lms.messages.audiences import AUDIENCES
-from lms.messages.forms import ActionForm, ComposeForm
+from lms.messages.forms import LATER, NOW, ActionForm, ComposeForm
 from lms.messages.models import Message, MessageRecipient
 from lms.messages.recipients import reach_of
 from lms.messages.scopes import allowed_scopes, resolve_scope, visible_messages
-from lms.transactions import commit_change
+from lms.transactions import Outcome, commit_change
 
 bp = Blueprint("messages", __name__, url_prefix="/organise/courses/<slug>/messages")
 
@@ -115,40 +116,70 @@ def languages() -> list[str]:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def compose(slug: str):
+    """Write a message, or go on with a draft (``?draft=<id>``)."""
     course = managed_edition(slug)
     allowed = allowed_scopes(current_user, course)
+    draft_message = draft_or_404(course, request.args.get("draft", type=int))
     form = ComposeForm.build(course, allowed)
-    if request.method == "GET" and request.args.get("scope"):
-        form.scope.data = request.args["scope"]
+    if request.method == "GET":
+        if draft_message is not None:
+            form.load(draft_message, course.zone)
+        elif request.args.get("scope"):
+            form.scope.data = request.args["scope"]
     preview = error = None
+    action = request.form.get("action")
     if form.validate_on_submit():
-        if request.form.get("action") == "send":
-            outcome = commit_change(lambda: send(form, course, allowed))
+        if action in ("send", "draft"):
+            outcome = save(form, lambda: record(form, course, allowed, draft_message, action))
             if outcome.ok:
-                message = outcome.value
-                if message.send_at > message.created_at:
-                    flash(_("The message is scheduled. It will be sent at the time you chose."), "success")
-                else:
-                    flash(_("The message is being sent. Its recipients appear below in a moment."), "success")
-                return redirect(url_for("messages.show", slug=course.slug, message_id=message.id))
-            if isinstance(outcome.refusal, FieldError) and form.add_error(
-                outcome.refusal.field, outcome.error
-            ):
-                error = _("Nothing was sent. Please correct the marked fields.")
-            else:
-                error = outcome.error
+                flash(SAVED[action if action == "draft" else form.when.data], "success")
+                return redirect(url_for("messages.show", slug=course.slug, message_id=outcome.value.id))
+            error = outcome.error
         else:
             preview, error = preview_of(form, course, allowed)
             db.session.rollback()
     elif request.method == "POST":
         error = _("Nothing was sent. Please correct the marked fields.")
     return render_template(
-        "messages/compose.html", course=course, form=form, preview=preview, error=error, zone=course.zone
+        "messages/compose.html",
+        course=course,
+        form=form,
+        preview=preview,
+        error=error,
+        zone=course.zone,
+        draft=draft_message,
     )
 
 
-def send(form: ComposeForm, course: Course, allowed) -> Message:
-    return services.compose(course, draft_from(form, course, allowed), current_user)
+SAVED = {
+    "draft": _l("The draft is saved. Nobody receives it until you send it."),
+    LATER: _l("The message is scheduled. It will be sent at the time you chose."),
+    NOW: _l("The message is being sent. Its recipients appear below in a moment."),
+}
+
+
+def draft_or_404(course: Course, message_id: int | None) -> Message | None:
+    if message_id is None:
+        return None
+    message = visible_message(course, message_id)
+    return message if message.is_draft else abort(404)
+
+
+def record(form: ComposeForm, course: Course, allowed, draft_message: Message | None, action: str) -> Message:
+    draft = draft_from(form, course, allowed)
+    if action == "draft":
+        return services.save_draft(course, draft, current_user, draft_message)
+    return services.compose(course, draft, current_user, message=draft_message)
+
+
+def save(form: ComposeForm, action):
+    """Commit ``action``; a refusal about one field is shown next to it."""
+    outcome = commit_change(action)
+    if isinstance(outcome.refusal, FieldError) and form.add_error(outcome.refusal.field, outcome.error):
+        return Outcome(
+            error=_("Nothing was sent. Please correct the marked fields."), refusal=outcome.refusal
+        )
+    return outcome
 
 
 @bp.get("/<int:message_id>")

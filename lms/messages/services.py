@@ -100,25 +100,61 @@ def check_audience(draft: Draft, now: datetime) -> Reach:
     return reach
 
 
-def compose(course: Course, draft: Draft, author: User, now: datetime | None = None) -> Message:
-    """Record the message: sent by a job at once, or at ``draft.send_at``."""
+NOT_A_DRAFT = _l("This draft was sent or scheduled meanwhile: open it from the list of messages.")
+
+
+def _fill(message: Message, draft: Draft) -> None:
+    message.module_id = draft.scope.module.id if draft.scope.module else None
+    message.run_id = draft.scope.run.id if draft.scope.run else None
+    message.audience = draft.audience
+    message.about_seats = is_about_seats(draft)
+    message.subject = {code: text.strip() for code, text in draft.subject.items() if text.strip()}
+    message.body = {code: text.strip() for code, text in draft.body.items() if text.strip()}
+
+
+def save_draft(
+    course: Course, draft: Draft, author: User, message: Message | None = None, now: datetime | None = None
+) -> Message:
+    """Keep the message as a draft, new or the same draft again. A draft may be
+    unfinished: only its audience must be one of the list; nothing is sent."""
+    if audience_named(draft.audience) is None:
+        raise FieldError("audience", _l("Please choose an audience from the list."))
+    if message is None:
+        message = Message(course_id=course.id, author_id=author.id, created_at=now or utcnow())
+        db.session.add(message)
+    elif not message.is_draft:
+        raise ServiceError(NOT_A_DRAFT)
+    _fill(message, draft)
+    message.state = MessageState.DRAFT
+    message.send_at = draft.send_at
+    db.session.flush()
+    return message
+
+
+def compose(
+    course: Course, draft: Draft, author: User, now: datetime | None = None, message: Message | None = None
+) -> Message:
+    """Record the message, new or a saved draft: sent by a job at once, or at
+    ``draft.send_at``."""
     now = now or utcnow()
     check_texts(draft)
     check_audience(draft, now)
-    message = Message(
-        course_id=course.id,
-        module_id=draft.scope.module.id if draft.scope.module else None,
-        run_id=draft.scope.run.id if draft.scope.run else None,
-        audience=draft.audience,
-        about_seats=is_about_seats(draft),
-        subject={code: text.strip() for code, text in draft.subject.items() if text.strip()},
-        body={code: text.strip() for code, text in draft.body.items() if text.strip()},
-        author_id=author.id,
-        state=MessageState.SCHEDULED,
-        send_at=draft.send_at or now,
-        created_at=now,
-    )
-    db.session.add(message)
+    if message is None:
+        message = Message(course_id=course.id, author_id=author.id, created_at=now)
+        db.session.add(message)
+    else:
+        # Two people sending the same draft at once: one of them does.
+        taken = db.session.execute(
+            update(Message)
+            .where(Message.id == message.id, Message.state == MessageState.DRAFT)
+            .values(state=MessageState.SCHEDULED)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:
+            raise ServiceError(NOT_A_DRAFT)
+    _fill(message, draft)
+    message.state = MessageState.SCHEDULED
+    message.send_at = draft.send_at or now
     db.session.flush()
     if draft.send_at is None:
         record(MESSAGE_SENT, message, actor=author, course_id=course.id,

@@ -44,7 +44,7 @@ def upgrade():
         sa.Column("body", lms.db.Translated(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("send_at", lms.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("send_at", lms.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", lms.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("claimed_at", lms.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("claim_token", sa.String(length=32), nullable=True),

@@ -146,3 +146,25 @@ def test_a_learner_turns_optional_messages_off_and_on(client, db, edition):
     client.submit("/my/messages/preferences", {"optional": "on"})
     db.session.expire_all()
     assert db.session.get(MessageOptOut, edition.people["bao"].id) is None
+
+
+def test_a_draft_is_kept_unsent_then_finished_and_sent_once(client, db, edition):
+    client.sign_in(edition.organiser.email)
+    response = client.submit(f"{BASE}/new", form(audience="seat", action="draft", subject_en="", body_en=""))
+    assert "The draft is saved" in page_text(response)
+    draft = db.session.scalar(select(Message))
+    assert (draft.state, draft.send_at) == ("draft", None)
+    assert sending.send_due() == 0  # a draft never goes by itself
+    page = client.get(f"{BASE}/new?draft={draft.id}").get_data(as_text=True)
+    assert 'value="Lịch học"' in page and "checked" in page
+    response = client.submit(f"{BASE}/new?draft={draft.id}", form(audience="seat", action="send"))
+    assert "The message is being sent" in page_text(response)
+    assert message_count() == 1  # the draft itself, not a copy
+    assert sending.send_due() == 1
+    db.session.refresh(draft)
+    assert (draft.state, draft.recipient_count, draft.subject["en"]) == ("sent", 3, "Schedule")
+    # sent: it is no draft any more
+    assert client.get(f"{BASE}/new?draft={draft.id}").status_code == 404
+    response = client.submit(f"{BASE}/new?draft={draft.id}", form(action="send"))
+    assert response.status_code == 404
+    assert message_count() == 1
