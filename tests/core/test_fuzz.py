@@ -316,6 +316,7 @@ def test_trainer_forms(app, db):
     messages = f"/organise/courses/{values['slug']}/messages"
     fuzz_form(visitor, f"{messages}/new", message_form(f"run-{values['run_id']}", action="send"))
     fuzz_form(visitor, f"{messages}/new", message_form(f"run-{values['run_id']}", action="preview"))
+    fuzz_form(visitor, f"{messages}/new", message_form(f"run-{values['run_id']}", action="draft"))
     fuzz_form(visitor, f"{messages}/{values['participant_message_id']}/cancel", {})
     fuzz_form(
         visitor,
