@@ -40,7 +40,9 @@ def measure(app, slug: str, audience: str) -> dict:
 
     with app.app_context():
         course = db.session.scalar(select(Course).where(Course.slug == slug))
-        author = db.session.scalar(select(User).join(UserRole).where(UserRole.role == Role.ORGANISER).limit(1))
+        author = db.session.scalar(
+            select(User).join(UserRole).where(UserRole.role == Role.ORGANISER).limit(1)
+        )
         author = author or db.session.scalar(select(User).limit(1))
         draft = services.Draft(
             subject={"vi": "Thông báo", "en": "News"},
