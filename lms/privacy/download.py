@@ -16,7 +16,7 @@ from sqlalchemy import select
 from lms.accounts.models import User
 from lms.certificates.models import Certificate
 from lms.certificates.services import pdf_of
-from lms.db import utcnow
+from lms.db import utcnow, write_intent
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.jobs.tracking import N_, ClaimedJob, JobKind, JobRefused, Produced, Progress, start_job
@@ -70,7 +70,10 @@ def make_download(job: ClaimedJob, progress: Progress) -> Produced:
     if user is None or user.id != job.requested_by_id or user.deidentified_at is not None:
         raise JobRefused(ACCOUNT_GONE)
     kinds = write_zip(user, job.output, progress)
-    notify.data_ready(user, job.id)
+    db.session.commit()  # the reading transaction ends; the email is a short write of its own
+    with write_intent(True):
+        notify.data_ready(db.session.get(User, job.requested_by_id), job.id)
+        db.session.commit()
     return Produced(f"my-data-{utcnow():%Y-%m-%d}.zip", "application/zip", {"kinds": kinds})
 
 
@@ -109,5 +112,5 @@ def expire_downloads_of(user_id: int) -> list[str]:
 
 
 JOB_KINDS = {
-    KIND: JobKind(KIND, make_download, lambda params: _("A copy of your personal data"), writes=True),
+    KIND: JobKind(KIND, make_download, lambda params: _("A copy of your personal data")),
 }

@@ -111,8 +111,10 @@ class QueueRow:
 
 
 def days_left(request: PrivacyRequest, now: datetime | None = None) -> int:
+    """Whole days before the deadline (a part of a day counts as a day left); negative:
+    whole days past it (at least one once it has passed)."""
     remaining = (request.due_at - (now or utcnow())).total_seconds() / 86400
-    return math.ceil(remaining) if remaining >= 0 else -math.ceil(-remaining)
+    return math.ceil(remaining) if remaining >= 0 else -max(1, math.floor(-remaining))
 
 
 def requests_in(state: str, now: datetime | None = None, limit: int = 200) -> list[QueueRow]:
