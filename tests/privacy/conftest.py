@@ -41,7 +41,7 @@ class Person:
     secrets: tuple[str, ...]
 
 
-def build_person(course=None, ends_days_ago: int | None = None) -> Person:
+def build_person(course=None, ends_days_ago: int | None = None, email: str = "bichngoc.rieng@example.org") -> Person:
     """The learner and their data; ``ends_days_ago`` places the edition's runs in the past."""
     now = datetime.now(UTC)
     start = now - timedelta(days=ends_days_ago) if ends_days_ago is not None else now - timedelta(days=2)
@@ -50,7 +50,7 @@ def build_person(course=None, ends_days_ago: int | None = None) -> Person:
     run = RunFactory(module=module, starts_at=start - timedelta(hours=2), ends_at=start)
     organiser = UserFactory(roles=["organiser"])
     user = UserFactory(
-        email="bichngoc.rieng@example.org", full_name="Trần Thị Bích Ngọc Riêng", organisation="Công ty Xanh Riêng",
+        email=email, full_name="Trần Thị Bích Ngọc Riêng", organisation="Công ty Xanh Riêng",
         job_title="Chuyên viên môi trường riêng", province="hai-phong", gender="female",
     )  # fmt: skip
     other = UserFactory(province="hai-phong", gender="male")
