@@ -37,9 +37,9 @@ from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.jobs.tracking import RESULTS_FOLDER
 from lms.mail.models import MailStatus, OutboxMessage
-from lms.privacy.models import PrivacyRequest
 from lms.materials import services as materials
 from lms.materials.models import Material
+from lms.privacy.models import PrivacyRequest
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
 from tests.factories import (

@@ -27,7 +27,7 @@ from tests.factories import (
 )
 from tests.quizzes.conftest import ESSAY, make_quiz
 
-PASSWORD = "correct horse battery"  # noqa: S105  (the factories' password)
+PASSWORD = "correct horse battery"
 
 
 @dataclass
@@ -41,7 +41,9 @@ class Person:
     secrets: tuple[str, ...]
 
 
-def build_person(course=None, ends_days_ago: int | None = None, email: str = "bichngoc.rieng@example.org") -> Person:
+def build_person(
+    course=None, ends_days_ago: int | None = None, email: str = "bichngoc.rieng@example.org"
+) -> Person:
     """The learner and their data; ``ends_days_ago`` places the edition's runs in the past."""
     now = datetime.now(UTC)
     start = now - timedelta(days=ends_days_ago) if ends_days_ago is not None else now - timedelta(days=2)
@@ -70,7 +72,9 @@ def build_person(course=None, ends_days_ago: int | None = None, email: str = "bi
     record(EXCEPTION_RECORDED, exception, actor=organiser, course_id=course.id, learner_id=user.id,
            module_id=module.id, reason=reason_text)  # fmt: skip
     certificate = CertificateFactory(user=user, course=course)
-    revoked = CertificateFactory(user=user, course=course, status="revoked", revoke_reason=f"Sai tên {user.full_name}")
+    revoked = CertificateFactory(
+        user=user, course=course, status="revoked", revoke_reason=f"Sai tên {user.full_name}"
+    )
     record(CERTIFICATE_REVOKED, revoked, actor=organiser, course_id=course.id, learner_id=user.id,
            code=revoked.code, reason=revoked.revoke_reason)  # fmt: skip
     queue_email(user, "password_reset", link="https://example.org/reset/x", minutes=60)

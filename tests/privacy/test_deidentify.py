@@ -36,7 +36,9 @@ def texts_holding(needles: tuple[str, ...]) -> list[tuple[str, str, str]]:
                     text = json.dumps(value, ensure_ascii=False)
                 else:
                     text = str(value)
-                found += [(table.name, column, needle) for needle in needles if needle.lower() in text.lower()]
+                found += [
+                    (table.name, column, needle) for needle in needles if needle.lower() in text.lower()
+                ]
     return found
 
 
@@ -49,7 +51,9 @@ def test_deletion_removes_the_person_everywhere_and_keeps_the_figures(app, db, p
     before = figures(person.course_id)
     assert texts_holding(person.secrets), "the set-up holds the person's data"
     user = db.session.get(User, person.user_id)
-    request = services.request_deletion(user, PASSWORD, reason="Tôi không muốn nhận email nữa, Bích Ngọc Riêng")
+    request = services.request_deletion(
+        user, PASSWORD, reason="Tôi không muốn nhận email nữa, Bích Ngọc Riêng"
+    )
     db.session.commit()
     services.process_deletion(request, db.session.get(User, person.organiser_id))
     db.session.commit()

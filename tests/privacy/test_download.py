@@ -45,7 +45,9 @@ def test_the_zip_holds_every_declared_kind_and_the_certificates(app, db, person)
         assert declaration.key in data, declaration.key
         assert f"data/{declaration.key}.json" in names
     assert data["profile"][0]["full_name"] == "Trần Thị Bích Ngọc Riêng"
-    assert any(answer["response"].startswith("Khu công nghiệp") for answer in data["quiz_attempts"][0]["answers"])
+    assert any(
+        answer["response"].startswith("Khu công nghiệp") for answer in data["quiz_attempts"][0]["answers"]
+    )
     assert data["registrations"] and data["attendance"] and data["certificates"]
     assert f"certificates/{person.certificate_code}.pdf" in names
     assert archive.read(f"certificates/{person.certificate_code}.pdf").startswith(b"%PDF")

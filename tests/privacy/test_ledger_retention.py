@@ -73,4 +73,6 @@ def test_retention_dry_run_equals_the_real_run(app, db):
 
 def test_cutoff_handles_29_february():
     assert retention.cutoff(datetime(2028, 2, 29, tzinfo=UTC), 5) == datetime(2023, 2, 28, tzinfo=UTC)
-    assert retention.cutoff(datetime(2026, 6, 1, tzinfo=UTC), 5) - datetime(2021, 6, 1, tzinfo=UTC) == timedelta(0)
+    assert retention.cutoff(datetime(2026, 6, 1, tzinfo=UTC), 5) - datetime(
+        2021, 6, 1, tzinfo=UTC
+    ) == timedelta(0)
