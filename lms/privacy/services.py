@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
 from lms.accounts.services import password_matches
@@ -121,7 +122,7 @@ def requests_in(state: str, now: datetime | None = None, limit: int = 200) -> li
     """The queue: ``open`` (oldest deadline first), ``overdue`` (open and past their
     deadline) or ``done`` (latest first)."""
     now = now or utcnow()
-    query = select(PrivacyRequest)
+    query = select(PrivacyRequest).options(selectinload(PrivacyRequest.user))
     if state == "done":
         query = query.where(PrivacyRequest.status == RequestStatus.DONE).order_by(
             PrivacyRequest.processed_at.desc()
