@@ -270,12 +270,14 @@ def privacy_process_command(request_id: int):
     if row is None:
         raise click.ClickException(f"no request #{request_id}")
     try:
-        privacy.process_deletion(row, None)
+        privacy.process(row, None)
         db.session.commit()
     except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
-    click.echo(f"request #{request_id} carried out: user {row.user_id} de-identified")
+    click.echo(
+        f"request #{request_id} carried out: user {row.user_id} de-identified"
+    )  # only deletions get here
 
 
 @privacy_group.command("retention")

@@ -15,6 +15,7 @@ from lms.extensions import db
 
 class RequestKind(enum.StrEnum):
     DELETION = "deletion"  # delete (de-identify) my account and data
+    CORRECTION = "correction"  # re-issue my certificate with my corrected name
 
 
 class RequestStatus(enum.StrEnum):
@@ -48,6 +49,9 @@ class PrivacyRequest(db.Model):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # None when carried out from the command line.
     processed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    # A correction: the certificate to re-issue with the name the profile now has.
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     processed_by: Mapped[User | None] = relationship(foreign_keys=[processed_by_id])

@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.accounts.auth import role_required
+from lms.certificates.models import Certificate
 from lms.extensions import db
 from lms.jobs.models import JobStatus
 from lms.jobs.tracking import result_file
 from lms.privacy import download, services
 from lms.privacy.forms import ActionForm, DeletionForm, KeepAccountForm
-from lms.privacy.models import PrivacyRequest
+from lms.privacy.models import PrivacyRequest, RequestKind
 from lms.transactions import commit_change
 
 bp = Blueprint("privacy", __name__)
@@ -134,7 +135,25 @@ def process_request(request_id: int):
     if not ActionForm().validate_on_submit():
         flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
         return redirect(url_for("privacy.requests_queue"))
-    outcome = commit_change(lambda: services.process_deletion(row, _me()), flash_refusal=True)
-    if outcome.ok:
-        flash(_("Request %(id)s is carried out: the person's data is de-identified and they are told by email.", id=row.id), "success")  # fmt: skip
+    kind = row.kind
+    outcome = commit_change(lambda: services.process(row, _me()), flash_refusal=True)
+    if outcome.ok and kind == RequestKind.CORRECTION:
+        flash(_("Request %(id)s is carried out: the certificate is re-issued with the corrected name and the learner is emailed.", id=request_id), "success")  # fmt: skip
+    elif outcome.ok:
+        flash(_("Request %(id)s is carried out: the person's data is de-identified and they are told by email.", id=request_id), "success")  # fmt: skip
     return redirect(url_for("privacy.requests_queue"))
+
+
+@bp.post("/my/certificates/<int:certificate_id>/correction")
+@login_required
+def request_correction(certificate_id: int):
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or certificate.user_id != current_user.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form was incomplete, so nothing was changed. Please try again."), "error")
+        return redirect(url_for("certificates.mine"))
+    outcome = commit_change(lambda: services.request_correction(_me(), certificate_id), flash_refusal=True)
+    if outcome.ok:
+        flash(_("Your request is recorded. The organisers will re-issue the certificate with your corrected name and email you."), "success")  # fmt: skip
+    return redirect(url_for("certificates.mine"))

@@ -18,6 +18,8 @@ from lms.accounts.models import User
 from lms.accounts.services import password_matches
 from lms.audit.actions import declare_action
 from lms.audit.models import record
+from lms.certificates.models import Certificate
+from lms.certificates.services import reissue
 from lms.db import utcnow
 from lms.errors import FieldError, ServiceError
 from lms.extensions import db
@@ -26,6 +28,12 @@ from lms.privacy.deidentify import BY_REQUEST, deidentify
 from lms.privacy.models import PrivacyRequest, RequestKind, RequestStatus
 
 DELETION_REQUESTED = declare_action("privacy.deletion_requested", _l("Asked for their account to be deleted"))
+CORRECTION_REQUESTED = declare_action(
+    "privacy.correction_requested", _l("Asked for a certificate with their corrected name")
+)
+CORRECTION_PROCESSED = declare_action(
+    "privacy.correction_processed", _l("Re-issued a certificate with the learner's corrected name")
+)
 DELETION_PROCESSED = declare_action(
     "privacy.deletion_processed", _l("Carried out a request to delete an account")
 )
@@ -81,6 +89,58 @@ def request_deletion(
     return request
 
 
+def request_correction(user: User, certificate_id: int, now: datetime | None = None) -> PrivacyRequest:
+    """The learner asks for their certificate to be re-issued with the name their
+    profile now has (after correcting it); an organiser approves it in the queue."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or certificate.user_id != user.id:
+        raise ServiceError(_l("This certificate is not yours."))
+    if not certificate.is_valid:
+        raise ServiceError(_l("Only a valid certificate can be re-issued."))
+    if certificate.learner_name == user.full_name:
+        raise ServiceError(_l("This certificate already shows the name in your profile. Correct your name in your profile first."))  # fmt: skip
+    if open_request(user, RequestKind.CORRECTION) is not None:
+        raise AlreadyRequested(_l("You have already asked for a corrected certificate; the organisers are handling it."))  # fmt: skip
+    now = now or utcnow()
+    request = PrivacyRequest(
+        user_id=user.id, kind=RequestKind.CORRECTION, status=RequestStatus.OPEN, certificate_id=certificate.id,
+        reason="", created_at=now, due_at=now + timedelta(days=deadline_days()),
+    )  # fmt: skip
+    try:
+        with db.session.begin_nested():
+            db.session.add(request)
+    except IntegrityError:
+        raise AlreadyRequested(
+            _l("You have already asked for a corrected certificate; the organisers are handling it.")
+        ) from None
+    record(CORRECTION_REQUESTED, request, actor=user)
+    return request
+
+
+def process_correction(request: PrivacyRequest, actor: User, now: datetime | None = None) -> None:
+    """Approve a correction: the certificates' own re-issue (new code, the profile's
+    name; the old code answers "replaced")."""
+    if not request.is_open:
+        raise ServiceError(_l("This request has already been carried out."))
+    certificate = db.session.get(Certificate, request.certificate_id)
+    reissue(certificate, actor)
+    request.status = RequestStatus.DONE
+    request.processed_at = now or utcnow()
+    request.processed_by_id = actor.id
+    record(CORRECTION_PROCESSED, request, actor=actor)
+    db.session.flush()
+
+
+def process(request: PrivacyRequest, actor: User | None) -> None:
+    """Carry out a request of any kind (the queue's button, the CLI)."""
+    if request.kind == RequestKind.CORRECTION:
+        if actor is None:
+            raise ServiceError(_l("A certificate is re-issued by an organiser, from the requests page."))
+        process_correction(request, actor)
+    else:
+        process_deletion(request, actor)
+
+
 def process_deletion(request: PrivacyRequest, actor: User | None, now: datetime | None = None) -> None:
     """Carry out a deletion request: de-identify the person everywhere, close the
     request, and tell them at the address they had (that email is the last)."""
@@ -90,8 +150,16 @@ def process_deletion(request: PrivacyRequest, actor: User | None, now: datetime 
     locale = user.locale
     request.reason = ""
     email = deidentify(user, BY_REQUEST, actor=actor)
+    now = now or utcnow()
+    # the person's other open requests (a correction) end with them
+    for other in db.session.scalars(
+        select(PrivacyRequest).where(
+            PrivacyRequest.user_id == user.id, PrivacyRequest.status == RequestStatus.OPEN
+        )
+    ):
+        other.status, other.processed_at = RequestStatus.DONE, now
     request.status = RequestStatus.DONE
-    request.processed_at = now or utcnow()
+    request.processed_at = now
     request.processed_by_id = actor.id if actor is not None else None
     record(DELETION_PROCESSED, request, actor=actor)
     notify.deletion_done(user.id, email, locale)

@@ -32,6 +32,10 @@ def upgrade():
         sa.Column("due_at", lms.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("processed_at", lms.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("processed_by_id", sa.Integer(), nullable=True),
+        sa.Column("certificate_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["certificate_id"], ["certificate.id"], name=op.f("fk_privacy_request_certificate_id_certificate")
+        ),
         sa.ForeignKeyConstraint(
             ["processed_by_id"], ["user.id"], name=op.f("fk_privacy_request_processed_by_id_user")
         ),

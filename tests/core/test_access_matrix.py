@@ -117,6 +117,7 @@ EXPECTED: dict[str, tuple] = {
     "POST /my/registrations/<int:registration_id>/switch": OWNER_REDIRECTED,
     "POST /my/choices/<int:choice_id>/leave": OWNER_REDIRECTED,  # not waiting: refused
     "GET /certificates/<int:certificate_id>/download": (SIGN_IN, 200, 404, 404, 404, 200),
+    "POST /my/certificates/<int:certificate_id>/correction": OWNER_REDIRECTED,  # the name is right: refused
     # -- quizzes: taking --------------------------------------------------------------------
     "POST /quizzes/<int:quiz_id>/attempts": SIGNED_IN_REDIRECTED,  # refused: no attempt left / not registered
     "GET /attempts/<int:attempt_id>": OWNER_REDIRECTED,  # submitted: to its result
