@@ -104,8 +104,9 @@ def expire_downloads_of(user_id: int) -> list[str]:
     ):
         if job.result_path:
             paths.append(job.result_path)
-        if job.status in (JobStatus.DONE, JobStatus.QUEUED):
-            job.status = JobStatus.EXPIRED
+        if job.status in (JobStatus.DONE, JobStatus.QUEUED, JobStatus.RUNNING):
+            # a worker still making it loses its claim, so it keeps nothing it wrote
+            job.status, job.claim_token = JobStatus.EXPIRED, None
         job.result_path = None
     db.session.flush()
     return paths

@@ -70,7 +70,6 @@ def download_file(job_id: int):
             if expired
             else _("Your data is not ready yet. You will get an email when it is.")
         )
-        flash(message, "error" if expired else "info")
         return render_template("privacy/link.html", message=message), 410 if expired else 409
     response = send_file(
         Path(path), mimetype="application/zip", as_attachment=True, download_name=job.download_name

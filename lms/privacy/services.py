@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
+from lms.accounts.personal_data import is_placeholder_email
 from lms.accounts.services import password_matches
 from lms.audit.actions import declare_action
 from lms.audit.models import record
@@ -162,7 +163,8 @@ def process_deletion(request: PrivacyRequest, actor: User | None, now: datetime 
     request.processed_at = now
     request.processed_by_id = actor.id if actor is not None else None
     record(DELETION_PROCESSED, request, actor=actor)
-    notify.deletion_done(user.id, email, locale)
+    if not is_placeholder_email(email):  # not already de-identified (retention, a restore)
+        notify.deletion_done(user.id, email, locale)
     db.session.flush()
 
 
