@@ -58,6 +58,9 @@ def test_queue_shows_days_left_and_overdue_and_processes(app, db, person):
     assert db.session.get(User, person.user_id).deidentified_at is not None
     done = client.get("/organise/privacy/requests?state=done&lang=en").get_data(as_text=True)
     assert f"#{request_id}" in done and "Bích Ngọc" not in done
+    audit = client.get("/organise/audit?lang=en").get_data(as_text=True)
+    assert "De-identified a person&#39;s data" in audit and "at their request" in audit
+    assert "Carried out a request to delete an account" in audit and "Data request" in audit
 
 
 def test_cli_lists_and_processes(app, db, person):
