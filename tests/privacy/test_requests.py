@@ -75,7 +75,7 @@ def test_cli_lists_and_processes(app, db, person):
     processed = runner.invoke(args=["lms", "privacy", "process", str(row.id)])
     assert processed.exit_code == 0, processed.output
     again = runner.invoke(args=["lms", "privacy", "process", str(row.id)])
-    assert again.exit_code != 0 and "already" in again.output
+    assert again.exit_code != 0 and "Yêu cầu này đã được thực hiện." in again.output
     db.session.expire_all()
     assert db.session.get(User, person.user_id).deidentified_at is not None
     assert runner.invoke(args=["lms", "privacy", "process", "999999"]).exit_code != 0
