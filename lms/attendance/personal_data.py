@@ -12,6 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
+from lms.attendance.report_import import forget_stored_reports
+from lms.catalogue.models import Run
 from lms.extensions import db
 from lms.personal_data import PersonalData
 
@@ -77,10 +79,16 @@ def export_matches(user_id: int) -> list[dict]:
 
 def erase_matches(user_id: int) -> None:
     """The report's name or address that was matched to the person is forgotten (a new
-    import of the same report asks again and finds nobody)."""
+    import of the same report asks again and finds nobody), and the uploaded reports of
+    the runs they were marked in, which name them, are removed from the disk."""
     for imported in _imports_matching(user_id):
         imported.decisions = {key: value for key, value in imported.decisions.items() if value != user_id}
     db.session.flush()
+    runs = db.session.scalars(
+        select(Run).where(Run.id.in_(select(Attendance.run_id).where(Attendance.user_id == user_id)))
+    )
+    for run in runs:
+        forget_stored_reports(run)
 
 
 PERSONAL_DATA = (

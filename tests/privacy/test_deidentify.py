@@ -5,11 +5,13 @@ their certificate still verifies without a name."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from email import message_from_bytes, policy
 
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance.models import Attendance
 from lms.catalogue.models import Course
 from lms.errors import ServiceError
 from lms.extensions import db
@@ -50,6 +52,10 @@ def figures(course_id: int):
 def test_deletion_removes_the_person_everywhere_and_keeps_the_figures(app, db, person):
     before = figures(person.course_id)
     assert texts_holding(person.secrets), "the set-up holds the person's data"
+    run_id = db.session.scalar(select(Attendance.run_id).where(Attendance.user_id == person.user_id))
+    reports = Path(app.instance_path) / "attendance-imports" / f"run-{run_id}"
+    reports.mkdir(parents=True)
+    (reports / ("0" * 64)).write_text("Name,Email\nTrần Thị Bích Ngọc Riêng,bichngoc.rieng@example.org\n")
     user = db.session.get(User, person.user_id)
     request = services.request_deletion(
         user, PASSWORD, reason="Tôi không muốn nhận email nữa, Bích Ngọc Riêng"
@@ -68,6 +74,7 @@ def test_deletion_removes_the_person_everywhere_and_keeps_the_figures(app, db, p
     db.session.commit()
 
     assert texts_holding(person.secrets) == []
+    assert list(reports.iterdir()) == []  # the uploaded report naming them is gone too
     assert figures(person.course_id) == before
     user = db.session.get(User, person.user_id)
     assert user.email.startswith("deleted-") and user.email.endswith("@invalid")
