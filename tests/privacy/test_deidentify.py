@@ -5,8 +5,8 @@ their certificate still verifies without a name."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from email import message_from_bytes, policy
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -69,7 +69,9 @@ def test_deletion_removes_the_person_everywhere_and_keeps_the_figures(app, db, p
     last = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == notify.DELETION_DONE)).one()
     message = message_from_bytes(last.raw, policy=policy.default)
     assert last.status == "sent" and message["To"] == "bichngoc.rieng@example.org"
-    assert "tài khoản của bạn trên nền tảng đào tạo KCNST đã được xóa" in email_text(message)  # in their language
+    assert "tài khoản của bạn trên nền tảng đào tạo KCNST đã được xóa" in email_text(
+        message
+    )  # in their language
     assert notify.forget_sent_addresses() == 1
     db.session.commit()
 
