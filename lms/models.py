@@ -11,6 +11,7 @@ from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
 from lms.messages.models import Message, MessageOptOut, MessageRecipient
+from lms.privacy.models import PrivacyRequest
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Module",
     "OutboxMessage",
     "PasswordResetToken",
+    "PrivacyRequest",
     "Question",
     "Quiz",
     "Registration",

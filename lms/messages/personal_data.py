@@ -54,7 +54,7 @@ def erase_opt_out(user_id: int) -> None:
 
 
 PERSONAL_DATA = (
-    PersonalData("messages_received", _l("Messages you received"), export_received, erase_received),
+    PersonalData("participant_messages", _l("Messages you received"), export_received, erase_received),
     PersonalData(
         "message_preferences", _l("Your choice about optional messages"), export_opt_out, erase_opt_out
     ),

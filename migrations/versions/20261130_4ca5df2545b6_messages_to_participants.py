@@ -1,7 +1,7 @@
 """Messages to participants: the messages, their recipients (once each), the opt-outs
 
 Revision ID: 4ca5df2545b6
-Revises: 7c3d9e41b2f8
+Revises: 82ddf832ef78
 Create Date: 2026-11-30 04:18:19.084424
 
 """
@@ -14,7 +14,7 @@ import lms.db
 
 # revision identifiers, used by Alembic.
 revision = "4ca5df2545b6"
-down_revision = "7c3d9e41b2f8"
+down_revision = "82ddf832ef78"
 branch_labels = None
 depends_on = None
 
