@@ -55,6 +55,8 @@ KIND_LABELS = {
     "quiz_graded": _l("Quiz graded"),
     "certificate_issued": _l("Certificate issued"),
     "participant_message": _l("Message to participants"),
+    "privacy_data_ready": _l("Copy of personal data ready"),
+    "privacy_deletion_done": _l("Account deleted"),
 }
 STATUS_LABELS = {
     MailStatus.QUEUED: _l("Queued"),
