@@ -106,6 +106,8 @@ def register_personal_data_holders() -> None:
 
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
+    from lms.attendance.checkin_routes import bp as checkin
+    from lms.attendance.join_routes import bp as joining
     from lms.attendance.routes import bp as attendance
     from lms.catalogue.api import bp as api
     from lms.certificates.routes import bp as certificates
@@ -126,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(progress)
     app.register_blueprint(accounts)
     app.register_blueprint(attendance)
+    app.register_blueprint(joining)
+    app.register_blueprint(checkin)
     app.register_blueprint(certificates)
     app.register_blueprint(calendars)
     app.register_blueprint(enrollment)
