@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.pages.catalogue import bp as catalogue
     from lms.pages.progress import bp as progress
     from lms.pages.schedule import bp as schedule
+    from lms.pages.teach import bp as teach
     from lms.quizzes.routes import bp as quizzes
     from lms.reports.routes import bp as reports
 
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalogue)
     app.register_blueprint(schedule)
     app.register_blueprint(progress)
+    app.register_blueprint(teach)
     app.register_blueprint(accounts)
     app.register_blueprint(attendance)
     app.register_blueprint(joining)

@@ -103,6 +103,11 @@ EXPECTED: dict[str, tuple] = {
     "GET /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),  # registered: to My schedule
     "POST /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),
     "GET /my/schedule": SIGNED_IN,
+    # the seat holder, the run's trainer and the organiser go to the video call (each
+    # click logged); the others to the module page with a message
+    "GET /join/<int:run_id>": SIGNED_IN_REDIRECTED,
+    "GET /checkin/<int:run_id>": SIGNED_IN,
+    "POST /checkin/<int:run_id>": SIGNED_IN,  # no code: the form again with a message
     "GET /my/certificates": SIGNED_IN,
     "GET /my/progress/<slug>": OWNER,  # only the registered see their progress
     "GET /my/registrations/<int:registration_id>/cancel": OWNER,
@@ -130,6 +135,8 @@ EXPECTED: dict[str, tuple] = {
     "POST /manage/materials/<int:material_id>/unpublish": MANAGERS_REDIRECTED,  # already hidden
     "POST /manage/materials/<int:material_id>/move/<any(up, down):direction>": MANAGERS_REDIRECTED,  # first, up
     # -- teaching: attendance, quizzes, grading -------------------------------------------------
+    "GET /teach": (SIGN_IN, 403, 403, 200, 200, 200),
+    "POST /teach/runs/<int:run_id>/checkin/rotate": MANAGERS_REDIRECTED,  # a run not on: refused
     "GET /teach/runs/<int:run_id>/attendance": MANAGERS,
     "POST /teach/runs/<int:run_id>/attendance": MANAGERS_REDIRECTED,  # no marks: nothing changed
     "GET /teach/runs/<int:run_id>/attendance/import": MANAGERS,
@@ -214,6 +221,7 @@ OVERRIDES: dict[str, dict[str, str]] = {
         "certificate_id": "revoked_certificate_id"
     },
     "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
+    "POST /teach/runs/<int:run_id>/checkin/rotate": {"run_id": "later_run_id"},
     "POST /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
 }
 
@@ -462,6 +470,9 @@ def test_every_route_answers_every_visitor_as_expected(app, db):
                               ("report_dashboard", "organiser@example.org"), ("report_export", "organiser@example.org"),
                               ("report_roster", "organiser@example.org")])  # fmt: skip
     after["background_job"] -= len(started)
+    # /join logs each click of those let in: the learner, the trainer, the organiser.
+    assert after["join_click"] - before["join_click"] == 3
+    after["join_click"] = before["join_click"]
     before.pop("jobs started")
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
     assert not changed, f"the requests changed stored state: {changed}"

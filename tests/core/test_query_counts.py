@@ -39,6 +39,8 @@ def build(db, scale: int) -> World:
     first_run.trainers.append(trainer)
     for module in course.modules:
         module.runs[0].capacity = 100
+        if module.runs[0] is not first_run:
+            module.runs[0].trainers.append(trainer)  # the Teaching page lists 2×scale runs
     learners = [UserFactory(email=PASSWORD_LEARNER.format(scale=scale))] + [
         UserFactory() for _ in range(3 * scale - 1)
     ]
@@ -67,6 +69,7 @@ PAGES = {
     "my certificates": ("learner", "/my/certificates"),
     "personal calendar": (None, "/calendar/{token}.ics"),
     "attendance sheet": ("trainer", "/teach/runs/{run}/attendance"),
+    "teaching": ("trainer", "/teach"),
 }
 
 
