@@ -59,15 +59,9 @@ def upgrade():
         batch_op.create_index('ix_checkin_failure_user_tried', ['user_id', 'tried_at'], unique=False)
 
 
-def downgrade():
-    with op.batch_alter_table('checkin_failure', schema=None) as batch_op:
-        batch_op.create_index('ix_checkin_failure_user_tried', ['user_id', 'tried_at'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('recording', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_recording_run_id'))
-    op.drop_table('recording')
     with op.batch_alter_table('checkin_failure', schema=None) as batch_op:
         batch_op.drop_index('ix_checkin_failure_user_tried')
     op.drop_table('checkin_failure')
