@@ -1,7 +1,14 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
 from lms.accounts.models import PasswordResetToken, User, UserRole
-from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
+from lms.attendance.models import (
+    Attendance,
+    AttendanceChange,
+    AttendanceImport,
+    CheckInFailure,
+    CheckInRotation,
+    JoinClick,
+)
 from lms.audit.models import AuditEvent
 from lms.catalogue.models import Course, Module, Run, run_trainer
 from lms.certificates.models import Certificate
@@ -11,6 +18,7 @@ from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
+from lms.recordings.models import Recording
 
 __all__ = [
     "Answer",
@@ -21,8 +29,11 @@ __all__ = [
     "AuditEvent",
     "BackgroundJob",
     "Certificate",
+    "CheckInFailure",
+    "CheckInRotation",
     "CompletionException",
     "Course",
+    "JoinClick",
     "Material",
     "MaterialVersion",
     "Module",
@@ -30,6 +41,7 @@ __all__ = [
     "PasswordResetToken",
     "Question",
     "Quiz",
+    "Recording",
     "Registration",
     "Run",
     "RunChoice",

@@ -39,9 +39,12 @@ def check_in(run_id: int):
     if form.validate_on_submit():
         outcome = commit_change(lambda: checkin.check_in(run, current_user, form.code.data or ""))
         if outcome.ok and outcome.value is checkin.CheckedIn.WRONG:
-            error = _(
-                "This is not the check-in code of this session. Please type the code the trainer shows."
+            # The wrong try is saved (the throttle counts it): answered with a redirect.
+            flash(
+                _("This is not the check-in code of this session. Please type the code the trainer shows."),
+                "error",
             )
+            return redirect(url_for("checkin.check_in", run_id=run.id))
         elif outcome.ok:
             if outcome.value is checkin.CheckedIn.PRESENT:
                 flash(_("You are checked in: marked present."), "success")
