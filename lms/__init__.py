@@ -86,10 +86,13 @@ def register_jobs(app: Flask) -> None:
     from lms.mail.kinds import register_kinds
     from lms.organise import notify as run_mail
     from lms.quizzes import notify as quiz_mail
+    from lms.recordings import notify as recording_mail
     from lms.reports import jobs as report_jobs
 
     queue.init_app(app)
-    for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail):
+    for declaring in (
+        account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail, recording_mail,
+    ):  # fmt: skip
         register_kinds(declaring.MAIL_KINDS)
     for declaring in (certificate_jobs, report_jobs):
         tracking.register_job_kinds(declaring.JOB_KINDS)
@@ -98,9 +101,11 @@ def register_jobs(app: Flask) -> None:
 def register_personal_data_holders() -> None:
     """Each domain's declaration of the personal data it holds (lms.personal_data):
     the learner's data download and de-identification cover exactly these."""
+    from lms.attendance import personal_data as attendance_data
     from lms.personal_data import register_personal_data
+    from lms.recordings import personal_data as recording_data
 
-    for declaring in ():  # domains add their module here, e.g. lms.enrollment.personal_data
+    for declaring in (attendance_data, recording_data):  # e.g. lms.enrollment.personal_data
         register_personal_data(declaring.PERSONAL_DATA)
 
 
@@ -121,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.pages.schedule import bp as schedule
     from lms.pages.teach import bp as teach
     from lms.quizzes.routes import bp as quizzes
+    from lms.recordings.routes import bp as recordings
     from lms.reports.routes import bp as reports
 
     app.register_blueprint(health)
@@ -139,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes)
     app.register_blueprint(organise)
     app.register_blueprint(reports)
+    app.register_blueprint(recordings)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)
 

@@ -63,7 +63,10 @@ def test_guests_sign_in_first_and_come_back(client, db):
     run, _, _ = run_on_now(db)
     response = client.get(f"/join/{run.id}")
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
-    assert f"join%2F{run.id}" in response.headers["Location"] or f"/join/{run.id}" in response.headers["Location"]
+    assert (
+        f"join%2F{run.id}" in response.headers["Location"]
+        or f"/join/{run.id}" in response.headers["Location"]
+    )
     assert clicks() == 0
 
 
@@ -198,12 +201,17 @@ def test_wrong_codes_are_throttled_per_learner_in_the_database(client, db):
         assert checkin.check_in(run, learner, code, later) is checkin.CheckedIn.PRESENT
 
 
-@pytest.mark.parametrize(("source", "status"), [("manual", "excused"), ("manual", "absent"), ("zoom", "late")])
+@pytest.mark.parametrize(
+    ("source", "status"), [("manual", "excused"), ("manual", "absent"), ("zoom", "late")]
+)
 def test_a_check_in_never_changes_a_typed_or_imported_mark(db, source, status):
     run, trainer, learner = run_on_now(db)
     mark(run, learner.id, Mark(status), trainer, source=source)
     now = datetime.now(UTC)
-    assert checkin.check_in(run, learner, checkin.current_code(run, now), now) is checkin.CheckedIn.ALREADY_MARKED
+    assert (
+        checkin.check_in(run, learner, checkin.current_code(run, now), now)
+        is checkin.CheckedIn.ALREADY_MARKED
+    )
     row = db.session.scalar(select(Attendance).where(Attendance.user_id == learner.id))
     assert (row.status, row.source) == (status, source)
 

@@ -41,6 +41,7 @@ from lms.materials import services as materials
 from lms.materials.models import Material
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
+from lms.recordings.models import Recording
 from tests.factories import (
     BackgroundJobFactory,
     CertificateFactory,
@@ -136,6 +137,10 @@ EXPECTED: dict[str, tuple] = {
     "POST /manage/materials/<int:material_id>/move/<any(up, down):direction>": MANAGERS_REDIRECTED,  # first, up
     # -- teaching: attendance, quizzes, grading -------------------------------------------------
     "GET /teach": (SIGN_IN, 403, 403, 200, 200, 200),
+    "GET /teach/runs/<int:run_id>/recordings": MANAGERS,
+    "POST /teach/runs/<int:run_id>/recordings": MANAGERS,  # no expiry: the form again
+    # the learner is registered for the module (another run): the link; others: not found
+    "GET /recordings/<int:recording_id>": (SIGN_IN, 302, 404, 302, 404, 302),
     "POST /teach/runs/<int:run_id>/checkin/rotate": MANAGERS_REDIRECTED,  # a run not on: refused
     "GET /teach/runs/<int:run_id>/attendance": MANAGERS,
     "POST /teach/runs/<int:run_id>/attendance": MANAGERS_REDIRECTED,  # no marks: nothing changed
@@ -290,6 +295,9 @@ def build_world(app) -> World:
     )
     sent_mail = OutboxMessageFactory(recipient=learner.email, kind="reminder", course_id=course.id,
                                      status=MailStatus.SENT, sent_at=now, attempts=1)  # fmt: skip
+    recording = Recording(run_id=reported.id, url="https://video.example.org/rec", added_by_id=trainer.id,
+                          expires_at=now + timedelta(days=30))  # fmt: skip
+    db.session.add(recording)
     db.session.commit()
     digest = report_import.receive_report(
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
@@ -327,6 +335,7 @@ def build_world(app) -> World:
         "name": "registrations",
         "extension": "csv",
         "job_id": job.id,
+        "recording_id": recording.id,
     }
     emails = {
         "learner": learner.email,

@@ -69,7 +69,9 @@ def sign_in(page: Page, base: str, email: str) -> None:
     expect(page).to_have_url(re.compile(r"/account/profile"))
 
 
-def test_a_learner_checks_in_on_a_phone_and_the_trainer_sees_the_mark(page: Page, session_on_now, screenshots):
+def test_a_learner_checks_in_on_a_phone_and_the_trainer_sees_the_mark(
+    page: Page, session_on_now, screenshots
+):
     app, base, run_id = session_on_now
     page.set_viewport_size({"width": 390, "height": 844})
 

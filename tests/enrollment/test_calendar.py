@@ -151,7 +151,9 @@ def test_personal_feed_has_the_owners_seats_with_join_links(client, db):
     for run in (m1a, m2b):
         assert_times(events[uid(run)], run)
         # the platform's /join address, never the video link itself
-        assert f"Join the live session: http://localhost/join/{run.id}" in str(events[uid(run)]["DESCRIPTION"])
+        assert f"Join the live session: http://localhost/join/{run.id}" in str(
+            events[uid(run)]["DESCRIPTION"]
+        )
         assert str(events[uid(run)]["LOCATION"]) == f"http://localhost/join/{run.id}"
         assert JOIN_URL not in response.get_data(as_text=True)
 

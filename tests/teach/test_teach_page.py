@@ -15,7 +15,9 @@ from tests.quizzes.conftest import ESSAY, QUESTIONS, make_quiz
 def test_teaching_lists_the_trainers_runs_with_what_to_do(client, db):
     now = datetime.now(UTC).replace(microsecond=0)
     course = CourseFactory(slug="eip-teach", title={"vi": "Khoá EIP", "en": "EIP course"})
-    module = ModuleFactory(course=course, key="m1", position=1, title={"vi": "Học phần một", "en": "Module one"})
+    module = ModuleFactory(
+        course=course, key="m1", position=1, title={"vi": "Học phần một", "en": "Module one"}
+    )
     trainer = UserFactory(email="trainer@example.org", roles=["trainer"], locale="en")
     on_now = RunFactory(module=module, key="a", label={"vi": "Lớp sáng", "en": "Morning"},
                         starts_at=now - timedelta(minutes=20), trainers=[trainer])  # fmt: skip
@@ -36,7 +38,12 @@ def test_teaching_lists_the_trainers_runs_with_what_to_do(client, db):
     html = response.get_data(as_text=True)
     text = page_text(response)
     assert "Morning" in text and "Earlier" in text and "Someone else" not in text
-    assert text.index("Upcoming sessions") < text.index("Morning") < text.index("Past sessions") < text.index("Earlier")
+    assert (
+        text.index("Upcoming sessions")
+        < text.index("Morning")
+        < text.index("Past sessions")
+        < text.index("Earlier")
+    )
     assert "1 seat taken of 20" in text
     assert checkin.current_code(on_now, datetime.now(UTC)) in text
     assert f"/teach/runs/{on_now.id}/attendance" in html and f"/teach/runs/{past.id}/attendance" in html
