@@ -140,7 +140,7 @@ def test_the_sheet_shows_the_code_and_qr_and_a_learner_checks_in_with_it(client,
 
 
 def test_rotation_makes_the_shown_code_stop_working_at_once(client, db):
-    run, trainer, learner = run_on_now(db)
+    run, _trainer, learner = run_on_now(db)
     now = datetime.now(UTC)
     before = checkin.current_code(run, now)
     client.sign_in("trainer@example.org")

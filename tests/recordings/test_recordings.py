@@ -52,7 +52,7 @@ def in_days(days: int) -> date:
 
 
 def test_adding_a_link_emails_those_who_missed_it_once(app, client, db):
-    past, _later, trainer, _people = past_module(db)
+    past, _later, _trainer, _people = past_module(db)
     client.sign_in("trainer@example.org")
     response = client.submit(
         f"/teach/runs/{past.id}/recordings?lang=en", {"url": LINK, "expires_on": in_days(30).isoformat()}
