@@ -54,6 +54,7 @@ KIND_LABELS = {
     "run_cancelled": _l("Run cancelled"),
     "quiz_graded": _l("Quiz graded"),
     "certificate_issued": _l("Certificate issued"),
+    "recording_added": _l("Recording available"),
 }
 STATUS_LABELS = {
     MailStatus.QUEUED: _l("Queued"),
