@@ -1,7 +1,7 @@
 """join clicks, check-in codes and session recordings
 
 Revision ID: b7e2c4d91a06
-Revises: 7c3d9e41b2f8
+Revises: 82ddf832ef78
 Create Date: 2026-11-30 04:30:00
 
 join_click logs each click on /join/<run>; checkin_rotation holds the generation of a
@@ -16,7 +16,7 @@ import lms.db
 
 
 revision = 'b7e2c4d91a06'
-down_revision = '7c3d9e41b2f8'
+down_revision = '82ddf832ef78'
 branch_labels = None
 depends_on = None
 
