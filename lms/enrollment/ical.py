@@ -57,8 +57,12 @@ def run_event(run: Run, locale: str, *, include_join_link: bool, base_url: str) 
             lines.append(_("Trainers: %(names)s", names=names))
         if run.is_cancelled:
             lines.append(_("This session is cancelled."))
-        elif include_join_link and run.join_url:
-            lines.append(_("Join the live session: %(url)s", url=run.join_url))
+        join_url = None
+        if include_join_link and not run.is_cancelled and run.join_url:
+            # The platform's /join address, never the video link itself: it checks the
+            # seat and records the click (lms.attendance.joining).
+            join_url = external_url("joining.join", base_url, run_id=run.id)
+            lines.append(_("Join the live session: %(url)s", url=join_url))
         module_url = external_url("catalogue.module", base_url, slug=course.slug, key=module.key)
         lines.append(_("Module page: %(url)s", url=module_url))
         return Event.new(
@@ -68,8 +72,8 @@ def run_event(run: Run, locale: str, *, include_join_link: bool, base_url: str) 
             end=run.ends_at.astimezone(course_zone),
             summary=summary,
             description="\n".join(lines),
-            url=module_url,
-            location=_("Online"),
+            url=join_url or module_url,
+            location=join_url or _("Online"),
             status="CANCELLED" if run.is_cancelled else "CONFIRMED",
         )
 

@@ -1,6 +1,6 @@
 """The public catalogue: the list of courses, a course edition's page and a module's
 page (its runs, materials and quiz). A page above the domains it shows: the catalogue,
-enrollment, materials and quizzes."""
+enrollment, materials, quizzes and recordings."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.materials.services import listing_for as material_listing
 from lms.quizzes.services import has_quiz
+from lms.recordings.services import recordings_of_module
 
 bp = Blueprint("catalogue", __name__)
 
@@ -41,6 +42,7 @@ def module(slug: str, key: str):
         module=module,
         materials=materials,
         has_quiz=has_quiz(module),
+        recordings=recordings_of_module(module, current_user, now),
         can_manage=can_manage_course(current_user, course.id),
         now=now,
     )

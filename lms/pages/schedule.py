@@ -1,5 +1,5 @@
 """My schedule: every edition a learner is registered for, their seats and waiting
-places, join links, what they may still change, and their certificates. A page above
+places, join links, the check-in form of a session on now, what they may still change, and their certificates. A page above
 the domains it shows: enrollment and certificates."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
+from lms.attendance.checkin import is_open as checkin_open
 from lms.certificates.services import certificates_of_user
 from lms.db import utcnow
 from lms.enrollment import services as enrollment
@@ -35,6 +36,7 @@ def schedule():
         switch_form=SwitchForm(),
         confirm_form=ConfirmForm(),
         join_link_visible=enrollment.join_link_visible,
+        checkin_open=checkin_open,
         change_deadline=enrollment.change_deadline,
         certificates=certificates_of_user(current_user),
     )

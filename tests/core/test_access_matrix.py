@@ -43,6 +43,7 @@ from lms.messages.sending import send_due
 from lms.privacy.models import PrivacyRequest
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
+from lms.recordings.models import Recording
 from tests.factories import (
     BackgroundJobFactory,
     CertificateFactory,
@@ -112,6 +113,11 @@ EXPECTED: dict[str, tuple] = {
     "GET /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),  # registered: to My schedule
     "POST /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),
     "GET /my/schedule": SIGNED_IN,
+    # the seat holder, the run's trainer and the organiser go to the video call (each
+    # click logged); the others to the module page with a message
+    "GET /join/<int:run_id>": SIGNED_IN_REDIRECTED,
+    "GET /checkin/<int:run_id>": SIGNED_IN,
+    "POST /checkin/<int:run_id>": SIGNED_IN,  # no code: the form again with a message
     "GET /my/certificates": SIGNED_IN,
     "GET /my/progress/<slug>": OWNER,  # only the registered see their progress
     "GET /my/registrations/<int:registration_id>/cancel": OWNER,
@@ -140,6 +146,12 @@ EXPECTED: dict[str, tuple] = {
     "POST /manage/materials/<int:material_id>/unpublish": MANAGERS_REDIRECTED,  # already hidden
     "POST /manage/materials/<int:material_id>/move/<any(up, down):direction>": MANAGERS_REDIRECTED,  # first, up
     # -- teaching: attendance, quizzes, grading -------------------------------------------------
+    "GET /teach": (SIGN_IN, 403, 403, 200, 200, 200),
+    "GET /teach/runs/<int:run_id>/recordings": MANAGERS,
+    "POST /teach/runs/<int:run_id>/recordings": MANAGERS,  # no expiry: the form again
+    # the learner is registered for the module (another run): the link; others: not found
+    "GET /recordings/<int:recording_id>": (SIGN_IN, 302, 404, 302, 404, 302),
+    "POST /teach/runs/<int:run_id>/checkin/rotate": MANAGERS_REDIRECTED,  # a run not on: refused
     "GET /teach/runs/<int:run_id>/attendance": MANAGERS,
     "POST /teach/runs/<int:run_id>/attendance": MANAGERS_REDIRECTED,  # no marks: nothing changed
     "GET /teach/runs/<int:run_id>/attendance/import": MANAGERS,
@@ -235,6 +247,7 @@ OVERRIDES: dict[str, dict[str, str]] = {
         "certificate_id": "revoked_certificate_id"
     },
     "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
+    "POST /teach/runs/<int:run_id>/checkin/rotate": {"run_id": "later_run_id"},
     "POST /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
     "GET /organise/courses/<slug>/messages/<int:message_id>": {"message_id": "participant_message_id"},
     "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": {
@@ -309,6 +322,9 @@ def build_world(app) -> World:
     )
     sent_mail = OutboxMessageFactory(recipient=learner.email, kind="reminder", course_id=course.id,
                                      status=MailStatus.SENT, sent_at=now, attempts=1)  # fmt: skip
+    recording = Recording(run_id=reported.id, url="https://video.example.org/rec", added_by_id=trainer.id,
+                          expires_at=now + timedelta(days=30))  # fmt: skip
+    db.session.add(recording)
     db.session.commit()
     digest = report_import.receive_report(
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
@@ -357,6 +373,7 @@ def build_world(app) -> World:
         "extension": "csv",
         "job_id": job.id,
         "participant_message_id": notice.id,
+        "recording_id": recording.id,
         "data_job_id": data_job.id,
         "request_id": done_request.id,
     }
@@ -517,6 +534,9 @@ def test_every_route_answers_every_visitor_as_expected(app, db):
                               ("report_roster", "organiser@example.org"),
                               *[("privacy_data", email) for email in world.emails.values()]])  # fmt: skip
     after["background_job"] -= len(started)
+    # /join logs each click of those let in: the learner, the trainer, the organiser.
+    assert after["join_click"] - before["join_click"] == 3
+    after["join_click"] = before["join_click"]
     before.pop("jobs started")
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
     assert not changed, f"the requests changed stored state: {changed}"

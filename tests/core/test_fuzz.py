@@ -260,6 +260,7 @@ def test_learner_forms(app, db):
     fuzz_form(visitor, f"/my/choices/{values['choice_id']}/leave", {})
     fuzz_form(visitor, f"/quizzes/{quiz.id}/attempts", {})
     fuzz_form(visitor, "/my/messages/preferences", {"optional": "off"})
+    fuzz_form(visitor, f"/checkin/{values['run_id']}", {"code": "7K2M9Q"})
     # the learner's data: keep the account, a copy (one job however often), deletion (one request)
     fuzz_form(visitor, "/account/data/keep", {"keep_account": "y"})
     fuzz_form(visitor, "/account/data/download", {})
@@ -292,6 +293,7 @@ def test_trainer_forms(app, db):
         f"/teach/runs/{values['run_id']}/attendance",
         {f"status-{learner_id}": "late", f"minutes-{learner_id}": "45", f"note-{learner_id}": "Mạng yếu", "action": "save"},
     )  # fmt: skip
+    fuzz_form(visitor, f"/teach/runs/{values['run_id']}/checkin/rotate", {})
     fuzz_form(
         visitor,
         f"/teach/quizzes/{values['quiz_id']}",

@@ -48,6 +48,8 @@ def build(db, scale: int) -> World:
     first_run.trainers.append(trainer)
     for module in course.modules:
         module.runs[0].capacity = 100
+        if module.runs[0] is not first_run:
+            module.runs[0].trainers.append(trainer)  # the Teaching page lists 2×scale runs
     learners = [UserFactory(email=PASSWORD_LEARNER.format(scale=scale))] + [
         UserFactory() for _ in range(3 * scale - 1)
     ]
@@ -95,6 +97,7 @@ PAGES = {
     "messages": ("trainer", "/organise/courses/{slug}/messages"),
     "writing a message": ("trainer", "/organise/courses/{slug}/messages/new"),
     "my messages": ("learner", "/my/messages"),
+    "teaching": ("trainer", "/teach"),
     "my data": ("learner", "/account/data"),
     "delete my account": ("learner", "/account/delete"),
     "data requests": ("organiser", "/organise/privacy/requests"),

@@ -241,6 +241,7 @@ def test_main_pages_have_no_serious_accessibility_problems(
         "/account/data",
         "/account/delete",
         world.quiz_path,
+        f"/checkin/{world.run_id}",
     ]:
         problems += check_page(learner, path, language, screenshots)
     # The quiz itself: the questions of an attempt (started once, then reopened).
@@ -252,6 +253,8 @@ def test_main_pages_have_no_serious_accessibility_problems(
     trainer = new_page(DEMO_TRAINER, DEMO_PASSWORD)
     problems += check_page(trainer, world.attendance_path, language, screenshots)
     problems += check_page(trainer, world.attendance_path + "/import", language, screenshots)
+    problems += check_page(trainer, "/teach", language, screenshots)
+    problems += check_page(trainer, f"/teach/runs/{world.run_id}/recordings", language, screenshots)
 
     organiser = new_page("organiser@demo.example.org", DEMO_PASSWORD)
     for path in [
