@@ -21,10 +21,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 
 from lms.accounts.models import User
 from lms.catalogue.models import Module, Run, RunStatus
+from lms.catalogue.services import trainers_shown
 from lms.enrollment.models import (
     ChoiceStatus,
     Registration,
@@ -152,7 +153,8 @@ def reset_calendar_token(user: User) -> str:
 def find_user_by_calendar_token(token: str) -> User | None:
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(User).where(User.calendar_token == token))
+    # Roles are not needed to answer a calendar app (a query saved on every poll).
+    return db.session.scalar(select(User).where(User.calendar_token == token).options(lazyload(User.roles)))
 
 
 def feed_runs_of(user: User) -> list[Run]:
@@ -181,7 +183,7 @@ def feed_runs_of(user: User) -> list[Run]:
             .where(Run.id.in_(held.union(cancelled_with_them)))
             .options(
                 joinedload(Run.module).joinedload(Module.course),
-                selectinload(Run.trainers),
+                trainers_shown(),
             )
             .order_by(Run.starts_at, Run.id)
         )

@@ -86,6 +86,7 @@ PAGES = {
     # page: (who looks, path)
     "catalogue": (None, "/"),
     "course": (None, "/courses/{slug}"),
+    "course, signed in": ("learner", "/courses/{slug}"),
     "module": ("learner", "/courses/{slug}/modules/m1"),
     "course calendar": (None, "/courses/{slug}/calendar.ics"),
     "verify": (None, "/verify/{code}"),
@@ -130,3 +131,22 @@ def test_main_pages_make_as_many_queries_for_ten_times_the_data(app, client, db)
     large = counts(app, client, build(db, 10))
     grown = {page: (small[page], large[page]) for page in PAGES if large[page] != small[page]}
     assert grown == {}, f"queries (small, tenfold) per page: {grown}"
+
+
+# Queries per page at most (user and roles in one query, trainers without their roles,
+# a choice's run and module from the identity map): a page that needs more again has
+# started loading something it did not before.
+BUDGET = {
+    "catalogue": 3,
+    "course": 4,
+    "course, signed in": 6,
+    "module": 7,
+    "my schedule": 8,
+    "personal calendar": 3,
+}
+
+
+def test_main_pages_stay_within_their_query_budget(app, client, db):
+    found = counts(app, client, build(db, 2))
+    over = {page: (found[page], limit) for page, limit in BUDGET.items() if found[page] > limit}
+    assert over == {}, f"queries (made, budget) per page: {over}"
