@@ -12,6 +12,7 @@ from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.materials.services import listing_for as material_listing
+from lms.quizzes.models import QuizPurpose
 from lms.quizzes.services import has_quiz
 
 bp = Blueprint("catalogue", __name__)
@@ -41,6 +42,7 @@ def module(slug: str, key: str):
         module=module,
         materials=materials,
         has_quiz=has_quiz(module),
+        has_pretest=has_quiz(module, QuizPurpose.PRETEST),
         can_manage=can_manage_course(current_user, course.id),
         now=now,
     )

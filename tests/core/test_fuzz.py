@@ -285,6 +285,7 @@ def test_trainer_forms(app, db):
         "accepted_en": "symbiosis", "accent_insensitive": "y", "min_words": "3", "max_words": "50",
         "feedback_vi": "Đúng", "feedback_en": "Right",
     }  # fmt: skip
+    fuzz_form(visitor, f"/teach/modules/{values['module_id']}/pretest", {})  # it exists: refused
     for kind in ("single", "multiple", "true_false", "short", "essay"):
         fuzz_form(visitor, f"/teach/quizzes/{values['quiz_id']}/questions/new/{kind}", question, examples=12)
     fuzz_form(visitor, f"/teach/questions/{values['question_id']}/edit", question)
