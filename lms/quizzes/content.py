@@ -40,7 +40,9 @@ def read_pretest(path: Path, quiz: dict | None) -> dict:
 def _read(path: Path, quiz: dict | None, pretest: bool) -> dict:
     fields = Fields(path, read_yaml(path))
     attempts = 1 if pretest else 3
-    show_after = fields.text("show_after", default=ShowAfter.SCORE if pretest else ShowAfter.ANSWERS_AND_FEEDBACK)
+    show_after = fields.text(
+        "show_after", default=ShowAfter.SCORE if pretest else ShowAfter.ANSWERS_AND_FEEDBACK
+    )
     show_when = fields.text("show_when", default=ShowWhen.IMMEDIATELY)
     if show_after not in {str(value) for value in ShowAfter}:
         fields.fail("show_after", f"must be one of {', '.join(ShowAfter)}")

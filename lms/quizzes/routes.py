@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
+from lms.catalogue.models import Module
 from lms.catalogue.services import can_manage_course, find_published_course
 from lms.db import utcnow
 from lms.deadlines import last_instant
@@ -18,7 +19,6 @@ from lms.extensions import db
 from lms.i18n import current_locale
 from lms.quizzes import services
 from lms.quizzes.forms import KIND_LABELS, QuestionForm, QuizSettingsForm
-from lms.catalogue.models import Module
 from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz, QuizPurpose
 from lms.spreadsheets import csv_bytes, xlsx_bytes
 from lms.transactions import commit_change, writes

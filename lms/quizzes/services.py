@@ -648,8 +648,7 @@ def create_pretest(module: Module, actor: User) -> Quiz:
     pretest = Quiz(
         module=module,
         purpose=QuizPurpose.PRETEST,
-        title={"vi": f"Bài kiểm tra đầu vào – {source.title.get('vi', '')}".strip(" –"),
-               "en": f"Pre-test – {source.title.get('en', '')}".strip(" –")},  # fmt: skip
+        title=_pretest_title(source.title),
         pass_mark=source.pass_mark,
         attempts_allowed=1,  # a second try would measure the first, not prior knowledge
         time_limit_minutes=source.time_limit_minutes,
@@ -661,8 +660,15 @@ def create_pretest(module: Module, actor: User) -> Quiz:
     )
     db.session.add(pretest)
     db.session.flush()
-    record(PRETEST_CREATED, pretest, actor=actor, course_id=module.course_id, questions=len(pretest.questions))
+    record(
+        PRETEST_CREATED, pretest, actor=actor, course_id=module.course_id, questions=len(pretest.questions)
+    )
     return pretest
+
+
+def _pretest_title(title: dict) -> dict:
+    prefix = {"vi": "Bài kiểm tra đầu vào", "en": "Pre-test"}
+    return {locale: f"{prefix.get(locale, 'Pre-test')} – {text}" for locale, text in title.items()} or prefix
 
 
 def copy_question(question: Question) -> Question:

@@ -107,5 +107,5 @@ def test_a_pretest_without_a_quiz_cannot_borrow_its_questions(tmp_path):
     folder = tmp_path / "eip"
     shutil.copytree(SHIPPED, folder)
     (folder / "modules/04-recp/quiz.yaml").unlink()
-    with pytest.raises(ContentError, match="quiz.yaml"):
+    with pytest.raises(ContentError, match=r"quiz\.yaml"):
         read_course_folder(folder)

@@ -35,7 +35,9 @@ def pretest_setting(db, setting):
 
 def registered_at(db, user, course):
     return db.session.scalar(
-        select(Registration.created_at).where(Registration.user_id == user.id, Registration.course_id == course.id)
+        select(Registration.created_at).where(
+            Registration.user_id == user.id, Registration.course_id == course.id
+        )
     )
 
 
@@ -86,7 +88,9 @@ def test_without_a_seat_the_pretest_closes_at_the_modules_first_run(db, pretest_
     seatless = UserFactory()
     db.session.add(Registration(user=seatless, course=course, privacy_accepted_at=first.starts_at))
     db.session.flush()
-    state = services.availability(pretest, seatless, registered_at(db, seatless, course) + timedelta(minutes=1))
+    state = services.availability(
+        pretest, seatless, registered_at(db, seatless, course) + timedelta(minutes=1)
+    )
     assert (state.state, state.closes_at) == ("closed", first.starts_at)
 
 
