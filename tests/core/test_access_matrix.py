@@ -138,6 +138,7 @@ EXPECTED: dict[str, tuple] = {
     "GET /teach/runs/<int:run_id>/attendance/import/<digest>": MANAGERS,
     "POST /teach/runs/<int:run_id>/attendance/import/<digest>": MANAGERS,  # no action: the review again
     "GET /teach/quizzes/<int:quiz_id>": MANAGERS,
+    "GET /organise/courses/<slug>/learning-gain": MANAGERS,  # a trainer: the modules they teach
     "POST /teach/modules/<int:module_id>/pretest": MANAGERS_REDIRECTED,  # it exists: refused
     "POST /teach/quizzes/<int:quiz_id>": MANAGERS,  # empty: the form again
     "GET /teach/quizzes/<int:quiz_id>/questions/new/<kind>": MANAGERS,

@@ -491,6 +491,17 @@ def test_the_outgoing_mail_filter(app, db):
     explore(fields(valid), check)
 
 
+def test_the_learning_gain_page_with_junk_in_its_address(app, db):
+    """Its one input is the edition's slug: junk is a 404 (a NUL a 400), never a 5xx."""
+    build_world(app)
+    for who in ("organiser@example.org", "trainer@example.org"):
+        client = app.test_client()
+        client.sign_in(who)
+        for value in ODD_VALUES + DANGEROUS:
+            response = client.get(f"/organise/courses/{quote_from_bytes(value)}/learning-gain?lang=%ff")
+            assert response.status_code in ((400, 404) if b"\x00" in value else (404,)), value
+
+
 HUGE = "99999999999999999999"  # no INTEGER column holds it: PostgreSQL failed with a 500
 
 
