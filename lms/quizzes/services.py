@@ -34,7 +34,7 @@ from lms.quizzes.models import (
     ShowAfter,
     ShowWhen,
 )
-from lms.quizzes.scoring import score_answer, word_count
+from lms.quizzes.scoring import score_answer, totals, word_count
 from lms.signals import progress_changed
 
 # The audit log's actions recorded here (lms.audit.actions).
@@ -450,9 +450,10 @@ def _complete(attempt: Attempt, now: datetime) -> None:
 
 
 def _total(attempt: Attempt) -> None:
-    attempt.max_score = sum(float(answer.snapshot["points"]) for answer in attempt.answers)
-    attempt.score = round(sum(answer.score or 0.0 for answer in attempt.answers), 4)
-    attempt.percent = round(100 * attempt.score / attempt.max_score, 2) if attempt.max_score else 0.0
+    attempt.score, attempt.max_score, attempt.percent = totals(
+        [float(answer.snapshot["points"]) for answer in attempt.answers],
+        [answer.score for answer in attempt.answers],
+    )
     attempt.passed = attempt.status == AttemptStatus.GRADED and attempt.percent >= attempt.quiz.pass_mark
 
 
