@@ -179,3 +179,17 @@ def test_the_report_makes_a_fixed_number_of_queries(app, db):
         return counter.count
 
     assert queries("gain-small", 2) == queries("gain-large", 40)
+
+
+def test_the_page_makes_a_fixed_number_of_queries(app, db, client):
+    organiser = UserFactory(roles=["organiser"])
+    db.session.commit()
+    client.sign_in(organiser.email)
+
+    def queries(slug: str, extra: int) -> int:
+        build_gain_course(db, slug, extra)
+        with count_queries(app) as counter:
+            assert client.get(f"/organise/courses/{slug}/learning-gain").status_code == 200
+        return counter.count
+
+    assert queries("gain-small", 2) == queries("gain-large", 40)
