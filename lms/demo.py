@@ -15,7 +15,7 @@ from lms.config import ROOT
 from lms.course_folders import apply_course, load_course_folder, read_course_folder
 from lms.db import utcnow
 from lms.deadlines import last_instant
-from lms.demo_learners import SEED, populate_past_edition
+from lms.demo_learners import SEED, populate_past_edition, run_extras
 from lms.enrollment.services import Pick, is_registered, register
 from lms.extensions import db
 
@@ -71,6 +71,7 @@ def load_demo(now: datetime | None = None) -> list[str]:
     lines.append(
         f"course eip-2023 learners: {populate_past_edition('eip-2023', SEED, DEMO_TRAINER, learner)}"
     )
+    lines.extend(run_extras("eip-2023", SEED))
     lines.append(f"seat in {DEMO_SLUG} for {learner}: {seat_demo_learner(learner, now)}")
     db.session.commit()
     lines.append(f"demo accounts use the password: {DEMO_PASSWORD}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -95,6 +96,14 @@ ESSAYS = [
 ]  # fmt: skip
 
 
+# Later parts of the lived-in edition, by name: each gets the edition, its registered
+# learners (in registration order) and a generator seeded from SEED and its own name, so
+# adding one never changes the data of the others. Each must be idempotent on its own
+# (it runs on every `lms demo`). The evaluations of issue 14 (level 1) join here:
+# PAST_EDITION_EXTRAS["evaluations"] = answer_evaluations.
+PAST_EDITION_EXTRAS: dict[str, Callable[[Course, list[User], random.Random], str]] = {}
+
+
 @dataclass
 class Person:
     user: User
@@ -124,6 +133,26 @@ def populate_past_edition(slug: str = "eip-2023", seed: int = SEED, trainer_emai
     take_quizzes(course, people, runs, attended, quizzes, rng, trainer, waiting)
     issued = issue_certificates(course, [person.user.id for person in people])
     return f"{len(people)} learners, {issued} certificates, {len(waiting)} essays waiting"
+
+
+def run_extras(slug: str = "eip-2023", seed: int = SEED) -> list[str]:
+    """Run each of PAST_EDITION_EXTRAS on the edition; one line each for the demo's output."""
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None or not PAST_EDITION_EXTRAS:
+        return []
+    learners = list(
+        db.session.scalars(
+            select(User)
+            .join(Registration, Registration.user_id == User.id)
+            .where(Registration.course_id == course.id, Registration.status == RegistrationStatus.ACTIVE)
+            .order_by(Registration.id)
+        )
+    )
+    lines = []
+    for name, extra in PAST_EDITION_EXTRAS.items():
+        rng = random.Random(f"{seed}:{name}")  # noqa: S311  # nosec B311 (demo data must repeat from its seed)
+        lines.append(f"course {slug} {name}: {extra(course, learners, rng)}")
+    return lines
 
 
 def make_people(rng: random.Random, demo_learner_email: str) -> list[Person]:

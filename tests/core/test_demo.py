@@ -13,6 +13,7 @@ from lms.catalogue.models import Course, Module, RegistrationState, Run
 from lms.catalogue.services import can_manage_course
 from lms.certificates.models import Certificate
 from lms.demo import DEMO_PASSWORD, DEMO_TRAINER
+from lms.demo_learners import PAST_EDITION_EXTRAS
 from lms.enrollment.models import Registration, RunChoice
 from lms.enrollment.services import is_registered
 from lms.quizzes import services as quizzes
@@ -145,3 +146,19 @@ def test_the_past_edition_shows_a_learning_gain(app, db):
     assert len(report.modules) == 6 and whole.learners > 100
     assert whole.mean_after > whole.mean_before and whole.passed_after > whole.passed_before
     assert any(row.gain.hidden for row in report.breakdown_rows)  # some provinces have fewer than 5
+
+
+def test_later_parts_of_the_past_edition_get_its_learners_and_their_own_seed(app, db, monkeypatch):
+    """The hook the evaluations of issue 14 join (lms.demo_learners.PAST_EDITION_EXTRAS)."""
+    seen = []
+
+    def extra(course, learners, rng):
+        seen.append((course.slug, [learner.email for learner in learners], rng.random()))
+        return f"{len(learners)} learners"
+
+    monkeypatch.setitem(PAST_EDITION_EXTRAS, "example", extra)
+    output = run_demo(app)
+    assert "course eip-2023 example: 150 learners" in output
+    run_demo(app)
+    assert len(seen) == 2 and seen[0] == seen[1]  # every run, the same learners and draws
+    assert seen[0][0] == "eip-2023" and "learner@demo.example.org" in seen[0][1]
