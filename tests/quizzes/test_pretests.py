@@ -17,6 +17,7 @@ from lms.errors import ServiceError
 from lms.quizzes import services
 from lms.quizzes.models import AttemptStatus, QuizPurpose
 from tests.factories import CourseFactory, ModuleFactory, UserFactory, hold
+from tests.helpers import page_text
 from tests.quizzes.conftest import ALL_RIGHT, form_values
 
 
@@ -116,3 +117,34 @@ def test_a_passed_pretest_never_counts_for_completion(db, pretest_setting):
     assert not progress.complete
     assert quiz_modules(course) == {module.id: quiz.id}
     assert (later.id, module.id) not in quiz_outcomes(course)
+
+
+def test_learners_find_the_open_pretest_on_my_schedule_and_the_module_page(db, client, pretest_setting):
+    course, module, _, _, learner, later, _ = pretest_setting
+    client.sign_in(later.email)
+    schedule = page_text(client.get("/my/schedule?lang=en"))
+    assert f"/courses/{course.slug}/modules/{module.key}/pretest" in schedule
+    assert "Pre-tests to take before your runs" in schedule
+    assert "/pretest" in page_text(client.get(f"/courses/{course.slug}/modules/{module.key}?lang=en"))
+    overview = page_text(client.get(f"/courses/{course.slug}/modules/{module.key}/pretest?lang=en"))
+    assert "Start the pre-test" in overview and "does not count for completion" in overview
+    # Its attempt taken, or for a learner whose run has started, it is gone from My schedule.
+    client.post("/account/logout", data={"csrf_token": client.csrf_token()})
+    client.sign_in(learner.email)
+    assert "/pretest" not in page_text(client.get("/my/schedule?lang=en"))
+    overview = page_text(client.get(f"/courses/{course.slug}/modules/{module.key}/pretest?lang=en"))
+    assert "The pre-test closed when your run of this module started." in overview
+
+
+def test_an_organiser_adds_a_pretest_from_the_set_up_page(db, client, setting):
+    course, module, quiz, _ = setting
+    organiser = UserFactory(roles=["organiser"])
+    db.session.commit()
+    client.sign_in(organiser.email)
+    assert "Add a pre-test" in page_text(client.get(f"/organise/courses/{course.slug}?lang=en"))
+    response = client.submit(f"/teach/modules/{module.id}/pretest", {}, follow_redirects=False)
+    pretest = services.quiz_for(course, module.key, QuizPurpose.PRETEST)
+    assert response.headers["Location"].endswith(f"/teach/quizzes/{pretest.id}")
+    assert len(pretest.questions) == len(quiz.active_questions)
+    again = client.submit(f"/teach/modules/{module.id}/pretest", {})
+    assert "already has a pre-test" in page_text(again)
