@@ -149,9 +149,9 @@ def run_extras(slug: str = "eip-2023", seed: int = SEED) -> list[str]:
         )
     )
     lines = []
-    for name, extra in PAST_EDITION_EXTRAS.items():
+    for name, part in PAST_EDITION_EXTRAS.items():
         rng = random.Random(f"{seed}:{name}")  # noqa: S311  # nosec B311 (demo data must repeat from its seed)
-        lines.append(f"course {slug} {name}: {extra(course, learners, rng)}")
+        lines.append(f"course {slug} {name}: {part(course, learners, rng)}")
     return lines
 
 
