@@ -1,7 +1,7 @@
 """quiz purpose: module quiz or pre-test
 
 Revision ID: e8b8be023cd0
-Revises: 7c3d9e41b2f8
+Revises: 82ddf832ef78
 Create Date: 2026-11-30 04:16:48.352054
 
 A module may now have a pre-test beside its quiz: the quiz's purpose joins its module
@@ -16,7 +16,7 @@ import lms.db
 
 # revision identifiers, used by Alembic.
 revision = 'e8b8be023cd0'
-down_revision = '7c3d9e41b2f8'
+down_revision = '82ddf832ef78'
 branch_labels = None
 depends_on = None
 
