@@ -55,6 +55,19 @@ def teaches_in(user, course_id: int) -> bool:
     )
 
 
+def taught_module_keys(user, course_id: int) -> list[str]:
+    """The keys of the edition's modules in which ``user`` teaches a run."""
+    return list(
+        db.session.scalars(
+            select(Module.key)
+            .join(Run, Run.module_id == Module.id)
+            .join(run_trainer, run_trainer.c.run_id == Run.id)
+            .where(run_trainer.c.user_id == user.id, Module.course_id == course_id)
+            .distinct()
+        )
+    )
+
+
 def can_manage_course(user, course_id: int) -> bool:
     """Organisers manage every course; trainers the editions whose runs they teach.
 

@@ -12,6 +12,7 @@ from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.materials.services import listing_for as material_listing
+from lms.quizzes.models import QuizPurpose
 from lms.quizzes.services import has_quiz
 from lms.recordings.services import recordings_of_module
 
@@ -43,6 +44,7 @@ def module(slug: str, key: str):
         materials=materials,
         has_quiz=has_quiz(module),
         recordings=recordings_of_module(module, current_user, now),
+        has_pretest=has_quiz(module, QuizPurpose.PRETEST),
         can_manage=can_manage_course(current_user, course.id),
         now=now,
     )

@@ -85,6 +85,7 @@ EXPECTED: dict[str, tuple] = {
     "GET /courses/<slug>": EVERYONE,
     "GET /courses/<slug>/modules/<key>": EVERYONE,
     "GET /courses/<slug>/modules/<key>/quiz": EVERYONE,
+    "GET /courses/<slug>/modules/<key>/pretest": EVERYONE,
     "GET /courses/<slug>/calendar.ics": EVERYONE,
     "GET /api/v1/courses/<slug>": EVERYONE,
     "GET /verify": EVERYONE,
@@ -159,6 +160,8 @@ EXPECTED: dict[str, tuple] = {
     "GET /teach/runs/<int:run_id>/attendance/import/<digest>": MANAGERS,
     "POST /teach/runs/<int:run_id>/attendance/import/<digest>": MANAGERS,  # no action: the review again
     "GET /teach/quizzes/<int:quiz_id>": MANAGERS,
+    "GET /organise/courses/<slug>/learning-gain": MANAGERS,  # a trainer: the modules they teach
+    "POST /teach/modules/<int:module_id>/pretest": MANAGERS_REDIRECTED,  # it exists: refused
     "POST /teach/quizzes/<int:quiz_id>": MANAGERS,  # empty: the form again
     "GET /teach/quizzes/<int:quiz_id>/questions/new/<kind>": MANAGERS,
     "POST /teach/quizzes/<int:quiz_id>/questions/new/<kind>": MANAGERS,
@@ -294,6 +297,7 @@ def build_world(app) -> World:
     db.session.flush()
     attempt = quizzes.start_attempt(quiz, learner)
     quizzes.submit_attempt(attempt, learner)  # the essay waits for grading
+    quizzes.create_pretest(module, organiser)
 
     def details(title: str, visibility: str = "registered", **extra) -> materials.Details:
         return materials.Details(

@@ -307,6 +307,7 @@ def test_trainer_forms(app, db):
         "accepted_en": "symbiosis", "accent_insensitive": "y", "min_words": "3", "max_words": "50",
         "feedback_vi": "Đúng", "feedback_en": "Right",
     }  # fmt: skip
+    fuzz_form(visitor, f"/teach/modules/{values['module_id']}/pretest", {})  # it exists: refused
     for kind in ("single", "multiple", "true_false", "short", "essay"):
         fuzz_form(visitor, f"/teach/quizzes/{values['quiz_id']}/questions/new/{kind}", question, examples=12)
     fuzz_form(visitor, f"/teach/questions/{values['question_id']}/edit", question)
@@ -523,6 +524,18 @@ def test_the_outgoing_mail_filter(app, db):
         assert response.status_code in ((200, 400) if nul else (200,)), (query, response.status_code)
 
     explore(fields(valid), check)
+
+
+def test_the_learning_gain_page_with_junk_in_its_address(app, db):
+    """Its one input is the edition's slug: junk is a 404 (a NUL a 400; an empty slug
+    the router's redirect to the merged slashes), never a 5xx."""
+    build_world(app)
+    for who in ("organiser@example.org", "trainer@example.org"):
+        client = app.test_client()
+        client.sign_in(who)
+        for value in [value for value in ODD_VALUES + DANGEROUS if value.strip(b" ")]:
+            response = client.get(f"/organise/courses/{quote_from_bytes(value)}/learning-gain?lang=%ff")
+            assert response.status_code in ((400, 404) if b"\x00" in value else (404,)), value
 
 
 HUGE = "99999999999999999999"  # no INTEGER column holds it: PostgreSQL failed with a 500
