@@ -13,7 +13,7 @@ from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.materials.services import listing_for as material_listing
 from lms.quizzes.models import QuizPurpose
-from lms.quizzes.services import has_quiz
+from lms.quizzes.services import quiz_purposes
 from lms.recordings.services import recordings_of_module
 
 bp = Blueprint("catalogue", __name__)
@@ -37,14 +37,15 @@ def module(slug: str, key: str):
     module = services.find_module(course, key) or abort(404)
     now = utcnow()
     materials = material_listing(current_user, course, module, now)
+    quizzes = quiz_purposes(module)
     return render_template(
         "pages/module.html",
         course=course,
         module=module,
         materials=materials,
-        has_quiz=has_quiz(module),
+        has_quiz=QuizPurpose.MODULE in quizzes,
         recordings=recordings_of_module(module, current_user, now),
-        has_pretest=has_quiz(module, QuizPurpose.PRETEST),
+        has_pretest=QuizPurpose.PRETEST in quizzes,
         can_manage=can_manage_course(current_user, course.id),
         now=now,
     )

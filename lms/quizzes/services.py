@@ -777,6 +777,11 @@ def _response_label(answer: Answer, locale: str) -> str:
     return str(response)
 
 
+def quiz_purposes(module: Module) -> set[str]:
+    """Which quizzes the module has (its quiz, its pre-test), in one query."""
+    return set(db.session.scalars(select(Quiz.purpose).where(Quiz.module_id == module.id)))
+
+
 def has_quiz(module: Module, purpose: str = QuizPurpose.MODULE) -> bool:
     return (
         db.session.scalar(select(Quiz.id).where(Quiz.module_id == module.id, Quiz.purpose == purpose))
