@@ -6,6 +6,7 @@ from lms.audit.models import AuditEvent
 from lms.catalogue.models import Course, Module, Run, run_trainer
 from lms.certificates.models import Certificate
 from lms.completion.models import CompletionException
+from lms.consent.models import Consent, PrivacyNotice
 from lms.enrollment.models import Registration, RunChoice
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
@@ -22,12 +23,14 @@ __all__ = [
     "BackgroundJob",
     "Certificate",
     "CompletionException",
+    "Consent",
     "Course",
     "Material",
     "MaterialVersion",
     "Module",
     "OutboxMessage",
     "PasswordResetToken",
+    "PrivacyNotice",
     "Question",
     "Quiz",
     "Registration",
