@@ -39,6 +39,9 @@ def zip_filename(course: Course) -> str:
 def make_zip(job: ClaimedJob, progress: Progress) -> Produced:
     course = _course(job)
     count = services.write_zip_of_course(course, job.output, on_progress=progress)
+    # The read transaction ends first: progress was written meanwhile, so SQLite could
+    # not turn this one into a write.
+    db.session.commit()
     log_personal_data_export(zip_filename(course), count, actor_id=job.requested_by_id, course_id=course.id)
     return Produced(zip_filename(course), "application/zip", {"certificates": count})
 
