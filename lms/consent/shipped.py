@@ -20,7 +20,7 @@ FOLDER = ROOT / "content" / "privacy"
 def shipped_texts(folder: Path = FOLDER) -> dict[str, str]:
     """Locale → Markdown of the shipped notice."""
     return {
-        path.name.split(".")[-2]: path.read_text(encoding="utf-8")
+        path.name.split(".")[-2]: path.read_text(encoding="utf-8").strip()
         for path in sorted(folder.glob("notice-v1.*.md"))
     }
 

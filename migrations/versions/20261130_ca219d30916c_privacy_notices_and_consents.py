@@ -73,7 +73,7 @@ def upgrade():
 
 def shipped_notice() -> dict:
     return {
-        path.name.split(".")[-2]: path.read_text(encoding="utf-8")
+        path.name.split(".")[-2]: path.read_text(encoding="utf-8").strip()
         for path in sorted(NOTICE_FOLDER.glob("notice-v1.*.md"))
     }
 
