@@ -22,7 +22,7 @@ def test_loading_content_publishes_the_shipped_notice_once(app, db):
 
 
 def test_the_shipped_notice_names_the_controller_purposes_recipients_and_rights_in_both_languages():
-    texts = shipped_texts()
+    texts = {locale: " ".join(text.split()) for locale, text in shipped_texts().items()}
     assert set(texts) == {"vi", "en"}
     for words in (["UNIDO", "SECO", "91/2025/QH15", "356/2025"],):
         for text in texts.values():
