@@ -284,8 +284,10 @@ class ConsentFactory(BaseFactory):
 
     user = factory.SubFactory(UserFactory)
     notice = factory.LazyFunction(
-        lambda: db.session.scalar(select(PrivacyNotice).order_by(PrivacyNotice.version.desc()).limit(1))
-        or PrivacyNoticeFactory()
+        lambda: (
+            db.session.scalar(select(PrivacyNotice).order_by(PrivacyNotice.version.desc()).limit(1))
+            or PrivacyNoticeFactory()
+        )
     )
     user_id = factory.LazyAttribute(lambda c: c.user.id)
     notice_id = factory.LazyAttribute(lambda c: c.notice.id)

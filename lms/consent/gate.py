@@ -31,10 +31,14 @@ def _open(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix.rstrip("/") + "/") for prefix in OPEN_PATHS)
 
 
+def must_accept(user) -> bool:
+    """A learner who has not accepted the notice in force (staff are not stopped: the
+    notice is about learners' data)."""
+    return user.has_role(Role.LEARNER) and needs_acceptance(user)
+
+
 def require_current_consent():
-    if _open(request.path) or not current_user.is_authenticated:
-        return None
-    if not current_user.has_role(Role.LEARNER) or not needs_acceptance(current_user):
+    if _open(request.path) or not current_user.is_authenticated or not must_accept(current_user):
         return None
     target = request.full_path if request.method == "GET" else ""
     return redirect(url_for("consent.reaccept", next=target.rstrip("?") or None))

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from lms.accounts.auth import role_required
 from lms.consent import processing, services
 from lms.consent.forms import AcceptForm, ConsentButtonForm, PublishForm
+from lms.consent.gate import must_accept
 from lms.consent.models import HOW_LABELS, PURPOSE_LABELS, How, Purpose
 from lms.errors import FieldError
 from lms.i18n import viewer_zone, zone
@@ -91,7 +92,7 @@ def reaccept():
     """A new notice version: read it and accept it before going on."""
     user = current_user._get_current_object()
     notice = services.current_notice()
-    if notice is None or not services.needs_acceptance(user):
+    if notice is None or not must_accept(user):
         return redirect(_safe_next(url_for("accounts.profile")))
     form = AcceptForm()
     error = None

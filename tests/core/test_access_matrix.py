@@ -44,9 +44,11 @@ from lms.quizzes.models import Attempt, Question
 from tests.factories import (
     BackgroundJobFactory,
     CertificateFactory,
+    ConsentFactory,
     CourseFactory,
     ModuleFactory,
     OutboxMessageFactory,
+    PrivacyNoticeFactory,
     RunFactory,
     UserFactory,
     hold,
@@ -98,6 +100,16 @@ EXPECTED: dict[str, tuple] = {
     "GET /account/profile": SIGNED_IN,
     "POST /account/profile": SIGNED_IN_REDIRECTED,  # fields left out keep their saved values
     "GET /account/password": SIGNED_IN,
+    # -- consent: the learner's data page, the re-acceptance of a new notice ---------------
+    "GET /privacy/<int:version>": EVERYONE,
+    "GET /account/data": SIGNED_IN,
+    "POST /account/data/consents/<purpose>/withdraw": SIGNED_IN_REDIRECTED,  # taking part: refused
+    "POST /account/data/consents/<purpose>/give": SIGNED_IN_REDIRECTED,  # taking part: not here
+    "GET /account/privacy-notice": SIGNED_IN_REDIRECTED,  # nothing new to accept
+    "POST /account/privacy-notice": SIGNED_IN_REDIRECTED,
+    "GET /organise/privacy": ORGANISERS,
+    "GET /organise/privacy/notices/new": ORGANISERS,
+    "POST /organise/privacy/notices/new": ORGANISERS,  # no text: the form again
     "POST /account/password": SIGNED_IN,
     # -- registration and the learner's own pages -----------------------------------------
     "GET /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),  # registered: to My schedule
@@ -232,6 +244,8 @@ def build_world(app) -> World:
     trainer = UserFactory(email="trainer@example.org", roles=["trainer"])
     organiser = UserFactory(email="organiser@example.org", roles=["organiser"])
     learner = UserFactory(email="learner@example.org")
+    notice = PrivacyNoticeFactory(version=1)
+    ConsentFactory(user=learner, notice=notice)  # the learners took part: no re-acceptance
     started = RunFactory(module=module, key="a", starts_at=now - timedelta(hours=1), trainers=[trainer])
     later = RunFactory(module=module, key="b", starts_at=now + timedelta(days=10), trainers=[trainer])
     # the run of the Zoom sample (10 October 2023, 09:00 in Viet Nam)
@@ -242,6 +256,7 @@ def build_world(app) -> World:
     other_trainer = UserFactory(email="other.trainer@example.org", roles=["trainer"])
     other_run = RunFactory(module=ModuleFactory(course=other, key="x1"), key="a", trainers=[other_trainer])
     other_learner = UserFactory(email="other.learner@example.org")
+    ConsentFactory(user=other_learner, notice=notice)
     hold(other_learner, other_run)
 
     choice = hold(learner, started)
@@ -319,6 +334,8 @@ def build_world(app) -> World:
         "name": "registrations",
         "extension": "csv",
         "job_id": job.id,
+        "purpose": "course",
+        "version": 1,
     }
     emails = {
         "learner": learner.email,

@@ -262,6 +262,21 @@ def test_learner_forms(app, db):
     fuzz_form(visitor, f"/my/registrations/{values['registration_id']}/cancel", {"confirm": "y"})
 
 
+def test_consent_forms(app, db):
+    world = build_world(app)
+    learner = Visitor(app, world.emails["learner"])
+    fuzz_form(learner, "/account/data/consents/recordings/give", {})
+    fuzz_form(learner, "/account/data/consents/recordings/withdraw", {})
+    organiser = Visitor(app, world.emails["organiser"])
+    notice = {"text_vi": "## Thông báo mới", "text_en": "## New notice", "preview": "1"}
+    fuzz_form(organiser, "/organise/privacy/notices/new", notice)
+    fuzz_form(organiser, "/organise/privacy/notices/new", {**notice, "publish": "1"})
+    # a new version is in force: the learner accepts it (the token was fetched before)
+    fuzz_form(
+        learner, "/account/privacy-notice", {"consent": ["course", "donor_sharing"], "next": "/my/schedule"}
+    )
+
+
 def test_trainer_forms(app, db):
     world = build_world(app)
     values = world.values

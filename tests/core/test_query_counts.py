@@ -65,6 +65,7 @@ PAGES = {
     "my schedule": ("learner", "/my/schedule"),
     "my progress": ("learner", "/my/progress/{slug}"),
     "my certificates": ("learner", "/my/certificates"),
+    "my data": ("learner", "/account/data"),
     "personal calendar": (None, "/calendar/{token}.ics"),
     "attendance sheet": ("trainer", "/teach/runs/{run}/attendance"),
 }
