@@ -98,9 +98,10 @@ def register_jobs(app: Flask) -> None:
 def register_personal_data_holders() -> None:
     """Each domain's declaration of the personal data it holds (lms.personal_data):
     the learner's data download and de-identification cover exactly these."""
+    from lms.consent import personal_data as consent_data
     from lms.personal_data import register_personal_data
 
-    for declaring in ():  # domains add their module here, e.g. lms.enrollment.personal_data
+    for declaring in (consent_data,):  # domains add their module here, e.g. lms.enrollment.personal_data
         register_personal_data(declaring.PERSONAL_DATA)
 
 

@@ -102,3 +102,18 @@ def test_the_page_makes_a_fixed_number_of_queries(app, client, db, learner):
     with count_queries(app) as more:
         assert client.get("/account/data").status_code == 200
     assert few.count == more.count
+
+
+def test_the_data_download_holds_the_consents(db, learner):
+    from lms.consent.models import How
+    from lms.consent.services import withdraw
+    from lms.personal_data import declared_personal_data
+
+    give(learner, [Purpose.RECORDINGS], How.PROFILE)
+    withdraw(learner, "recordings")
+    (consents,) = [one for one in declared_personal_data() if one.key == "consents"]
+    records = consents.export(learner.id)
+    assert [(r["purpose"], r["notice_version"], r["how"], r["withdrawn_at"] is None) for r in records] == [
+        ("course", 1, "signup", True),
+        ("recordings", 1, "profile", False),
+    ]
