@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.accounts.auth import role_required
+from lms.accounts.routes import safe_next
 from lms.consent import processing, services
 from lms.consent.forms import AcceptForm, ConsentButtonForm, PublishForm
 from lms.consent.gate import must_accept
@@ -23,13 +24,6 @@ bp = Blueprint("consent", __name__)
 def reader_zone() -> dict:
     """Times on these pages are the reader's (Viet Nam time when they have none)."""
     return {"tz": viewer_zone() or zone("Asia/Ho_Chi_Minh")}
-
-
-def _safe_next(default: str) -> str:
-    target = request.args.get("next") or request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 # -- the learner --------------------------------------------------------------------------
@@ -93,7 +87,7 @@ def reaccept():
     user = current_user._get_current_object()
     notice = services.current_notice()
     if notice is None or not must_accept(user):
-        return redirect(_safe_next(url_for("accounts.profile")))
+        return redirect(safe_next(url_for("accounts.profile")))
     form = AcceptForm()
     error = None
     ticked = set(request.form.getlist("consent"))
@@ -106,7 +100,7 @@ def reaccept():
                 _("Thank you: your consent to version %(version)s is recorded.", version=notice.version),
                 "success",
             )
-            return redirect(_safe_next(url_for("accounts.profile")))
+            return redirect(safe_next(url_for("accounts.profile")))
         error = outcome.error
     elif request.method == "POST":
         error = _("The form was incomplete, so nothing was changed. Please try again.")
@@ -124,7 +118,7 @@ def reaccept():
         error=error,
         ticked=ticked,
         earlier=earlier,
-        next=_safe_next(""),
+        next=safe_next(""),
     )
 
 
