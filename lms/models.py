@@ -11,6 +11,7 @@ from lms.enrollment.models import Registration, RunChoice
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
+from lms.privacy.models import PrivacyRequest
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordResetToken",
     "PrivacyNotice",
+    "PrivacyRequest",
     "Question",
     "Quiz",
     "Registration",

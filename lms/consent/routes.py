@@ -29,22 +29,19 @@ def reader_zone() -> dict:
 # -- the learner --------------------------------------------------------------------------
 
 
-@bp.get("/account/data")
-@login_required
-def my_data():
-    """The learner's consents; the privacy-rights feature adds "Download my data" and
-    "Delete my account" to this page (templates/consent/my_data.html marks the place)."""
-    user = current_user._get_current_object()
-    return render_template(
-        "consent/my_data.html",
-        consents=services.consents_of(user),
-        active=services.active_purposes(user),
-        notice=services.current_notice(),
-        purposes=list(Purpose),
-        purpose_labels=PURPOSE_LABELS,
-        how_labels=HOW_LABELS,
-        form=ConsentButtonForm(),
-    )
+def consent_context(user) -> dict:
+    """What the consents section of the learner's data page (/account/data, served by the
+    privacy feature) shows: templates/consent/_consents.html."""
+    return {
+        "consents": services.consents_of(user),
+        "active": services.active_purposes(user),
+        "notice": services.current_notice(),
+        "purposes": list(Purpose),
+        "purpose_labels": PURPOSE_LABELS,
+        "how_labels": HOW_LABELS,
+        "consent_form": ConsentButtonForm(),
+        "tz": viewer_zone() or zone("Asia/Ho_Chi_Minh"),
+    }
 
 
 def _purpose_or_404(purpose: str) -> Purpose:
@@ -64,7 +61,7 @@ def withdraw(purpose: str):
         lambda: services.withdraw(current_user._get_current_object(), purpose), flash_refusal=True
     ).ok:
         flash(_("Your consent is withdrawn, with effect from now."), "success")
-    return redirect(url_for("consent.my_data"))
+    return redirect(url_for("privacy.data"))
 
 
 @bp.post("/account/data/consents/<purpose>/give")
@@ -77,7 +74,7 @@ def give(purpose: str):
         lambda: services.give_optional(current_user._get_current_object(), purpose), flash_refusal=True
     ).ok:
         flash(_("Thank you: your consent is recorded."), "success")
-    return redirect(url_for("consent.my_data"))
+    return redirect(url_for("privacy.data"))
 
 
 @bp.route("/account/privacy-notice", methods=["GET", "POST"])

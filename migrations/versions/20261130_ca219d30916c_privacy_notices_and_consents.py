@@ -8,7 +8,7 @@ and keeps the downgrade lossless (dropping the tables loses nothing that was the
 before). An empty database gets no notice here: loading content publishes it.
 
 Revision ID: ca219d30916c
-Revises: 7c3d9e41b2f8
+Revises: 82ddf832ef78
 Create Date: 2026-11-30 04:19:13.319929
 
 """
@@ -25,7 +25,7 @@ NOTICE_FOLDER = Path(__file__).resolve().parents[2] / "content" / "privacy"
 
 # revision identifiers, used by Alembic.
 revision = "ca219d30916c"
-down_revision = "7c3d9e41b2f8"
+down_revision = "82ddf832ef78"
 branch_labels = None
 depends_on = None
 

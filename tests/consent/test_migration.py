@@ -17,7 +17,7 @@ from lms.extensions import db
 from tests.core.test_migrations import empty_app  # noqa: F401  (the fixture: an empty database)
 from tests.factories import CourseFactory, UserFactory, registration_for
 
-BEFORE = "7c3d9e41b2f8"
+BEFORE = "82ddf832ef78"
 FIRST = datetime(2023, 8, 1, 2, 0, tzinfo=UTC)
 LATER = datetime(2023, 8, 15, 9, 30, tzinfo=UTC)
 
