@@ -9,6 +9,8 @@ from flask_login import current_user
 
 from lms.catalogue import services
 from lms.catalogue.services import can_manage_course
+from lms.consent.services import current_notice, find_notice
+from lms.consent.shipped import shipped_texts
 from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.materials.services import listing_for as material_listing
@@ -53,4 +55,18 @@ def module(slug: str, key: str):
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("pages/privacy.html")
+    """The notice in force; before any is published, the one shipped with the platform."""
+    notice = current_notice()
+    return render_template(
+        "pages/privacy.html", notice=notice, text=notice.text if notice else shipped_texts(), latest=True
+    )
+
+
+@bp.get("/privacy/<int:version>")
+def privacy_version(version: int):
+    """An earlier version, as learners who consented under it read it."""
+    notice = find_notice(version) or abort(404)
+    latest = current_notice()
+    return render_template(
+        "pages/privacy.html", notice=notice, text=notice.text, latest=latest.version == notice.version
+    )
