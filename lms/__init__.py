@@ -81,6 +81,8 @@ def register_jobs(app: Flask) -> None:
     from lms.enrollment import notify as enrollment_mail
     from lms.enrollment import reminders as reminder_mail
     from lms.enrollment import tasks as enrollment_tasks  # noqa: F401  (declares periodic jobs)
+    from lms.evaluations import invitations as evaluation_mail
+    from lms.evaluations import tasks as evaluation_tasks  # noqa: F401  (declares periodic jobs)
     from lms.jobs import queue, tracking  # tracking declares the job runner and its sweep
     from lms.mail import tasks as mail_tasks  # noqa: F401  (declares the mail jobs)
     from lms.mail.kinds import register_kinds
@@ -89,7 +91,15 @@ def register_jobs(app: Flask) -> None:
     from lms.reports import jobs as report_jobs
 
     queue.init_app(app)
-    for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail):
+    for declaring in (
+        account_mail,
+        enrollment_mail,
+        reminder_mail,
+        run_mail,
+        quiz_mail,
+        evaluation_mail,
+        certificate_mail,
+    ):
         register_kinds(declaring.MAIL_KINDS)
     for declaring in (certificate_jobs, report_jobs):
         tracking.register_job_kinds(declaring.JOB_KINDS)
@@ -98,9 +108,10 @@ def register_jobs(app: Flask) -> None:
 def register_personal_data_holders() -> None:
     """Each domain's declaration of the personal data it holds (lms.personal_data):
     the learner's data download and de-identification cover exactly these."""
+    from lms.evaluations import personal_data as evaluation_data
     from lms.personal_data import register_personal_data
 
-    for declaring in ():  # domains add their module here, e.g. lms.enrollment.personal_data
+    for declaring in (evaluation_data,):
         register_personal_data(declaring.PERSONAL_DATA)
 
 
@@ -111,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.certificates.routes import bp as certificates
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
+    from lms.evaluations.routes import bp as evaluations
     from lms.health import bp as health
     from lms.materials.routes import bp as materials
     from lms.organise.routes import bp as organise
@@ -129,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(certificates)
     app.register_blueprint(calendars)
     app.register_blueprint(enrollment)
+    app.register_blueprint(evaluations)
     app.register_blueprint(materials)
     app.register_blueprint(quizzes)
     app.register_blueprint(organise)

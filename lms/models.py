@@ -7,6 +7,14 @@ from lms.catalogue.models import Course, Module, Run, run_trainer
 from lms.certificates.models import Certificate
 from lms.completion.models import CompletionException
 from lms.enrollment.models import Registration, RunChoice
+from lms.evaluations.models import (
+    EvaluationAnswer,
+    EvaluationForm,
+    EvaluationInvitation,
+    EvaluationItem,
+    EvaluationResponse,
+    EvaluationSettings,
+)
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
@@ -23,6 +31,12 @@ __all__ = [
     "Certificate",
     "CompletionException",
     "Course",
+    "EvaluationAnswer",
+    "EvaluationForm",
+    "EvaluationInvitation",
+    "EvaluationItem",
+    "EvaluationResponse",
+    "EvaluationSettings",
     "Material",
     "MaterialVersion",
     "Module",

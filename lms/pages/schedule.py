@@ -1,6 +1,6 @@
 """My schedule: every edition a learner is registered for, their seats and waiting
 places, join links, what they may still change, and their certificates. A page above
-the domains it shows: enrollment and certificates."""
+the domains it shows: enrollment, evaluations and certificates."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from lms.certificates.services import certificates_of_user
 from lms.db import utcnow
 from lms.enrollment import services as enrollment
 from lms.enrollment.forms import ConfirmForm, SwitchForm
+from lms.evaluations.answering import open_evaluations
 
 bp = Blueprint("my", __name__)
 
@@ -37,4 +38,5 @@ def schedule():
         join_link_visible=enrollment.join_link_visible,
         change_deadline=enrollment.change_deadline,
         certificates=certificates_of_user(current_user),
+        evaluations=open_evaluations(current_user, now),
     )
