@@ -10,6 +10,7 @@ claimed by a conditional UPDATE of ``reminded_at``: never two, however many work
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
@@ -118,22 +119,32 @@ def send_follow_up_invitations(due: Iterable[tuple[int, int]], now: datetime) ->
     return sent
 
 
-def due_reminders(now: datetime) -> list[EvaluationInvitation]:
-    return list(
-        db.session.scalars(
-            select(EvaluationInvitation)
-            .join(EvaluationForm, EvaluationForm.id == EvaluationInvitation.form_id)
-            .join(User, User.id == EvaluationInvitation.user_id)
-            .where(
-                EvaluationInvitation.answered.is_(False),
-                EvaluationInvitation.reminded_at.is_(None),
-                EvaluationInvitation.invited_at <= now - REMIND_AFTER,
-                User.is_active_account.is_(True),
-                _not_closed(now),
-            )
-            .order_by(EvaluationInvitation.id)
+@dataclass(frozen=True)
+class DueReminder:
+    invitation_id: int
+    form_id: int
+    user_id: int
+    course_id: int
+
+
+def due_reminders(now: datetime) -> list[DueReminder]:
+    rows = db.session.execute(
+        select(
+            EvaluationInvitation.id, EvaluationInvitation.form_id, EvaluationInvitation.user_id,
+            EvaluationForm.course_id,
         )
-    )
+        .join(EvaluationForm, EvaluationForm.id == EvaluationInvitation.form_id)
+        .join(User, User.id == EvaluationInvitation.user_id)
+        .where(
+            EvaluationInvitation.answered.is_(False),
+            EvaluationInvitation.reminded_at.is_(None),
+            EvaluationInvitation.invited_at <= now - REMIND_AFTER,
+            User.is_active_account.is_(True),
+            _not_closed(now),
+        )
+        .order_by(EvaluationInvitation.id)
+    ).all()  # fmt: skip
+    return [DueReminder(*row) for row in rows]
 
 
 def claim_reminder(invitation_id: int, now: datetime) -> bool:
@@ -151,16 +162,16 @@ def claim_reminder(invitation_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def send_reminders(now: datetime) -> int:
-    """One reminder to each invited learner who has not answered; how many (flushes only)."""
+def send_reminders(now: datetime, due: list[DueReminder] | None = None) -> int:
+    """One reminder to each invited learner who has not answered (``due``: as read
+    earlier, by a test standing for a process that read before another claimed); how
+    many (flushes only)."""
     sent = 0
-    for invitation in due_reminders(now):
-        if not claim_reminder(invitation.id, now):
+    for reminder in due_reminders(now) if due is None else due:
+        if not claim_reminder(reminder.invitation_id, now):
             continue
-        user = db.session.get(User, invitation.user_id)
-        queue_email(
-            user, "evaluation_reminder", course_id=invitation.form.course_id, form_id=invitation.form_id
-        )
+        user = db.session.get(User, reminder.user_id)
+        queue_email(user, "evaluation_reminder", course_id=reminder.course_id, form_id=reminder.form_id)
         sent += 1
     return sent
 
