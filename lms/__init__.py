@@ -125,11 +125,13 @@ def register_blueprints(app: Flask) -> None:
     from lms.evaluations.routes import bp as evaluations
     from lms.health import bp as health
     from lms.materials.routes import bp as materials
+    from lms.organise.evaluations import bp as organise_evaluations
     from lms.organise.routes import bp as organise
     from lms.pages.catalogue import bp as catalogue
     from lms.pages.progress import bp as progress
     from lms.pages.schedule import bp as schedule
     from lms.quizzes.routes import bp as quizzes
+    from lms.reports.results import bp as results
     from lms.reports.routes import bp as reports
 
     app.register_blueprint(health)
@@ -145,7 +147,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(materials)
     app.register_blueprint(quizzes)
     app.register_blueprint(organise)
+    app.register_blueprint(organise_evaluations)
     app.register_blueprint(reports)
+    app.register_blueprint(results)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)
 

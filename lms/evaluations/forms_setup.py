@@ -204,12 +204,10 @@ def move_item(item: EvaluationItem, actor: User, direction: str) -> None:
         _record(form, actor, "item moved")
 
 
-def set_closes_at(form: EvaluationForm, actor: User, closes_local: datetime | None, course: Course) -> None:
-    """The close date as typed in the course's zone (its minute counts); None: no end."""
-    if closes_local is None:
-        form.closes_at = None
-    else:
-        form.closes_at = last_instant(closes_local.replace(tzinfo=course.zone))
+def set_closes_at(form: EvaluationForm, actor: User, closes_at: datetime | None) -> None:
+    """The close date (aware; the caller applied ``last_instant`` to what was typed);
+    None: the form never closes."""
+    form.closes_at = closes_at
     db.session.flush()
     _record(form, actor, "close date")
 

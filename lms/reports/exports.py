@@ -254,6 +254,13 @@ def roster_table(run: Run, lines: list[RosterLine]) -> Table:
     return Table(_("Roster"), header, rows)
 
 
+def evaluations(course: Course) -> Table:
+    # Imported here: the evaluation report uses this module's labels and names.
+    from lms.reports.evaluation_report import long_table
+
+    return long_table(course)
+
+
 EXPORTS = {
     kind.name: kind
     for kind in (
@@ -266,6 +273,9 @@ EXPORTS = {
                    _l("One column per module, modules done, complete or not, certificate code."), attendance_wide),
         ExportKind("results", _l("Quiz results"),
                    _l("Per module: attempts, best score, passed, last submitted."), results),
+        ExportKind("evaluations", _l("Evaluations"),
+                   _l("Response rates, every question's answers and means, free texts and breakdowns; groups of fewer than 5 answers shown as such."),
+                   evaluations),
     )
 }  # fmt: skip
 
