@@ -100,9 +100,9 @@ def test_closed_and_not_yet_open_are_refused(db, edition):
     learner = learner_in(edition)
     other = UserFactory()
     hold(other, edition.later)
-    with pytest.raises(ServiceError, match="not open for you yet"):
+    with pytest.raises(ServiceError, match="chưa mở cho anh/chị"):
         answering.submit_evaluation(other, edition.form, full_answers(edition.form), utcnow())
-    with pytest.raises(ServiceError, match="closed"):
+    with pytest.raises(ServiceError, match="đã đóng"):
         answering.submit_evaluation(
             learner, edition.form, full_answers(edition.form), edition.form.closes_at + timedelta(seconds=1)
         )
