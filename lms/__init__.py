@@ -76,6 +76,7 @@ def register_jobs(app: Flask) -> None:
     Explicit on purpose: a worker knows exactly the jobs and emails listed here.
     """
     from lms.accounts import notify as account_mail
+    from lms.certificates import follow_up  # noqa: F401  (declares the follow-up's periodic job)
     from lms.certificates import jobs as certificate_jobs
     from lms.certificates import services as certificate_mail
     from lms.enrollment import notify as enrollment_mail
