@@ -123,7 +123,7 @@ def apply_template(course: Course, actor: User | None) -> int:
         )  # fmt: skip
         added += 1
     db.session.flush()
-    if actor is not None:
+    if actor is not None and added:
         record(TEMPLATE_APPLIED, course, actor=actor, course_id=course.id, forms=added)
     return added
 

@@ -55,6 +55,7 @@ class SettingsForm(FlaskForm):
 class CloseForm(FlaskForm):
     closes_on = DateField(_l("Closes on"), validators=[Optional()])
     closes_at = TimeField(_l("at (course time)"), validators=[Optional()])
+    no_close = BooleanField(_l("No close date: the form stays open"))
 
 
 def _edition(slug: str) -> Course:
@@ -77,7 +78,8 @@ def _item_of(form: EvaluationForm, item_id: int) -> EvaluationItem:
 def forms(slug: str):
     course = _edition(slug)
     settings = forms_setup.settings_of(course.id)
-    form = SettingsForm(obj=settings)
+    # What was posted only: a missing field must not fall back on the stored value.
+    form = SettingsForm(obj=settings) if request.method == "GET" else SettingsForm()
     if form.validate_on_submit():
         outcome = save(form, lambda: forms_setup.save_settings(
             course, current_user, required_for_certificate=form.required_for_certificate.data,
@@ -135,12 +137,16 @@ def edit(slug: str, form_id: int):
             typed = datetime.combine(close.closes_on.data, close.closes_at.data or time(23, 59))
             outcome = save(close, lambda: forms_setup.set_closes_at(
                 evaluation, current_user, last_instant(checks.to_utc(typed, course.zone, "closes_at"))))  # fmt: skip
-        else:
+        elif close.no_close.data:
             outcome = save(close, lambda: forms_setup.set_closes_at(evaluation, current_user, closes))
-        if outcome.ok:
+        else:
+            close.closes_on.errors = [*close.closes_on.errors, _("Please give a day, or tick \"No close date\".")]
+            outcome = None
+        if outcome is not None and outcome.ok:
             flash(_("The close date is saved."), "success")
             return redirect(url_for("organise_evaluations.edit", slug=slug, form_id=form_id))
-        flash(outcome.error, "error")
+        if outcome is not None:
+            flash(outcome.error, "error")
     module = next((module for module in course.modules if module.id == evaluation.module_id), None)
     return render_template(
         "organise/evaluation_form.html", course=course, evaluation=evaluation, module=module, close=close,

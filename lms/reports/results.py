@@ -94,7 +94,7 @@ def hide_answer(slug: str, answer_id: str):
         abort(403)
     course = data.find_course(slug) or abort(404)
     answer = moderation.find_answer(course.id, answer_id[:32]) or abort(404)
-    if HideForm().validate_on_submit():
+    if HideForm().validate_on_submit() and request.form.get("hidden") in ("0", "1"):
         hidden = request.form.get("hidden") == "1"
         outcome = commit_change(
             lambda: moderation.set_hidden(answer, current_user, hidden), flash_refusal=True
