@@ -11,7 +11,14 @@ from lms.attendance.services import Mark, mark
 from lms.catalogue.models import Course
 from lms.certificates.services import display_code, new_code
 from lms.enrollment import services as enrollment
-from tests.factories import CertificateFactory, CourseFactory, UserFactory, course_with_modules
+from lms.evaluations import answering
+from tests.factories import (
+    CertificateFactory,
+    CourseFactory,
+    UserFactory,
+    course_with_modules,
+    evaluation_forms,
+)
 from tests.helpers import count_queries
 
 PASSWORD_LEARNER = "learner{scale}@example.org"
@@ -25,6 +32,8 @@ class World:
     calendar_token: str
     certificate_code: str
     run_id: int
+    form_id: int
+    organiser_email: str
 
 
 def build(db, scale: int) -> World:
@@ -45,14 +54,30 @@ def build(db, scale: int) -> World:
     for learner in learners:
         picks = {module.id: enrollment.Pick(module.runs[0].id) for module in course.modules}
         enrollment.register(learner, course, picks, accepted_privacy=True)
+    # the first run has taken place: its module's evaluation is open; all but the first
+    # learner answered it, with every other module's evaluation waiting
+    first_run.starts_at, first_run.ends_at = (
+        datetime.now(UTC) - timedelta(hours=3),
+        datetime.now(UTC) - timedelta(hours=1),
+    )
+    for learner in learners:
         mark(first_run, learner.id, Mark("present", 110), trainer)
+    form = evaluation_forms(course)[0]
+    for index, learner in enumerate(learners[1:]):
+        answers = {
+            item.id: {"rating": 1 + index % 5, "text": f"Ý kiến {index}"}.get(item.kind, 0)
+            for item in form.items
+        }
+        answering.submit_evaluation(learner, form, answers, datetime.now(UTC))
+    organiser = UserFactory(email=f"organiser{scale}@example.org", roles=["organiser"])
     certificate = CertificateFactory(code=new_code(), user=learners[0], course_id=course.id)
     for _ in range(scale - 1):
         CourseFactory()
     db.session.commit()
     return World(
-        course, learners[0].email, trainer.email, learners[0].calendar_token, certificate.code, first_run.id
-    )
+        course, learners[0].email, trainer.email, learners[0].calendar_token, certificate.code, first_run.id,
+        form.id, organiser.email,
+    )  # fmt: skip
 
 
 PAGES = {
@@ -67,6 +92,10 @@ PAGES = {
     "my certificates": ("learner", "/my/certificates"),
     "personal calendar": (None, "/calendar/{token}.ics"),
     "attendance sheet": ("trainer", "/teach/runs/{run}/attendance"),
+    "my evaluations": ("learner", "/my/evaluations"),
+    "evaluation form": ("learner", "/my/evaluations/{form}"),
+    "results": ("organiser", "/organise/courses/{slug}/results"),
+    "results for a trainer": ("trainer", "/organise/courses/{slug}/results"),
 }
 
 
@@ -75,9 +104,11 @@ def counts(app, client, world: World) -> dict[str, int]:
     for page, (who, path) in PAGES.items():
         client.post("/account/logout", data={"csrf_token": client.csrf_token()})
         if who:
-            client.sign_in(world.learner_email if who == "learner" else world.trainer_email)
+            emails = {"learner": world.learner_email, "trainer": world.trainer_email,
+                      "organiser": world.organiser_email}  # fmt: skip
+            client.sign_in(emails[who])
         url = path.format(slug=world.course.slug, code=display_code(world.certificate_code),
-                          token=world.calendar_token, run=world.run_id)  # fmt: skip
+                          token=world.calendar_token, run=world.run_id, form=world.form_id)  # fmt: skip
         with count_queries(app) as counter:
             response = client.get(url)
         assert response.status_code == 200, (page, response.status_code)
