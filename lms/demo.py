@@ -14,6 +14,7 @@ from lms.config import ROOT
 from lms.course_folders import apply_course, load_course_folder, read_course_folder
 from lms.db import utcnow
 from lms.deadlines import last_instant
+from lms.evaluations.forms_setup import apply_template
 from lms.extensions import db
 
 CONTENT = ROOT / "content" / "eip-2023"
@@ -63,6 +64,7 @@ def load_demo(now: datetime | None = None) -> list[str]:
     now = now or utcnow()
     lines = [f"course eip-2023: {'created' if load_course_folder(CONTENT).created else 'up to date'}"]
     lines.append(f"course {DEMO_SLUG}: {create_demo_edition(now)}")
+    lines.append(f"evaluation forms added: {add_evaluation_forms()}")
     lines.extend(ensure_demo_accounts())
     db.session.commit()
     lines.append(f"demo accounts use the password: {DEMO_PASSWORD}")
@@ -97,6 +99,12 @@ def create_demo_edition(now: datetime) -> str:
         for run in module.runs:
             run.capacity = 25  # small, so the demo shows seats filling up
     return "created"
+
+
+def add_evaluation_forms() -> int:
+    """The standard evaluation forms on both editions (only where missing: idempotent)."""
+    courses = db.session.scalars(select(Course).where(Course.slug.in_(["eip-2023", DEMO_SLUG])))
+    return sum(apply_template(course, None) for course in courses)
 
 
 def ensure_demo_accounts() -> list[str]:

@@ -24,7 +24,7 @@ from lms.enrollment.models import Registration, RegistrationStatus
 from lms.evaluations.answering import ATTENDED
 from lms.evaluations.models import EvaluationForm, EvaluationInvitation, FormKind
 from lms.extensions import db
-from lms.i18n import current_locale, format_datetime, tr_text
+from lms.i18n import current_locale, format_short_datetime, tr_text
 from lms.mail.kinds import Composition, RecipientGone
 from lms.mail.outbox import queue_email
 from lms.urls import external_url
@@ -192,7 +192,7 @@ def _form_context(payload: dict) -> tuple[User, dict]:
         "module_number": module.position if module else None,
         "module_title": tr_text(module.title, locale) if module else "",
         "follow_up": form.kind == FormKind.FOLLOW_UP,
-        "closes": format_datetime(form.closes_at, course.zone, "long") if form.closes_at else "",
+        "closes": format_short_datetime(form.closes_at, course.zone) if form.closes_at else "",
         "form_url": external_url("evaluations.answer", form_id=form.id),
     }
 

@@ -104,7 +104,7 @@ def rate_table(result: FormResult, course: Course) -> tuple[Table, Markup]:
             for rate in result.runs]  # fmt: skip
     everyone = _("Follow-up: invited") if result.module is None else _("The whole module")
     rows.append([everyone, result.eligible, result.responses, percent(result.responses, result.eligible)])
-    bars = [charts.Bar(str(row[0]), row[3], limit=100, text=f"{format_number(row[3])} % ({format_number(row[2])}/{format_number(row[1])})")
+    bars = [charts.Bar(str(row[0]), row[3], limit=100, text=f"{format_number(row[3])} %")
             for row in rows]  # fmt: skip
     title = _("Response rate")
     chart = charts.bar_chart(
