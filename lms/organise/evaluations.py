@@ -140,7 +140,10 @@ def edit(slug: str, form_id: int):
         elif close.no_close.data:
             outcome = save(close, lambda: forms_setup.set_closes_at(evaluation, current_user, closes))
         else:
-            close.closes_on.errors = [*close.closes_on.errors, _("Please give a day, or tick \"No close date\".")]
+            close.closes_on.errors = [
+                *close.closes_on.errors,
+                _('Please give a day, or tick "No close date".'),
+            ]
             outcome = None
         if outcome is not None and outcome.ok:
             flash(_("The close date is saved."), "success")

@@ -31,6 +31,8 @@ MAY_COMMIT = {
     "lms/jobs/tracking.py": "organisers' long jobs report progress as they go",
     "lms/reports/jobs.py": "the export jobs end their read before writing the file",
     "lms/certificates/jobs.py": "the issuing job commits each batch of learners",
+    "lms/evaluations/tasks.py": "the evaluations' invitations and reminders job",
+    "lms/certificates/follow_up.py": "the follow-up survey's invitations job",
 }
 
 
