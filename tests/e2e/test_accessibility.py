@@ -234,7 +234,13 @@ def test_main_pages_have_no_serious_accessibility_problems(
     problems += check_page(newcomer, "/courses/eip-demo/register", language, screenshots)
 
     learner = new_page(world.registered)
-    for path in ["/my/schedule", "/account/profile", "/my/progress/eip-demo", world.quiz_path]:
+    for path in [
+        "/my/schedule",
+        "/account/profile",
+        "/my/progress/eip-demo",
+        "/my/evaluations",
+        world.quiz_path,
+    ]:
         problems += check_page(learner, path, language, screenshots)
     # The quiz itself: the questions of an attempt (started once, then reopened).
     learner.goto(world.quiz_path + f"?lang={language}")
@@ -250,6 +256,9 @@ def test_main_pages_have_no_serious_accessibility_problems(
     for path in [
         "/organise/courses/eip-demo/runs",
         "/organise/courses/eip-demo/dashboard",
+        "/organise/courses/eip-demo/results",
+        "/organise/courses/eip-demo/results/summary",
+        "/organise/courses/eip-demo/evaluations",
         "/organise/courses/eip-demo/exports",
         "/organise/courses/eip-demo/certificates",
         "/organise/audit",
