@@ -18,6 +18,7 @@ from lms.catalogue.models import Course, Module, Run
 from lms.disclosure import is_small
 from lms.enrollment.models import Registration, RegistrationStatus
 from lms.evaluations.answering import ATTENDED
+from lms.evaluations.forms_setup import forms_of
 from lms.evaluations.models import (
     EvaluationAnswer,
     EvaluationForm,
@@ -252,8 +253,6 @@ def _item_result(item, ratings, breakdowns, choices, texts) -> ItemResult:
 def edition_results(course: Course, now, module_ids: set[int] | None = None) -> list[FormResult]:
     """Every form of the edition (only the modules of ``module_ids`` when given: a
     trainer's), with its figures."""
-    from lms.evaluations.forms_setup import forms_of
-
     forms = [
         form for form in forms_of(course)
         if module_ids is None or (form.module_id in module_ids)

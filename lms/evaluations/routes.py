@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 
 from lms.catalogue.models import Course, Module
 from lms.db import utcnow
+from lms.errors import ServiceError
 from lms.evaluations import answering
 from lms.evaluations.models import EvaluationForm, ItemKind
 from lms.extensions import db
@@ -64,7 +65,7 @@ def answer(form_id: int):
     refusal = None
     try:
         answering.check_can_answer(current_user, form, now)
-    except answering.ServiceError as error:
+    except ServiceError as error:
         refusal = error.message
     return render_template(
         "evaluations/answer.html", form=form, course=course, module=module, csrf=csrf, refusal=refusal,

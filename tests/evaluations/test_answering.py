@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from lms.db import utcnow
+from lms.accounts.models import User
+from lms.db import utcnow, write_intent
 from lms.errors import ServiceError
 from lms.evaluations import answering
 from lms.evaluations.models import (
     EvaluationAnswer,
+    EvaluationForm,
     EvaluationInvitation,
     EvaluationResponse,
 )
+from lms.extensions import db as extensions_db
 from tests.evaluations.conftest import form_data, full_answers, learner_in
 from tests.factories import UserFactory, hold
 
@@ -170,3 +174,37 @@ def test_the_order_of_answers_does_not_follow_who_answered_when(db, edition):
         assert db.session.scalars(select(EvaluationResponse.id)).all() != arrival
     # whereas "has answered" may follow arrival: it never says what anyone answered
     assert db.session.scalar(select(func.count()).select_from(EvaluationInvitation)) == 12
+
+
+def test_two_submissions_at_once_save_one_answer(app, db, edition):
+    learner_id, form_id = learner_in(edition).id, edition.form.id
+    db.session.commit()  # and no query after it: the test's session must not hold SQLite's lock
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def submit():
+        with app.app_context():
+            try:
+                with write_intent(False):  # read first, without SQLite's write lock
+                    user = extensions_db.session.get(User, learner_id)
+                    form = extensions_db.session.get(EvaluationForm, form_id)
+                    answers = full_answers(form)
+                    extensions_db.session.rollback()
+                start.wait(timeout=30)
+                answering.submit_evaluation(user, form, answers, utcnow())
+                extensions_db.session.commit()
+                outcomes.append("saved")
+            except ServiceError:
+                extensions_db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                extensions_db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["refused", "saved"]
+    db.session.expire_all()
+    assert counts(db) == (1, 7, 1)
