@@ -148,7 +148,7 @@ def build(course: Course, module_ids: set[int] | None = None) -> list[FormReport
 
 def workbook_tables(reports: list[FormReport]) -> list[Table]:
     """Sheets for the dashboard XLSX: response rates, ratings, choices, free texts, breakdowns."""
-    rates = Table(_("Evaluation: response rates"), [_("Form"), _("Run"), _("Could answer"), _("Answered"), _("Response rate (%)")],
+    rates = Table(_("Evaluation – response rates"), [_("Form"), _("Run"), _("Could answer"), _("Answered"), _("Response rate (%)")],
                   [[report.title, *row] for report in reports for row in report.rates.rows])  # fmt: skip
     ratings_header = [_("Form"), _("Question"), _("Answers"), "1", "2", "3", "4", "5", _("Mean")]
     ratings, choices, texts, groups = [], [], [], []
@@ -172,10 +172,10 @@ def workbook_tables(reports: list[FormReport]) -> list[Table]:
                        for row in table.rows]  # fmt: skip
     return [
         rates,
-        Table(_("Evaluation: ratings"), ratings_header, ratings),
-        Table(_("Evaluation: choices"), [_("Form"), _("Question"), _("Option"), _("Answers")], choices),
-        Table(_("Evaluation: free texts"), [_("Form"), _("Question"), _("Answer")], texts),
-        Table(_("Evaluation: breakdowns"), [_("Form"), _("Breakdown"), _("Group"), _("Responses"), _("Means of the ratings")], groups),
+        Table(_("Evaluation – ratings"), ratings_header, ratings),
+        Table(_("Evaluation – choices"), [_("Form"), _("Question"), _("Option"), _("Answers")], choices),
+        Table(_("Evaluation – free texts"), [_("Form"), _("Question"), _("Answer")], texts),
+        Table(_("Evaluation – breakdowns"), [_("Form"), _("Breakdown"), _("Group"), _("Responses"), _("Means of the ratings")], groups),
     ]  # fmt: skip
 
 
