@@ -18,6 +18,7 @@ from lms.evaluations.models import (
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
+from lms.privacy.models import PrivacyRequest
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Module",
     "OutboxMessage",
     "PasswordResetToken",
+    "PrivacyRequest",
     "Question",
     "Quiz",
     "Registration",

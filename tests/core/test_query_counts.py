@@ -12,6 +12,7 @@ from lms.catalogue.models import Course
 from lms.certificates.services import display_code, new_code
 from lms.enrollment import services as enrollment
 from lms.evaluations import answering
+from lms.privacy.models import PrivacyRequest
 from tests.factories import (
     CertificateFactory,
     CourseFactory,
@@ -29,11 +30,11 @@ class World:
     course: Course
     learner_email: str
     trainer_email: str
+    organiser_email: str
     calendar_token: str
     certificate_code: str
     run_id: int
     form_id: int
-    organiser_email: str
 
 
 def build(db, scale: int) -> World:
@@ -69,15 +70,26 @@ def build(db, scale: int) -> World:
             for item in form.items
         }
         answering.submit_evaluation(learner, form, answers, datetime.now(UTC))
-    organiser = UserFactory(email=f"organiser{scale}@example.org", roles=["organiser"])
     certificate = CertificateFactory(code=new_code(), user=learners[0], course_id=course.id)
     for _ in range(scale - 1):
         CourseFactory()
+    organiser = UserFactory(email=f"organiser{scale}@example.org", roles=["organiser"])
+    for number, learner in enumerate(learners[1:]):  # deletion requests, some overdue, some done
+        asked = datetime.now(UTC) - timedelta(days=number % 20)
+        db.session.add(PrivacyRequest(user_id=learner.id, kind="deletion", created_at=asked,
+                                      due_at=asked + timedelta(days=15), status="done" if number % 3 == 0 else "open",
+                                      processed_at=asked if number % 3 == 0 else None))  # fmt: skip
     db.session.commit()
     return World(
-        course, learners[0].email, trainer.email, learners[0].calendar_token, certificate.code, first_run.id,
-        form.id, organiser.email,
-    )  # fmt: skip
+        course,
+        learners[0].email,
+        trainer.email,
+        organiser.email,
+        learners[0].calendar_token,
+        certificate.code,
+        first_run.id,
+        form.id,
+    )
 
 
 PAGES = {
@@ -96,6 +108,10 @@ PAGES = {
     "evaluation form": ("learner", "/my/evaluations/{form}"),
     "results": ("organiser", "/organise/courses/{slug}/results"),
     "results for a trainer": ("trainer", "/organise/courses/{slug}/results"),
+    "my data": ("learner", "/account/data"),
+    "delete my account": ("learner", "/account/delete"),
+    "data requests": ("organiser", "/organise/privacy/requests"),
+    "data requests done": ("organiser", "/organise/privacy/requests?state=done"),
 }
 
 
@@ -104,8 +120,11 @@ def counts(app, client, world: World) -> dict[str, int]:
     for page, (who, path) in PAGES.items():
         client.post("/account/logout", data={"csrf_token": client.csrf_token()})
         if who:
-            emails = {"learner": world.learner_email, "trainer": world.trainer_email,
-                      "organiser": world.organiser_email}  # fmt: skip
+            emails = {
+                "learner": world.learner_email,
+                "trainer": world.trainer_email,
+                "organiser": world.organiser_email,
+            }
             client.sign_in(emails[who])
         url = path.format(slug=world.course.slug, code=display_code(world.certificate_code),
                           token=world.calendar_token, run=world.run_id, form=world.form_id)  # fmt: skip

@@ -239,6 +239,8 @@ def test_main_pages_have_no_serious_accessibility_problems(
         "/account/profile",
         "/my/progress/eip-demo",
         "/my/evaluations",
+        "/account/data",
+        "/account/delete",
         world.quiz_path,
     ]:
         problems += check_page(learner, path, language, screenshots)
@@ -263,6 +265,7 @@ def test_main_pages_have_no_serious_accessibility_problems(
         "/organise/courses/eip-demo/certificates",
         "/organise/audit",
         "/organise/jobs",
+        "/organise/privacy/requests",
     ]:
         problems += check_page(organiser, path, language, screenshots)
     organiser.route(re.compile(r"/organise/jobs/\d+(\?.*)?$"), without_refresh)
