@@ -87,6 +87,8 @@ def register_jobs(app: Flask) -> None:
     from lms.jobs import queue, tracking  # tracking declares the job runner and its sweep
     from lms.mail import tasks as mail_tasks  # noqa: F401  (declares the mail jobs)
     from lms.mail.kinds import register_kinds
+    from lms.messages import notify as participant_mail
+    from lms.messages import tasks as message_tasks  # noqa: F401  (declares the sending jobs)
     from lms.organise import notify as run_mail
     from lms.privacy import download as privacy_jobs
     from lms.privacy import notify as privacy_mail
@@ -96,7 +98,7 @@ def register_jobs(app: Flask) -> None:
 
     queue.init_app(app)
     for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, evaluation_mail,
-                      certificate_mail, privacy_mail):  # fmt: skip
+                      certificate_mail, privacy_mail, participant_mail):  # fmt: skip
         register_kinds(declaring.MAIL_KINDS)
     for declaring in (certificate_jobs, report_jobs, privacy_jobs):
         tracking.register_job_kinds(declaring.JOB_KINDS)
@@ -113,6 +115,7 @@ def register_personal_data_holders() -> None:
     from lms.enrollment import personal_data as enrollment
     from lms.evaluations import personal_data as evaluations
     from lms.mail import personal_data as mail
+    from lms.messages import personal_data as messages
     from lms.personal_data import register_personal_data
     from lms.privacy import personal_data as privacy
     from lms.quizzes import personal_data as quizzes
@@ -127,6 +130,7 @@ def register_personal_data_holders() -> None:
         certificates,
         audit,
         mail,
+        messages,
         privacy,
     ):
         register_personal_data(declaring.PERSONAL_DATA)
@@ -142,6 +146,8 @@ def register_blueprints(app: Flask) -> None:
     from lms.evaluations.routes import bp as evaluations
     from lms.health import bp as health
     from lms.materials.routes import bp as materials
+    from lms.messages.inbox import bp as inbox
+    from lms.messages.routes import bp as messages
     from lms.organise.evaluations import bp as organise_evaluations
     from lms.organise.routes import bp as organise
     from lms.pages.catalogue import bp as catalogue
@@ -168,6 +174,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organise_evaluations)
     app.register_blueprint(reports)
     app.register_blueprint(results)
+    app.register_blueprint(messages)
+    app.register_blueprint(inbox)
     app.register_blueprint(privacy)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)

@@ -18,6 +18,7 @@ from lms.evaluations.models import (
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
+from lms.messages.models import Message, MessageOptOut, MessageRecipient
 from lms.privacy.models import PrivacyRequest
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
@@ -40,6 +41,9 @@ __all__ = [
     "EvaluationSettings",
     "Material",
     "MaterialVersion",
+    "Message",
+    "MessageOptOut",
+    "MessageRecipient",
     "Module",
     "OutboxMessage",
     "PasswordResetToken",

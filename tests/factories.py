@@ -24,6 +24,7 @@ from lms.evaluations.models import EvaluationForm
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus, OutboxMessage
+from lms.messages.models import Message, MessageState
 from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz
 
 PASSWORD = "correct horse battery"
@@ -271,3 +272,19 @@ def attended(user, run, status: str = AttendanceStatus.PRESENT) -> Attendance:
     """The user holds a seat in ``run`` and was marked ``status`` there."""
     hold(user, run)
     return AttendanceFactory(run=run, user=user, status=status)
+
+
+class MessageFactory(BaseFactory):
+    """A message to participants as a request records it (scheduled, to send now); the
+    job of lms.messages.sending sends it (``send_due``)."""
+
+    class Meta:
+        model = Message
+
+    audience = "everyone"
+    about_seats = False
+    subject = {"vi": "Thông báo về khóa học", "en": "News about the course"}
+    body = {"vi": "Xin chào, đây là **thông báo**.", "en": "Hello, this is **news**."}
+    state = MessageState.SCHEDULED
+    send_at = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(seconds=1))
+    created_at = factory.LazyFunction(lambda: datetime.now(UTC))

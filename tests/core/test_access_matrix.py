@@ -40,6 +40,7 @@ from lms.jobs.tracking import RESULTS_FOLDER
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.materials import services as materials
 from lms.materials.models import Material
+from lms.messages.sending import send_due
 from lms.privacy.models import PrivacyRequest
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
@@ -47,6 +48,7 @@ from tests.factories import (
     BackgroundJobFactory,
     CertificateFactory,
     CourseFactory,
+    MessageFactory,
     ModuleFactory,
     OutboxMessageFactory,
     RunFactory,
@@ -218,6 +220,15 @@ EXPECTED: dict[str, tuple] = {
     "GET /organise/mail": ORGANISERS,
     "POST /organise/mail/<int:message_id>/send-again": ORGANISERS_REDIRECTED,  # sent already: nothing to do
     "POST /organise/mail/send-again": ORGANISERS_REDIRECTED,  # no email has failed: nothing to do
+    # -- messages to participants ----------------------------------------------------------------
+    "GET /organise/courses/<slug>/messages": MANAGERS,
+    "GET /organise/courses/<slug>/messages/new": MANAGERS,
+    "POST /organise/courses/<slug>/messages/new": MANAGERS,  # empty: the form again
+    "GET /organise/courses/<slug>/messages/<int:message_id>": MANAGERS,  # to the trainer's run
+    "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": MANAGERS_REDIRECTED,  # sent: refused
+    "GET /my/messages": SIGNED_IN,
+    "GET /my/messages/<int:message_id>": OWNER,  # its recipients only
+    "POST /my/messages/preferences": SIGNED_IN_REDIRECTED,  # no choice: nothing changed
     "GET /organise/privacy/requests": ORGANISERS,
     "POST /organise/privacy/requests/<int:request_id>/process": ORGANISERS_REDIRECTED,  # done already: refused
     # -- last: these change the visitor's own account ------------------------------------------
@@ -242,6 +253,11 @@ OVERRIDES: dict[str, dict[str, str]] = {
     },
     "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
     "POST /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
+    "GET /organise/courses/<slug>/messages/<int:message_id>": {"message_id": "participant_message_id"},
+    "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": {
+        "message_id": "participant_message_id"
+    },
+    "GET /my/messages/<int:message_id>": {"message_id": "participant_message_id"},
     "GET /account/data/download/<int:job_id>": {"job_id": "data_job_id"},
 }
 
@@ -323,6 +339,11 @@ def build_world(app) -> World:
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
     )
     job = finished_job(app, course, organiser)
+    # A message to the seats of the trainer's run, sent: the learner received it.
+    notice = MessageFactory(course_id=course.id, module_id=module.id, run_id=started.id, audience="seat",
+                            author_id=trainer.id)  # fmt: skip
+    db.session.commit()
+    send_due()
     data_job = finished_data_download(app, learner)
     done_request = PrivacyRequest(user_id=other_learner.id, kind="deletion", status="done", created_at=now,
                                   due_at=now + timedelta(days=15), processed_at=now)  # fmt: skip
@@ -363,6 +384,7 @@ def build_world(app) -> World:
         "form_id": evaluation.id,
         "item_id": evaluation.items[0].id,
         "answer_id": response.answers[0].id,
+        "participant_message_id": notice.id,
         "data_job_id": data_job.id,
         "request_id": done_request.id,
     }

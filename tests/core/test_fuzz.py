@@ -261,6 +261,7 @@ def test_learner_forms(app, db):
     )
     fuzz_form(visitor, f"/my/choices/{values['choice_id']}/leave", {})
     fuzz_form(visitor, f"/quizzes/{quiz.id}/attempts", {})
+    fuzz_form(visitor, "/my/messages/preferences", {"optional": "off"})
     # the learner's data: keep the account, a copy (one job however often), deletion (one request)
     fuzz_form(visitor, "/account/data/keep", {"keep_account": "y"})
     fuzz_form(visitor, "/account/data/download", {})
@@ -273,6 +274,14 @@ def test_learner_forms(app, db):
     db.session.rollback()
     # last: a valid cancellation ends the registration
     fuzz_form(visitor, f"/my/registrations/{values['registration_id']}/cancel", {"confirm": "y"})
+
+
+def message_form(scope: str, **extra) -> dict:
+    return {
+        "scope": scope, "audience": "seat", "about_seats": "y", "when": "later", "send_on": "2031-01-02",
+        "send_time": "09:00", "subject_vi": "Đường dẫn mới", "body_vi": "Phòng **mới**.",
+        "subject_en": "New link", "body_en": "A **new** room.", **extra,
+    }  # fmt: skip
 
 
 def test_trainer_forms(app, db):
@@ -316,6 +325,12 @@ def test_trainer_forms(app, db):
         visitor, f"/manage/courses/{values['slug']}/modules/{values['key']}/materials/new/link", material
     )
     fuzz_form(visitor, f"/manage/materials/{values['link_material_id']}", material)
+    # a message to the seats of the trainer's run, sent now, or previewed
+    messages = f"/organise/courses/{values['slug']}/messages"
+    fuzz_form(visitor, f"{messages}/new", message_form(f"run-{values['run_id']}", action="send"))
+    fuzz_form(visitor, f"{messages}/new", message_form(f"run-{values['run_id']}", action="preview"))
+    fuzz_form(visitor, f"{messages}/new", message_form(f"run-{values['run_id']}", action="draft"))
+    fuzz_form(visitor, f"{messages}/{values['participant_message_id']}/cancel", {})
     fuzz_form(
         visitor,
         f"/teach/runs/{values['report_run_id']}/attendance/import/{values['digest']}",
@@ -387,6 +402,11 @@ def test_organiser_forms(app, db):
     visitor = Visitor(app, world.emails["organiser"])
     slug = values["slug"]
     fuzz_form(visitor, "/organise/courses/new", course_form())
+    fuzz_form(
+        visitor,
+        f"/organise/courses/{slug}/messages/new",
+        message_form("edition", audience="everyone", action="send"),
+    )
     fuzz_form(visitor, f"/organise/courses/{slug}/settings", course_form(slug=slug, status="published"))
     module = {
         "key": "m3", "title_vi": "Cộng sinh", "title_en": "Symbiosis", "outline_vi": "## Nội dung",

@@ -1,5 +1,5 @@
 """The main pages make the same number of SQL queries when the data grows tenfold: ten
-times the modules, runs, learners, marks and courses. A page that loads per row (an
+times the modules, runs, learners, marks, messages and courses. A page that loads per row (an
 N+1) fails here with the two counts side by side."""
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from lms.catalogue.models import Course
 from lms.certificates.services import display_code, new_code
 from lms.enrollment import services as enrollment
 from lms.evaluations import answering
+from lms.messages.sending import send_due
 from lms.privacy.models import PrivacyRequest
 from tests.factories import (
     CertificateFactory,
     CourseFactory,
+    MessageFactory,
     UserFactory,
     course_with_modules,
     evaluation_forms,
@@ -73,6 +75,9 @@ def build(db, scale: int) -> World:
     certificate = CertificateFactory(code=new_code(), user=learners[0], course_id=course.id)
     for _ in range(scale - 1):
         CourseFactory()
+    for number in range(scale):  # messages to the first run's seats, sent: every learner has them
+        MessageFactory(course_id=course.id, module_id=first_run.module_id, run_id=first_run.id,
+                       audience="seat", author_id=trainer.id, subject={"vi": f"Tin {number}"})  # fmt: skip
     organiser = UserFactory(email=f"organiser{scale}@example.org", roles=["organiser"])
     for number, learner in enumerate(learners[1:]):  # deletion requests, some overdue, some done
         asked = datetime.now(UTC) - timedelta(days=number % 20)
@@ -80,6 +85,7 @@ def build(db, scale: int) -> World:
                                       due_at=asked + timedelta(days=15), status="done" if number % 3 == 0 else "open",
                                       processed_at=asked if number % 3 == 0 else None))  # fmt: skip
     db.session.commit()
+    send_due()
     return World(
         course,
         learners[0].email,
@@ -108,6 +114,9 @@ PAGES = {
     "evaluation form": ("learner", "/my/evaluations/{form}"),
     "results": ("organiser", "/organise/courses/{slug}/results"),
     "results for a trainer": ("trainer", "/organise/courses/{slug}/results"),
+    "messages": ("trainer", "/organise/courses/{slug}/messages"),
+    "writing a message": ("trainer", "/organise/courses/{slug}/messages/new"),
+    "my messages": ("learner", "/my/messages"),
     "my data": ("learner", "/account/data"),
     "delete my account": ("learner", "/account/delete"),
     "data requests": ("organiser", "/organise/privacy/requests"),
