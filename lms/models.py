@@ -1,7 +1,14 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
 from lms.accounts.models import PasswordResetToken, User, UserRole
-from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
+from lms.attendance.models import (
+    Attendance,
+    AttendanceChange,
+    AttendanceImport,
+    CheckInFailure,
+    CheckInRotation,
+    JoinClick,
+)
 from lms.audit.models import AuditEvent
 from lms.catalogue.models import Course, Module, Run, run_trainer
 from lms.certificates.models import Certificate
@@ -21,6 +28,7 @@ from lms.materials.models import Material, MaterialVersion
 from lms.messages.models import Message, MessageOptOut, MessageRecipient
 from lms.privacy.models import PrivacyRequest
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
+from lms.recordings.models import Recording
 
 __all__ = [
     "Answer",
@@ -31,6 +39,8 @@ __all__ = [
     "AuditEvent",
     "BackgroundJob",
     "Certificate",
+    "CheckInFailure",
+    "CheckInRotation",
     "CompletionException",
     "Course",
     "EvaluationAnswer",
@@ -39,6 +49,7 @@ __all__ = [
     "EvaluationItem",
     "EvaluationResponse",
     "EvaluationSettings",
+    "JoinClick",
     "Material",
     "MaterialVersion",
     "Message",
@@ -50,6 +61,7 @@ __all__ = [
     "PrivacyRequest",
     "Question",
     "Quiz",
+    "Recording",
     "Registration",
     "Run",
     "RunChoice",

@@ -17,7 +17,7 @@ from lms.completion import rules
 from lms.completion.models import CompletionException
 from lms.evaluations import requirements
 from lms.extensions import db
-from lms.quizzes.models import Attempt, AttemptStatus, Quiz
+from lms.quizzes.models import Attempt, AttemptStatus, Quiz, QuizPurpose
 
 # -- attendance -----------------------------------------------------------------------
 
@@ -81,7 +81,7 @@ def quiz_modules(course: Course) -> dict[int, int]:
     rows = db.session.execute(
         select(Quiz.module_id, Quiz.id)
         .join(Module, Module.id == Quiz.module_id)
-        .where(Module.course_id == course.id)
+        .where(Module.course_id == course.id, Quiz.purpose == QuizPurpose.MODULE)
     )
     return dict(rows.all())
 
@@ -103,6 +103,7 @@ def quiz_outcomes(course: Course, user_ids: list[int] | None = None) -> dict[tup
         .join(Module, Module.id == Quiz.module_id)
         .where(
             Module.course_id == course.id,
+            Quiz.purpose == QuizPurpose.MODULE,  # pre-tests never count for completion
             Attempt.status != AttemptStatus.IN_PROGRESS,
             *_only(Attempt.user_id, user_ids),
         )

@@ -1,6 +1,6 @@
 """The public catalogue: the list of courses, a course edition's page and a module's
 page (its runs, materials and quiz). A page above the domains it shows: the catalogue,
-enrollment, materials and quizzes."""
+enrollment, materials, quizzes and recordings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.materials.services import listing_for as material_listing
+from lms.quizzes.models import QuizPurpose
 from lms.quizzes.services import has_quiz
+from lms.recordings.services import recordings_of_module
 
 bp = Blueprint("catalogue", __name__)
 
@@ -41,6 +43,8 @@ def module(slug: str, key: str):
         module=module,
         materials=materials,
         has_quiz=has_quiz(module),
+        recordings=recordings_of_module(module, current_user, now),
+        has_pretest=has_quiz(module, QuizPurpose.PRETEST),
         can_manage=can_manage_course(current_user, course.id),
         now=now,
     )

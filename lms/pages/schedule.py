@@ -1,17 +1,20 @@
 """My schedule: every edition a learner is registered for, their seats and waiting
-places, join links, what they may still change, and their certificates. A page above
-the domains it shows: enrollment, evaluations and certificates."""
+places, join links, the check-in form of a session on now, what they may still change, open
+pre-tests and evaluations, and their certificates. A page above the domains it shows:
+enrollment, attendance (check-in), quizzes (open pre-tests), evaluations and certificates."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
+from lms.attendance.checkin import is_open as checkin_open
 from lms.certificates.services import certificates_of_user
 from lms.db import utcnow
 from lms.enrollment import services as enrollment
 from lms.enrollment.forms import ConfirmForm, SwitchForm
 from lms.evaluations.answering import open_evaluations
+from lms.quizzes.services import open_pretests
 
 bp = Blueprint("my", __name__)
 
@@ -36,7 +39,9 @@ def schedule():
         switch_form=SwitchForm(),
         confirm_form=ConfirmForm(),
         join_link_visible=enrollment.join_link_visible,
+        checkin_open=checkin_open,
         change_deadline=enrollment.change_deadline,
         certificates=certificates_of_user(current_user),
         evaluations=open_evaluations(current_user, now),
+        pretests=open_pretests(current_user, now),
     )

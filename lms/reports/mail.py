@@ -57,6 +57,7 @@ KIND_LABELS = {
     "participant_message": _l("Message to participants"),
     "privacy_data_ready": _l("Copy of personal data ready"),
     "privacy_deletion_done": _l("Account deleted"),
+    "recording_added": _l("Recording available"),
 }
 STATUS_LABELS = {
     MailStatus.QUEUED: _l("Queued"),

@@ -23,7 +23,7 @@ from lms.evaluations import moderation
 from lms.evaluations.forms_setup import settings_of
 from lms.extensions import db
 from lms.i18n import supported_locales
-from lms.reports import data, evaluation_report
+from lms.reports import data, evaluation_report, learning_gain
 from lms.transactions import commit_change
 
 bp = Blueprint("results", __name__)
@@ -67,7 +67,9 @@ def results(slug: str):
         organiser=module_ids is None,
         form=HideForm(),
         now=utcnow(),
-        learning_gain=None,  # the learning-gain report joins here (see the template)
+        learning_gain=learning_gain.build(
+            course, None if module_ids is None else [m.key for m in course.modules if m.id in module_ids]
+        ),
     )
 
 

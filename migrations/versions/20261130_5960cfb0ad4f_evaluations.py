@@ -3,7 +3,7 @@ responses and answers (random keys, no user, WITHOUT ROWID on SQLite), invitatio
 (who was invited, reminded, has answered) and each edition's settings
 
 Revision ID: 5960cfb0ad4f
-Revises: 4ca5df2545b6
+Revises: e8b8be023cd0
 Create Date: 2026-11-30 04:17:07.220349
 
 """
@@ -15,7 +15,7 @@ import lms.db
 
 # revision identifiers, used by Alembic.
 revision = "5960cfb0ad4f"
-down_revision = "4ca5df2545b6"
+down_revision = "e8b8be023cd0"
 branch_labels = None
 depends_on = None
 

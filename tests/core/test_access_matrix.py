@@ -44,6 +44,7 @@ from lms.messages.sending import send_due
 from lms.privacy.models import PrivacyRequest
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
+from lms.recordings.models import Recording
 from tests.factories import (
     BackgroundJobFactory,
     CertificateFactory,
@@ -86,6 +87,7 @@ EXPECTED: dict[str, tuple] = {
     "GET /courses/<slug>": EVERYONE,
     "GET /courses/<slug>/modules/<key>": EVERYONE,
     "GET /courses/<slug>/modules/<key>/quiz": EVERYONE,
+    "GET /courses/<slug>/modules/<key>/pretest": EVERYONE,
     "GET /courses/<slug>/calendar.ics": EVERYONE,
     "GET /api/v1/courses/<slug>": EVERYONE,
     "GET /verify": EVERYONE,
@@ -114,6 +116,11 @@ EXPECTED: dict[str, tuple] = {
     "GET /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),  # registered: to My schedule
     "POST /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),
     "GET /my/schedule": SIGNED_IN,
+    # the seat holder, the run's trainer and the organiser go to the video call (each
+    # click logged); the others to the module page with a message
+    "GET /join/<int:run_id>": SIGNED_IN_REDIRECTED,
+    "GET /checkin/<int:run_id>": SIGNED_IN,
+    "POST /checkin/<int:run_id>": SIGNED_IN,  # no code: the form again with a message
     "GET /my/certificates": SIGNED_IN,
     "GET /my/progress/<slug>": OWNER,  # only the registered see their progress
     "GET /my/evaluations": SIGNED_IN,
@@ -145,6 +152,12 @@ EXPECTED: dict[str, tuple] = {
     "POST /manage/materials/<int:material_id>/unpublish": MANAGERS_REDIRECTED,  # already hidden
     "POST /manage/materials/<int:material_id>/move/<any(up, down):direction>": MANAGERS_REDIRECTED,  # first, up
     # -- teaching: attendance, quizzes, grading -------------------------------------------------
+    "GET /teach": (SIGN_IN, 403, 403, 200, 200, 200),
+    "GET /teach/runs/<int:run_id>/recordings": MANAGERS,
+    "POST /teach/runs/<int:run_id>/recordings": MANAGERS,  # no expiry: the form again
+    # the learner is registered for the module (another run): the link; others: not found
+    "GET /recordings/<int:recording_id>": (SIGN_IN, 302, 404, 302, 404, 302),
+    "POST /teach/runs/<int:run_id>/checkin/rotate": MANAGERS_REDIRECTED,  # a run not on: refused
     "GET /teach/runs/<int:run_id>/attendance": MANAGERS,
     "POST /teach/runs/<int:run_id>/attendance": MANAGERS_REDIRECTED,  # no marks: nothing changed
     "GET /teach/runs/<int:run_id>/attendance/import": MANAGERS,
@@ -152,6 +165,8 @@ EXPECTED: dict[str, tuple] = {
     "GET /teach/runs/<int:run_id>/attendance/import/<digest>": MANAGERS,
     "POST /teach/runs/<int:run_id>/attendance/import/<digest>": MANAGERS,  # no action: the review again
     "GET /teach/quizzes/<int:quiz_id>": MANAGERS,
+    "GET /organise/courses/<slug>/learning-gain": MANAGERS,  # a trainer: the modules they teach
+    "POST /teach/modules/<int:module_id>/pretest": MANAGERS_REDIRECTED,  # it exists: refused
     "POST /teach/quizzes/<int:quiz_id>": MANAGERS,  # empty: the form again
     "GET /teach/quizzes/<int:quiz_id>/questions/new/<kind>": MANAGERS,
     "POST /teach/quizzes/<int:quiz_id>/questions/new/<kind>": MANAGERS,
@@ -252,6 +267,7 @@ OVERRIDES: dict[str, dict[str, str]] = {
         "certificate_id": "revoked_certificate_id"
     },
     "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
+    "POST /teach/runs/<int:run_id>/checkin/rotate": {"run_id": "later_run_id"},
     "POST /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
     "GET /organise/courses/<slug>/messages/<int:message_id>": {"message_id": "participant_message_id"},
     "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": {
@@ -298,6 +314,7 @@ def build_world(app) -> World:
     db.session.flush()
     attempt = quizzes.start_attempt(quiz, learner)
     quizzes.submit_attempt(attempt, learner)  # the essay waits for grading
+    quizzes.create_pretest(module, organiser)
 
     # The module's evaluation, answered once (anonymously): its items are locked.
     evaluation = evaluation_forms(course)[0]
@@ -334,6 +351,9 @@ def build_world(app) -> World:
     )
     sent_mail = OutboxMessageFactory(recipient=learner.email, kind="reminder", course_id=course.id,
                                      status=MailStatus.SENT, sent_at=now, attempts=1)  # fmt: skip
+    recording = Recording(run_id=reported.id, url="https://video.example.org/rec", added_by_id=trainer.id,
+                          expires_at=now + timedelta(days=30))  # fmt: skip
+    db.session.add(recording)
     db.session.commit()
     digest = report_import.receive_report(
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
@@ -385,6 +405,7 @@ def build_world(app) -> World:
         "item_id": evaluation.items[0].id,
         "answer_id": response.answers[0].id,
         "participant_message_id": notice.id,
+        "recording_id": recording.id,
         "data_job_id": data_job.id,
         "request_id": done_request.id,
     }
@@ -545,6 +566,9 @@ def test_every_route_answers_every_visitor_as_expected(app, db):
                               ("report_roster", "organiser@example.org"),
                               *[("privacy_data", email) for email in world.emails.values()]])  # fmt: skip
     after["background_job"] -= len(started)
+    # /join logs each click of those let in: the learner, the trainer, the organiser.
+    assert after["join_click"] - before["join_click"] == 3
+    after["join_click"] = before["join_click"]
     before.pop("jobs started")
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
     assert not changed, f"the requests changed stored state: {changed}"
