@@ -76,11 +76,14 @@ def register_jobs(app: Flask) -> None:
     Explicit on purpose: a worker knows exactly the jobs and emails listed here.
     """
     from lms.accounts import notify as account_mail
+    from lms.certificates import follow_up  # noqa: F401  (declares the follow-up's periodic job)
     from lms.certificates import jobs as certificate_jobs
     from lms.certificates import services as certificate_mail
     from lms.enrollment import notify as enrollment_mail
     from lms.enrollment import reminders as reminder_mail
     from lms.enrollment import tasks as enrollment_tasks  # noqa: F401  (declares periodic jobs)
+    from lms.evaluations import invitations as evaluation_mail
+    from lms.evaluations import tasks as evaluation_tasks  # noqa: F401  (declares periodic jobs)
     from lms.jobs import queue, tracking  # tracking declares the job runner and its sweep
     from lms.mail import tasks as mail_tasks  # noqa: F401  (declares the mail jobs)
     from lms.mail.kinds import register_kinds
@@ -95,8 +98,8 @@ def register_jobs(app: Flask) -> None:
     from lms.reports import jobs as report_jobs
 
     queue.init_app(app)
-    for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail,
-                      privacy_mail, participant_mail, recording_mail):  # fmt: skip
+    for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, evaluation_mail,
+                      certificate_mail, privacy_mail, participant_mail, recording_mail):  # fmt: skip
         register_kinds(declaring.MAIL_KINDS)
     for declaring in (certificate_jobs, report_jobs, privacy_jobs):
         tracking.register_job_kinds(declaring.JOB_KINDS)
@@ -112,6 +115,7 @@ def register_personal_data_holders() -> None:
     from lms.completion import personal_data as completion
     from lms.consent import personal_data as consent_data
     from lms.enrollment import personal_data as enrollment
+    from lms.evaluations import personal_data as evaluations
     from lms.mail import personal_data as mail
     from lms.messages import personal_data as messages
     from lms.personal_data import register_personal_data
@@ -125,6 +129,7 @@ def register_personal_data_holders() -> None:
         enrollment,
         attendance,
         quizzes,
+        evaluations,
         completion,
         certificates,
         audit,
@@ -146,10 +151,12 @@ def register_blueprints(app: Flask) -> None:
     from lms.consent.routes import bp as consent
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
+    from lms.evaluations.routes import bp as evaluations
     from lms.health import bp as health
     from lms.materials.routes import bp as materials
     from lms.messages.inbox import bp as inbox
     from lms.messages.routes import bp as messages
+    from lms.organise.evaluations import bp as organise_evaluations
     from lms.organise.routes import bp as organise
     from lms.pages.catalogue import bp as catalogue
     from lms.pages.progress import bp as progress
@@ -158,6 +165,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.privacy.routes import bp as privacy
     from lms.quizzes.routes import bp as quizzes
     from lms.recordings.routes import bp as recordings
+    from lms.reports.results import bp as results
     from lms.reports.routes import bp as reports
 
     app.register_blueprint(health)
@@ -173,10 +181,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(certificates)
     app.register_blueprint(calendars)
     app.register_blueprint(enrollment)
+    app.register_blueprint(evaluations)
     app.register_blueprint(materials)
     app.register_blueprint(quizzes)
     app.register_blueprint(organise)
+    app.register_blueprint(organise_evaluations)
     app.register_blueprint(reports)
+    app.register_blueprint(results)
     app.register_blueprint(messages)
     app.register_blueprint(inbox)
     app.register_blueprint(recordings)

@@ -20,6 +20,7 @@ from lms.db import utcnow
 from lms.deadlines import last_instant
 from lms.demo_learners import SEED, populate_past_edition, run_extras
 from lms.enrollment.services import Pick, is_registered, register
+from lms.evaluations.forms_setup import apply_template
 from lms.extensions import db
 
 CONTENT = ROOT / "content" / "eip-2023"
@@ -71,6 +72,7 @@ def load_demo(now: datetime | None = None) -> list[str]:
     if publish_shipped_notice() is not None:
         lines.append("privacy notice: version 1 published")
     lines.append(f"course {DEMO_SLUG}: {create_demo_edition(now)}")
+    lines.append(f"evaluation forms added: {add_evaluation_forms()}")
     lines.extend(ensure_demo_accounts())
     learner = DEMO_ACCOUNTS[1]["email"]
     lines.append(
@@ -111,6 +113,12 @@ def create_demo_edition(now: datetime) -> str:
         for run in module.runs:
             run.capacity = 25  # small, so the demo shows seats filling up
     return "created"
+
+
+def add_evaluation_forms() -> int:
+    """The standard evaluation forms on both editions (only where missing: idempotent)."""
+    courses = db.session.scalars(select(Course).where(Course.slug.in_(["eip-2023", DEMO_SLUG])))
+    return sum(apply_template(course, None) for course in courses)
 
 
 def ensure_demo_accounts() -> list[str]:

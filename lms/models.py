@@ -15,6 +15,14 @@ from lms.certificates.models import Certificate
 from lms.completion.models import CompletionException
 from lms.consent.models import Consent, PrivacyNotice
 from lms.enrollment.models import Registration, RunChoice
+from lms.evaluations.models import (
+    EvaluationAnswer,
+    EvaluationForm,
+    EvaluationInvitation,
+    EvaluationItem,
+    EvaluationResponse,
+    EvaluationSettings,
+)
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
@@ -37,6 +45,12 @@ __all__ = [
     "CompletionException",
     "Consent",
     "Course",
+    "EvaluationAnswer",
+    "EvaluationForm",
+    "EvaluationInvitation",
+    "EvaluationItem",
+    "EvaluationResponse",
+    "EvaluationSettings",
     "JoinClick",
     "Material",
     "MaterialVersion",

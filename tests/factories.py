@@ -20,6 +20,8 @@ from lms.certificates.models import Certificate, CertificateStatus
 from lms.completion.models import CompletionException
 from lms.consent.models import Consent, How, PrivacyNotice, Purpose
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.evaluations.forms_setup import apply_template, forms_of
+from lms.evaluations.models import EvaluationForm
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus, OutboxMessage
@@ -259,6 +261,18 @@ class AuditEventFactory(BaseFactory):
     object_type = "run"
     details = factory.LazyFunction(dict)
     created_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+
+def evaluation_forms(course) -> list[EvaluationForm]:
+    """The standard forms on every module of the edition and its follow-up survey."""
+    apply_template(course, None)
+    return forms_of(course)
+
+
+def attended(user, run, status: str = AttendanceStatus.PRESENT) -> Attendance:
+    """The user holds a seat in ``run`` and was marked ``status`` there."""
+    hold(user, run)
+    return AttendanceFactory(run=run, user=user, status=status)
 
 
 class MessageFactory(BaseFactory):

@@ -15,6 +15,7 @@ from lms.attendance.models import Attendance
 from lms.catalogue.models import Course, Module, Run
 from lms.completion import rules
 from lms.completion.models import CompletionException
+from lms.evaluations import requirements
 from lms.extensions import db
 from lms.quizzes.models import Attempt, AttemptStatus, Quiz, QuizPurpose
 
@@ -147,21 +148,26 @@ class LearnerProgress:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Everything the rule reads, for every learner of an edition (four queries)."""
+    """Everything the rule reads, for every learner of an edition (six queries)."""
 
     marks: dict[tuple[int, int], Mark]
     outcomes: dict[tuple[int, int], QuizOutcome]
     quizzes: dict[int, int]
     exceptions: set[tuple[int, int]]
+    evaluation_forms: dict[int, int]  # {module: its form} when the evaluation is required
+    evaluated: set[tuple[int, int]]  # (learner, module) who answered it
 
 
 def load_evidence(course: Course, user_ids: list[int] | None = None) -> Evidence:
     """For every learner of the edition, or only those of ``user_ids``."""
+    evaluation_forms = requirements.modules_requiring_evaluation(course)
     return Evidence(
         best_marks(course, user_ids),
         quiz_outcomes(course, user_ids),
         quiz_modules(course),
         open_exceptions(course, user_ids),
+        evaluation_forms,
+        requirements.evaluated(evaluation_forms, user_ids),
     )
 
 
@@ -192,6 +198,8 @@ def edition_progress(
                 quiz_passed=module_id in progress.passed,
                 has_quiz=module_id in evidence.quizzes,
                 excepted=key in evidence.exceptions,
+                evaluation_required=module_id in evidence.evaluation_forms,
+                evaluated=key in evidence.evaluated,
             ):
                 progress.done.add(module_id)
     return table

@@ -11,6 +11,7 @@ from lms.attendance.models import Attendance
 from lms.catalogue.models import Course, Module, Run
 from lms.completion import rules
 from lms.completion.models import CompletionException
+from lms.evaluations import requirements
 from lms.extensions import db
 from lms.quizzes.models import Attempt, AttemptStatus, Quiz, QuizPurpose
 
@@ -23,6 +24,8 @@ class ModuleProgress:
     quiz_passed: bool
     has_quiz: bool
     exception: CompletionException | None
+    evaluation_required: bool = False  # the edition requires the module's evaluation
+    evaluated: bool = False
 
     @property
     def attended(self) -> bool:
@@ -35,6 +38,8 @@ class ModuleProgress:
             quiz_passed=self.quiz_passed,
             has_quiz=self.has_quiz,
             excepted=self.exception is not None,
+            evaluation_required=self.evaluation_required,
+            evaluated=self.evaluated,
         )
 
 
@@ -46,6 +51,10 @@ class Progress:
     @property
     def complete(self) -> bool:
         return bool(self.modules) and all(module.done for module in self.modules)
+
+    @property
+    def evaluation_required(self) -> bool:
+        return any(module.evaluation_required for module in self.modules)
 
     @property
     def done_count(self) -> int:
@@ -84,6 +93,8 @@ def progress(user: User, course: Course) -> Progress:
             )
         )
     }
+    evaluation_forms = requirements.modules_requiring_evaluation(course)
+    answered = requirements.evaluated(evaluation_forms, [user.id])
     run_module = dict(
         db.session.execute(select(Run.id, Run.module_id).where(Run.module_id.in_(module_ids))).all()
     )
@@ -110,6 +121,8 @@ def progress(user: User, course: Course) -> Progress:
                 quiz_passed=any(a.passed for a in attempts if quiz_module[a.quiz_id] == module.id),
                 has_quiz=module.id in quizzes,
                 exception=exceptions.get(module.id),
+                evaluation_required=module.id in evaluation_forms,
+                evaluated=(user.id, module.id) in answered,
             )
             for module in course.modules
         ],

@@ -1,7 +1,8 @@
 """The completion rule, in one place.
 
 For each module: Present or Late in one of its runs and a passed quiz (when the module
-has one), or an exception recorded by the organisers. An edition is complete when
+has one) and, when the edition requires it, the module's evaluation answered; or an
+exception recorded by the organisers. An edition is complete when
 every module is.
 """
 
@@ -22,5 +23,13 @@ def attended(status: str | None) -> bool:
     return status in ATTENDED
 
 
-def module_done(*, attended: bool, quiz_passed: bool, has_quiz: bool, excepted: bool) -> bool:
-    return excepted or (attended and (quiz_passed or not has_quiz))
+def module_done(
+    *,
+    attended: bool,
+    quiz_passed: bool,
+    has_quiz: bool,
+    excepted: bool,
+    evaluation_required: bool = False,
+    evaluated: bool = False,
+) -> bool:
+    return excepted or (attended and (quiz_passed or not has_quiz) and (evaluated or not evaluation_required))

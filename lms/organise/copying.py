@@ -18,6 +18,7 @@ from lms.catalogue.models import Course, CourseStatus
 from lms.db import utcnow
 from lms.deadlines import last_instant, shift_local
 from lms.errors import FieldError, ServiceError
+from lms.evaluations import copying as evaluation_copying
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.materials import copying as material_copying
@@ -133,6 +134,7 @@ def copy_edition(
     db.session.add(copy)
     modules = catalogue_copying.copy_for_edition(course, copy, days)
     quiz_copying.copy_for_edition(modules, tz, days)
+    evaluation_copying.copy_for_edition(course, copy, modules, days)
     files = material_copying.copy_for_edition(modules, actor)
     db.session.flush()  # every row is valid before a single file is copied
     material_copying.copy_files(files, actor)

@@ -1,7 +1,7 @@
 """My schedule: every edition a learner is registered for, their seats and waiting
 places, join links, the check-in form of a session on now, what they may still change, open
-pre-tests and their certificates. A page above the domains it shows: enrollment, attendance
-(check-in), quizzes (open pre-tests) and certificates."""
+pre-tests and evaluations, and their certificates. A page above the domains it shows:
+enrollment, attendance (check-in), quizzes (open pre-tests), evaluations and certificates."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lms.certificates.services import certificates_of_user
 from lms.db import utcnow
 from lms.enrollment import services as enrollment
 from lms.enrollment.forms import ConfirmForm, SwitchForm
+from lms.evaluations.answering import open_evaluations
 from lms.quizzes.services import open_pretests
 
 bp = Blueprint("my", __name__)
@@ -41,5 +42,6 @@ def schedule():
         checkin_open=checkin_open,
         change_deadline=enrollment.change_deadline,
         certificates=certificates_of_user(current_user),
+        evaluations=open_evaluations(current_user, now),
         pretests=open_pretests(current_user, now),
     )

@@ -279,6 +279,13 @@ def donor_participants(course: Course) -> Table:
     return Table(_("Participants (donors)"), header, rows, people=len(rows))
 
 
+def evaluations(course: Course) -> Table:
+    # Imported here: the evaluation report uses this module's labels and names.
+    from lms.reports.evaluation_report import long_table
+
+    return long_table(course)
+
+
 EXPORTS = {
     kind.name: kind
     for kind in (
@@ -291,6 +298,9 @@ EXPORTS = {
                    _l("One column per module, modules done, complete or not, certificate code."), attendance_wide),
         ExportKind("results", _l("Quiz results"),
                    _l("Per module: attempts, best score, passed, last submitted."), results),
+        ExportKind("evaluations", _l("Evaluations"),
+                   _l("Response rates, every question's answers and means, free texts and breakdowns; groups of fewer than 5 answers shown as such."),
+                   evaluations),
         ExportKind("learning-gain", _l("Learning gain"),
                    _l("Pre-test against quiz, per module and for the course, by type of organisation, province and gender; groups of fewer than 5 not shown."),
                    learning_gain.export),

@@ -23,7 +23,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.i18n import tr_text
 from lms.jobs.tracking import EDITION_GONE, N_, ClaimedJob, JobKind, JobRefused, Produced, Progress
-from lms.reports import dashboard, exports
+from lms.reports import dashboard, evaluation_report, exports
 from lms.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Table, csv_bytes, write_workbook
 
 EXPORT = "report_export"
@@ -170,7 +170,8 @@ def make_dashboard(job: ClaimedJob, progress: Progress) -> Produced:
     course = _course(job)
     extension = _format(job.params)
     report = dashboard.build(course)
-    return _produce(course, report.workbook(), "dashboard", extension, job, progress)
+    sheets = report.workbook() + evaluation_report.workbook_tables(evaluation_report.build(course))
+    return _produce(course, sheets, "dashboard", extension, job, progress)
 
 
 def dashboard_title(params: dict) -> str:

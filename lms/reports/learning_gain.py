@@ -6,7 +6,7 @@ before any feedback), their "after" their best quiz attempt (the score that coun
 for completion). Both are measured against the module quiz's pass mark, the same bar
 before and after. The course figures pool every learner-module pair; breakdowns by
 organisation type, province and gender follow the small-group rule
-(``lms.reports.small_groups``).
+(``lms.disclosure``).
 
 Everything is read in three queries (quizzes, attempts, learners) whatever the size.
 """
@@ -29,7 +29,7 @@ from lms.i18n import format_number
 from lms.quizzes.models import Attempt, AttemptStatus, Quiz, QuizPurpose
 from lms.reports import charts, data
 from lms.reports.naming import labels, module_name
-from lms.reports.small_groups import shown_count, too_small
+from lms.disclosure import disclosed, is_small
 from lms.spreadsheets import Table
 
 # (profile field, its choices, the breakdown's name)
@@ -68,11 +68,11 @@ class Gain:
 
     @property
     def hidden(self) -> bool:
-        return too_small(self.learners)
+        return 0 < self.learners and is_small(self.learners)  # an empty group hides nothing
 
     @property
     def shown_learners(self) -> int | str:
-        return shown_count(self.learners)
+        return disclosed(self.learners) if self.learners else 0
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class LearningGain:
 def figures(pairs: list[Pair]) -> Gain:
     """Means and pass shares of a group of pairs; learners are counted once."""
     learners = len({pair.user_id for pair in pairs})
-    if not pairs or too_small(learners):
+    if not pairs or is_small(learners):
         return Gain(learners, None, None, None, None, None)
     count = len(pairs)
     return Gain(

@@ -33,6 +33,7 @@ from lms.certificates.models import Certificate
 from lms.certificates.services import display_code
 from lms.completion import exceptions as completion_exceptions
 from lms.enrollment.models import Registration, RunChoice
+from lms.evaluations.models import EvaluationAnswer, EvaluationResponse
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.jobs.tracking import RESULTS_FOLDER
@@ -55,6 +56,7 @@ from tests.factories import (
     PrivacyNoticeFactory,
     RunFactory,
     UserFactory,
+    evaluation_forms,
     hold,
     registration_for,
 )
@@ -132,6 +134,9 @@ EXPECTED: dict[str, tuple] = {
     "POST /checkin/<int:run_id>": SIGNED_IN,  # no code: the form again with a message
     "GET /my/certificates": SIGNED_IN,
     "GET /my/progress/<slug>": OWNER,  # only the registered see their progress
+    "GET /my/evaluations": SIGNED_IN,
+    "GET /my/evaluations/<int:form_id>": OWNER,  # the edition's learners (not open yet: says so)
+    "POST /my/evaluations/<int:form_id>": OWNER,  # refused: not open yet, nothing saved
     "GET /my/registrations/<int:registration_id>/cancel": OWNER,
     "POST /my/registrations/<int:registration_id>/cancel": OWNER,  # the box is not ticked
     "POST /my/registrations/<int:registration_id>/switch": OWNER_REDIRECTED,
@@ -221,6 +226,18 @@ EXPECTED: dict[str, tuple] = {
     "POST /organise/courses/<slug>/exports/<name>.<extension>": ORGANISERS_REDIRECTED,  # starts a job
     "GET /organise/courses/<slug>/dashboard": ORGANISERS,
     "POST /organise/courses/<slug>/dashboard.xlsx": ORGANISERS_REDIRECTED,  # starts a job
+    "GET /organise/courses/<slug>/results": MANAGERS,  # trainers: their modules' results
+    "GET /organise/courses/<slug>/results/summary": MANAGERS,
+    "POST /organise/courses/<slug>/results/answers/<answer_id>": ORGANISERS_REDIRECTED,  # no "hidden": nothing
+    "GET /organise/courses/<slug>/evaluations": ORGANISERS,
+    "POST /organise/courses/<slug>/evaluations": ORGANISERS,  # no months given: the form again
+    "POST /organise/courses/<slug>/evaluations/template": ORGANISERS_REDIRECTED,  # every module has one
+    "GET /organise/courses/<slug>/evaluations/<int:form_id>": ORGANISERS,
+    "POST /organise/courses/<slug>/evaluations/<int:form_id>": ORGANISERS,  # no day: the form again
+    "POST /organise/courses/<slug>/evaluations/<int:form_id>/items": ORGANISERS_REDIRECTED,  # answered: locked
+    "POST /organise/courses/<slug>/evaluations/<int:form_id>/items/<int:item_id>": ORGANISERS_REDIRECTED,
+    "POST /organise/courses/<slug>/evaluations/<int:form_id>/items/<int:item_id>/delete": ORGANISERS_REDIRECTED,
+    "POST /organise/courses/<slug>/evaluations/<int:form_id>/items/<int:item_id>/move/<any(up, down):direction>": ORGANISERS_REDIRECTED,
     "GET /organise/jobs": ORGANISERS,
     "GET /organise/jobs/<int:job_id>": ORGANISERS,
     "GET /organise/jobs/<int:job_id>/download": ORGANISERS,  # the world's job is done, its file there
@@ -313,6 +330,14 @@ def build_world(app) -> World:
     quizzes.submit_attempt(attempt, learner)  # the essay waits for grading
     quizzes.create_pretest(module, organiser)
 
+    # The module's evaluation, answered once (anonymously): its items are locked.
+    evaluation = evaluation_forms(course)[0]
+    response = EvaluationResponse(form_id=evaluation.id, week=now.date(),
+                                  answers=[EvaluationAnswer(item_id=evaluation.items[-1].id, text="Rất hay")])  # fmt: skip
+    db.session.add(response)
+    evaluation.answered = True
+    db.session.flush()
+
     def details(title: str, visibility: str = "registered", **extra) -> materials.Details:
         return materials.Details(
             title={"vi": title, "en": title}, description={}, languages=["vi"], visibility=visibility, **extra
@@ -390,6 +415,9 @@ def build_world(app) -> World:
         "name": "registrations",
         "extension": "csv",
         "job_id": job.id,
+        "form_id": evaluation.id,
+        "item_id": evaluation.items[0].id,
+        "answer_id": response.answers[0].id,
         "participant_message_id": notice.id,
         "recording_id": recording.id,
         "purpose": "course",

@@ -25,7 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from lms.catalogue.models import Course
+from lms.accounts.models import User
+from lms.catalogue.models import Course, Run
+from lms.evaluations.models import EvaluationForm
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus
@@ -33,7 +35,7 @@ from lms.privacy.models import PrivacyRequest
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Quiz
 from tests.core.test_access_matrix import build_world
-from tests.factories import OutboxMessageFactory
+from tests.factories import AttendanceFactory, OutboxMessageFactory
 from tests.materials import samples
 from tests.organise.conftest import course_form, run_form
 
@@ -583,3 +585,41 @@ def test_ids_no_column_can_hold_are_refused_not_a_crash(app, db):
     decisions = [("questions", b"1"), ("key-0", b"name:tran minh"), ("decision-0", HUGE.encode()),
                  ("replace", HUGE.encode()), ("action", b"apply")]  # fmt: skip
     assert trainer.post(review, decisions).status_code in (200, 302)
+
+
+def test_evaluation_forms(app, db):
+    """The learner's evaluation form, the organisers' set-up and the hide button."""
+    world = build_world(app)
+    values = world.values
+    learner = db.session.get(User, values["user_id"])
+    evaluation = db.session.get(EvaluationForm, values["form_id"])
+    # marked present in a run that ended: the module's evaluation is open for them
+    AttendanceFactory(run=db.session.get(Run, values["report_run_id"]), user=learner)
+    follow_up = db.session.scalar(
+        select(EvaluationForm).where(
+            EvaluationForm.course_id == evaluation.course_id, EvaluationForm.module_id.is_(None)
+        )
+    )
+    db.session.commit()
+    answers = {}
+    for item in evaluation.items:
+        answers[f"item-{item.id}"] = {"rating": "4", "text": "Rất bổ ích"}.get(item.kind, "0")
+    fuzz_form(Visitor(app, world.emails["learner"]), f"/my/evaluations/{evaluation.id}", answers)
+    visitor = Visitor(app, world.emails["organiser"])
+    slug = values["slug"]
+    base = f"/organise/courses/{slug}/evaluations"
+    fuzz_form(
+        visitor, base, {"required_for_certificate": "y", "trainers_see_results": "y", "follow_up_months": "3"}
+    )
+    fuzz_form(visitor, f"{base}/template", {})
+    fuzz_form(
+        visitor, f"{base}/{follow_up.id}", {"closes_on": "2031-01-31", "closes_at": "17:00", "no_close": "y"}
+    )
+    item = {"kind": "single", "text_vi": "Câu hỏi", "text_en": "Question", "options": "Có | Yes\nKhông | No",
+            "required": "y"}  # fmt: skip
+    fuzz_form(visitor, f"{base}/{follow_up.id}/items", item)
+    first = follow_up.items[0].id
+    fuzz_form(visitor, f"{base}/{follow_up.id}/items/{first}", item)
+    fuzz_form(visitor, f"{base}/{follow_up.id}/items/{first}/move/down", {})
+    fuzz_form(visitor, f"/organise/courses/{slug}/results/answers/{values['answer_id']}", {"hidden": "1"})
+    fuzz_form(visitor, f"{base}/{follow_up.id}/items/{first}/delete", {})

@@ -17,7 +17,7 @@ LMS = Path(__file__).resolve().parents[2] / "lms"
 FOUNDATION = {
     "config", "db", "extensions", "i18n", "errors", "signals", "urls", "markdown", "files",
     "spreadsheets", "security", "numbers", "deadlines", "health", "mail", "jobs", "audit", "transactions",
-    "personal_data", "caching", "qrcodes",
+    "personal_data", "caching", "qrcodes", "disclosure",
 }  # fmt: skip
 # Domain packages, lowest first; those in one tuple are siblings of the same rank.
 DOMAINS = [

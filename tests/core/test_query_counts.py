@@ -11,6 +11,7 @@ from lms.attendance.services import Mark, mark
 from lms.catalogue.models import Course
 from lms.certificates.services import display_code, new_code
 from lms.enrollment import services as enrollment
+from lms.evaluations import answering
 from lms.messages.sending import send_due
 from lms.privacy.models import PrivacyRequest
 from tests.factories import (
@@ -19,6 +20,7 @@ from tests.factories import (
     MessageFactory,
     UserFactory,
     course_with_modules,
+    evaluation_forms,
 )
 from tests.helpers import count_queries
 
@@ -34,6 +36,7 @@ class World:
     calendar_token: str
     certificate_code: str
     run_id: int
+    form_id: int
 
 
 def build(db, scale: int) -> World:
@@ -56,7 +59,24 @@ def build(db, scale: int) -> World:
     for learner in learners:
         picks = {module.id: enrollment.Pick(module.runs[0].id) for module in course.modules}
         enrollment.register(learner, course, picks, accepted_privacy=True)
+    for learner in learners:
         mark(first_run, learner.id, Mark("present", 110), trainer)
+    # module 1's other run has taken place, everyone marked present there too: its
+    # evaluation is open; all but the first learner answered it
+    other_run = course.modules[0].runs[1]
+    other_run.starts_at, other_run.ends_at = (
+        datetime.now(UTC) - timedelta(hours=3),
+        datetime.now(UTC) - timedelta(hours=1),
+    )
+    for learner in learners:
+        mark(other_run, learner.id, Mark("present", 110), trainer)
+    form = evaluation_forms(course)[0]
+    for index, learner in enumerate(learners[1:]):
+        answers = {
+            item.id: {"rating": 1 + index % 5, "text": f"Ý kiến {index}"}.get(item.kind, 0)
+            for item in form.items
+        }
+        answering.submit_evaluation(learner, form, answers, datetime.now(UTC))
     certificate = CertificateFactory(code=new_code(), user=learners[0], course_id=course.id)
     for _ in range(scale - 1):
         CourseFactory()
@@ -79,6 +99,7 @@ def build(db, scale: int) -> World:
         learners[0].calendar_token,
         certificate.code,
         first_run.id,
+        form.id,
     )
 
 
@@ -95,6 +116,10 @@ PAGES = {
     "my certificates": ("learner", "/my/certificates"),
     "personal calendar": (None, "/calendar/{token}.ics"),
     "attendance sheet": ("trainer", "/teach/runs/{run}/attendance"),
+    "my evaluations": ("learner", "/my/evaluations"),
+    "evaluation form": ("learner", "/my/evaluations/{form}"),
+    "results": ("organiser", "/organise/courses/{slug}/results"),
+    "results for a trainer": ("trainer", "/organise/courses/{slug}/results"),
     "messages": ("trainer", "/organise/courses/{slug}/messages"),
     "writing a message": ("trainer", "/organise/courses/{slug}/messages/new"),
     "my messages": ("learner", "/my/messages"),
@@ -118,7 +143,7 @@ def counts(app, client, world: World) -> dict[str, int]:
             }
             client.sign_in(emails[who])
         url = path.format(slug=world.course.slug, code=display_code(world.certificate_code),
-                          token=world.calendar_token, run=world.run_id)  # fmt: skip
+                          token=world.calendar_token, run=world.run_id, form=world.form_id)  # fmt: skip
         with count_queries(app) as counter:
             response = client.get(url)
         assert response.status_code == 200, (page, response.status_code)
@@ -143,7 +168,7 @@ BUDGET = {
     "course": 4,
     "course, signed in": 7,
     "module": 9,
-    "my schedule": 10,
+    "my schedule": 11,  # + the learner's open evaluations
     "personal calendar": 3,
 }
 

@@ -243,6 +243,7 @@ def test_main_pages_have_no_serious_accessibility_problems(
         "/my/schedule",
         "/account/profile",
         "/my/progress/eip-demo",
+        "/my/evaluations",
         "/account/data",
         "/account/delete",
         world.quiz_path,
@@ -265,6 +266,9 @@ def test_main_pages_have_no_serious_accessibility_problems(
     for path in [
         "/organise/courses/eip-demo/runs",
         "/organise/courses/eip-demo/dashboard",
+        "/organise/courses/eip-demo/results",
+        "/organise/courses/eip-demo/results/summary",
+        "/organise/courses/eip-demo/evaluations",
         "/organise/courses/eip-demo/exports",
         "/organise/courses/eip-demo/certificates",
         "/organise/audit",

@@ -99,7 +99,9 @@ def test_the_whole_report_downloads_as_xlsx_one_sheet_per_table(organiser_client
     assert response.filename.startswith(f"{SLUG}-dashboard-") and response.filename.endswith(".xlsx")
     workbook = load_workbook(io.BytesIO(response.get_data()))
     assert workbook.sheetnames == ["Seats", "Funnel", "Attendance", "Quizzes", "Type of organisation",
-                                   "Province", "Gender"]  # fmt: skip
+                                   "Province", "Gender", "Evaluation – response rates", "Evaluation – ratings",
+                                   "Evaluation – choices", "Evaluation – free texts",
+                                   "Evaluation – breakdowns"]  # fmt: skip
     funnel = [list(row) for row in workbook["Funnel"].iter_rows(values_only=True)]
     assert funnel == [
         ["Stage", "People", "Share of registered (%)"],
