@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES
 from lms.catalogue.models import Course, Module
+from lms.disclosure import disclosed, is_small
 from lms.extensions import db
 from lms.i18n import format_number
 from lms.quizzes.models import Attempt, AttemptStatus, Quiz, QuizPurpose
 from lms.reports import charts, data
 from lms.reports.naming import labels, module_name
-from lms.disclosure import disclosed, is_small
 from lms.spreadsheets import Table
 
 # (profile field, its choices, the breakdown's name)
