@@ -100,6 +100,14 @@ class Config:
         ]
         self.JOB_RESULT_HOURS = env_int("JOB_RESULT_HOURS", 24)
 
+        # The cache of guests' public pages and of version digests (README, "Caching and
+        # HTTP"): in each process by default; redis://host:6379/1 shares one across
+        # workers and machines. Entries live CACHE_TIMEOUT seconds at most; guests may
+        # see seats left up to GUEST_SEATS_SECONDS old (0: always live).
+        self.CACHE_URL = env("CACHE_URL") or ""
+        self.CACHE_TIMEOUT = env_int("CACHE_TIMEOUT", 300)
+        self.GUEST_SEATS_SECONDS = env_int("GUEST_SEATS_SECONDS", 5)
+
         self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or "memory://"

@@ -607,4 +607,8 @@ def _response_label(answer: Answer, locale: str) -> str:
 
 
 def has_quiz(module: Module) -> bool:
-    return db.session.scalar(select(Quiz.id).where(Quiz.module_id == module.id)) is not None
+    return module_has_quiz(module.id)
+
+
+def module_has_quiz(module_id: int) -> bool:
+    return db.session.scalar(select(Quiz.id).where(Quiz.module_id == module_id)) is not None
