@@ -55,6 +55,17 @@ def add_vary(response: Response, header: str) -> None:
         response.vary.add(header)
 
 
+def read_body(response: Response) -> bytes:
+    """The body, read whole; a static file (sent as a stream of its own) is closed."""
+    if not response.direct_passthrough:
+        return response.get_data()
+    stream = response.response
+    try:
+        return b"".join(stream)
+    finally:
+        stream.close()
+
+
 def gzip_response(response: Response) -> Response:
     if not is_compressible(response) or response.status_code != 200:
         return response
@@ -66,14 +77,16 @@ def gzip_response(response: Response) -> Response:
     tag, weak = response.get_etag()
     data = compressed_by_tag.get(tag) if tag and not weak else None
     if data is None:
-        response.direct_passthrough = False  # a static file: read it to compress it
-        body = response.get_data()
+        body = read_body(response)
+        response.direct_passthrough = False
         if len(body) < MINIMUM_BYTES:
+            response.set_data(body)
             return response
         data = gzip.compress(body, compresslevel=6, mtime=0)
         if tag and not weak:
             compressed_by_tag.put(tag, data)
-    else:
+    elif response.direct_passthrough:
+        read_body(response)  # closes the static file
         response.direct_passthrough = False
     response.set_data(data)
     response.headers["Content-Encoding"] = "gzip"

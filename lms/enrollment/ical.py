@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import Text, select, type_coerce
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from lms.accounts.models import User
 from lms.caching.versions import digest
@@ -149,7 +149,8 @@ def reset_calendar_token(user: User) -> str:
 def find_user_by_calendar_token(token: str) -> User | None:
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(User).where(User.calendar_token == token))
+    # roles are not needed to serve a feed: loaded only if something asks (one query less)
+    return db.session.scalar(select(User).where(User.calendar_token == token).options(lazyload(User.roles)))
 
 
 def feed_run_ids(user: User):
