@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import g, request
 
+from lms.extensions import db
 from lms.i18n import current_locale
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,12 @@ def strong_etag(version: str, *, signed_in: bool = False) -> str:
     return digest(
         code_version(), request.host, request.path, request.query_string, current_locale(), signed_in, version
     )
+
+
+def read_rows(statement, parameters: dict | None = None) -> list[tuple]:
+    """The rows of a version query, through the request's connection without the ORM's
+    result processing (a version is read on every request, a 304 included)."""
+    return [tuple(row) for row in db.session.connection().execute(statement, parameters or {})]
 
 
 def once_per_request(name: object, compute: Callable[[], Any]) -> Any:

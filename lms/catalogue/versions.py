@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import Text, bindparam, select, type_coerce
 
 from lms.accounts.models import User
 from lms.caching.store import remembered
-from lms.caching.versions import digest
+from lms.caching.versions import digest, read_rows
 from lms.catalogue.models import Course, CourseStatus, Module, Run, run_trainer
-from lms.extensions import db
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,13 @@ def _text(column):
     return type_coerce(column, Text)
 
 
-def _edition_rows(*conditions):
-    return db.session.execute(
+@lru_cache(maxsize=2)
+def _edition_statement(by_slug: bool):
+    """Built once per process (building a statement costs more than running it here)."""
+    conditions = [Course.status == CourseStatus.PUBLISHED]
+    if by_slug:
+        conditions.append(Course.slug == bindparam("slug"))
+    return (
         select(
             Course.id,
             Course.slug,
@@ -71,7 +76,7 @@ def _edition_rows(*conditions):
         .outerjoin(User, User.id == run_trainer.c.user_id)
         .where(*conditions)
         .order_by(Course.id, Module.id, Run.id, User.id)
-    ).all()
+    )
 
 
 def _versions(rows) -> list[EditionVersion]:
@@ -92,34 +97,42 @@ def _versions(rows) -> list[EditionVersion]:
 
 def edition_version(slug: str) -> EditionVersion | None:
     """The published edition's version (course, modules, runs, trainers), or None."""
-    found = _versions(_edition_rows(Course.slug == slug, Course.status == CourseStatus.PUBLISHED))
+    found = _versions(read_rows(_edition_statement(True), {"slug": slug}))
     return found[0] if found else None
 
 
 def published_editions_version() -> list[EditionVersion]:
     """Every published edition's version, for the catalogue."""
-    return _versions(_edition_rows(Course.status == CourseStatus.PUBLISHED))
+    return _versions(read_rows(_edition_statement(False)))
+
+
+@lru_cache(maxsize=1)
+def _module_text_statement():
+    return select(Module.id, _text(Module.outline), _text(Module.objectives)).where(
+        Module.course_id == bindparam("course_id"), Module.key == bindparam("key")
+    )
 
 
 def module_text_version(course_id: int, key: str) -> tuple[int, str] | None:
     """A module's id and the digest of its own texts (outline, objectives), or None
     when the edition has no such module."""
-    row = db.session.execute(
-        select(Module.id, _text(Module.outline), _text(Module.objectives)).where(
-            Module.course_id == course_id, Module.key == key
-        )
-    ).first()
-    return (row[0], digest(tuple(row))) if row is not None else None
+    rows = read_rows(_module_text_statement(), {"course_id": course_id, "key": key})
+    return (rows[0][0], digest(rows[0])) if rows else None
+
+
+@lru_cache(maxsize=1)
+def _seats_statement():
+    return (
+        select(Run.id, Run.taken)
+        .join(Module, Module.id == Run.module_id)
+        .where(Module.course_id == bindparam("course_id"))
+        .order_by(Run.id)
+    )
 
 
 def live_seats_version(course_id: int) -> str:
     """The seats taken in every run of the edition, now."""
-    rows = db.session.execute(
-        select(Run.id, Run.taken)
-        .join(Module, Module.id == Run.module_id)
-        .where(Module.course_id == course_id)
-    ).all()
-    return digest([tuple(row) for row in rows])
+    return digest(read_rows(_seats_statement(), {"course_id": course_id}))
 
 
 def guest_seats_version(course_id: int, *, fresh: bool = False) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import Text, func, select, type_coerce
 
-from lms.caching.versions import digest
+from lms.caching.versions import digest, read_rows
 from lms.catalogue.models import Course, Module, Run
 from lms.certificates.models import Certificate
 from lms.certificates.services import normalise_code
-from lms.extensions import db
 
 
 def _edition_dates(bound):
@@ -26,7 +25,7 @@ def certificate_version(code: str) -> str | None:
     normalised = normalise_code(code)
     if normalised is None:
         return None
-    row = db.session.execute(
+    rows = read_rows(
         select(
             Certificate.id,
             Certificate.code,
@@ -43,5 +42,5 @@ def certificate_version(code: str) -> str | None:
         )
         .join(Course, Course.id == Certificate.course_id)
         .where(Certificate.code == normalised)
-    ).first()
-    return digest(tuple(row)) if row is not None else None
+    )
+    return digest(rows[0]) if rows else None

@@ -24,7 +24,7 @@ from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from lms.accounts.models import User
-from lms.caching.versions import digest
+from lms.caching.versions import digest, read_rows
 from lms.catalogue.models import Course, Module, Run, RunStatus, run_trainer
 from lms.enrollment.models import (
     ChoiceStatus,
@@ -196,7 +196,7 @@ def feed_version(user: User) -> str:
     """A digest of everything the user's feed shows (one lean query, no rendering):
     their language and, for each run, its times, state, label, join link, trainers,
     module and edition."""
-    rows = db.session.execute(
+    rows = read_rows(
         select(
             Run.id,
             Run.key,
@@ -221,5 +221,5 @@ def feed_version(user: User) -> str:
         .outerjoin(User, User.id == run_trainer.c.user_id)
         .where(Run.id.in_(feed_run_ids(user)))
         .order_by(Run.id, User.id)
-    ).all()
-    return digest(user.id, user.locale, [tuple(row) for row in rows])
+    )
+    return digest(user.id, user.locale, rows)

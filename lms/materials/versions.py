@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import Text, and_, select, type_coerce
 
-from lms.caching.versions import digest
-from lms.extensions import db
+from lms.caching.versions import digest, read_rows
 from lms.materials.models import Material, MaterialVersion
 
 
 def published_materials_version(module_id: int) -> str:
     """Changes when a material is published, withdrawn, edited, reordered or replaced
     (not when it is downloaded: the count is not shown)."""
-    rows = db.session.execute(
+    rows = read_rows(
         select(
             Material.id,
             Material.position,
@@ -32,5 +31,5 @@ def published_materials_version(module_id: int) -> str:
         )
         .where(Material.module_id == module_id, Material.is_published)
         .order_by(Material.id)
-    ).all()
-    return digest([tuple(row) for row in rows])
+    )
+    return digest(rows)
