@@ -23,19 +23,18 @@ def settings(url: str | None, timeout: int) -> dict:
     if url and url.startswith(("redis://", "rediss://", "unix://")):
         return common | {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url}
     # Bounded: a flood of distinct addresses (?x=1, ?x=2, …) cannot grow it for ever.
-    return common | {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+    return common | {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 500}
 
 
 def init_app(app: Flask) -> None:
     cache.init_app(app, config=settings(app.config.get("CACHE_URL"), app.config.get("CACHE_TIMEOUT", 300)))
 
 
-def remembered(key: str, compute: Callable[[], Any], seconds: float, *, refresh: bool = False) -> Any:
-    """``compute()``, kept for ``seconds`` (0: not kept, computed every time);
-    ``refresh`` computes it anew and keeps the new value."""
+def remembered(key: str, compute: Callable[[], Any], seconds: float) -> Any:
+    """``compute()``, kept for ``seconds`` (0: not kept, computed every time)."""
     if seconds <= 0:
         return compute()
-    value = None if refresh else cache.get(key)
+    value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, timeout=max(int(seconds), 1))

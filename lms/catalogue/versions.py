@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import Text, bindparam, select, type_coerce
 
 from lms.accounts.models import User
-from lms.caching.store import remembered
+from lms.caching.store import cache
 from lms.caching.versions import digest, read_rows
 from lms.catalogue.models import Course, CourseStatus, Module, Run, run_trainer
 
@@ -137,6 +137,16 @@ def live_seats_version(course_id: int) -> str:
 
 def guest_seats_version(course_id: int, *, fresh: bool = False) -> str:
     """The seats as guests see them: read at most every ``GUEST_SEATS_SECONDS``, or
-    now with ``fresh`` (before rendering a page, so that its key says what it shows)."""
+    now with ``fresh`` (before rendering a page, so that its key says what it shows).
+    Read live at most once per request."""
+    read_live = g.setdefault("seats_read_live", {})
+    if course_id in read_live:
+        return read_live[course_id]
     seconds = current_app.config.get("GUEST_SEATS_SECONDS", 5)
-    return remembered(f"seats:{course_id}", lambda: live_seats_version(course_id), seconds, refresh=fresh)
+    remembered_seats = None if fresh or seconds <= 0 else cache.get(f"seats:{course_id}")
+    if remembered_seats is not None:
+        return remembered_seats
+    read_live[course_id] = live_seats_version(course_id)
+    if seconds > 0:
+        cache.set(f"seats:{course_id}", read_live[course_id], timeout=seconds)
+    return read_live[course_id]

@@ -166,6 +166,9 @@ def feed_run_ids(user: User):
         .join(RunChoice, RunChoice.run_id == Run.id)
         .join(Registration, Registration.id == RunChoice.registration_id)
         .where(
+            # from the (few) cancelled runs' choices, through the (run, status) index:
+            # no index starts with the user for cancelled choices
+            RunChoice.run_id.in_(select(Run.id).where(Run.status == RunStatus.CANCELLED)),
             RunChoice.user_id == user.id,
             RunChoice.status == ChoiceStatus.CANCELLED,
             RunChoice.confirmed_at.is_not(None),

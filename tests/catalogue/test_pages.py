@@ -123,13 +123,12 @@ def test_seats_left_full_and_cancelled_runs_are_labelled(client, db):
     ("path", "budget"),
     [
         # A guest's first request also reads the page's version (lms.caching): the
-        # editions (1); the course page the edition (1) and its seats (2: the guests'
-        # copy, then fresh before rendering); the module page its texts, materials and
-        # quiz (3) besides.
+        # editions (1); the course page the edition and its seats (2); the module page
+        # its texts, materials and quiz (3) besides.
         ("/", 6),
-        ("/courses/{slug}", 8),
+        ("/courses/{slug}", 7),
         # The module page also lists the materials (2 queries) and looks up the quiz (1).
-        ("/courses/{slug}/modules/m1", 14),
+        ("/courses/{slug}/modules/m1", 13),
     ],
 )
 def test_page_queries_stay_flat_as_the_course_grows(app, client, db, path, budget):
