@@ -86,22 +86,45 @@ def register_jobs(app: Flask) -> None:
     from lms.mail import tasks as mail_tasks  # noqa: F401  (declares the mail jobs)
     from lms.mail.kinds import register_kinds
     from lms.organise import notify as run_mail
+    from lms.privacy import download as privacy_jobs
+    from lms.privacy import notify as privacy_mail
+    from lms.privacy import tasks as privacy_tasks  # noqa: F401  (declares periodic jobs)
     from lms.quizzes import notify as quiz_mail
     from lms.reports import jobs as report_jobs
 
     queue.init_app(app)
-    for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail):
+    for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail,
+                      privacy_mail):  # fmt: skip
         register_kinds(declaring.MAIL_KINDS)
-    for declaring in (certificate_jobs, report_jobs):
+    for declaring in (certificate_jobs, report_jobs, privacy_jobs):
         tracking.register_job_kinds(declaring.JOB_KINDS)
 
 
 def register_personal_data_holders() -> None:
     """Each domain's declaration of the personal data it holds (lms.personal_data):
     the learner's data download and de-identification cover exactly these."""
+    from lms.accounts import personal_data as accounts
+    from lms.attendance import personal_data as attendance
+    from lms.audit import personal_data as audit
+    from lms.certificates import personal_data as certificates
+    from lms.completion import personal_data as completion
+    from lms.enrollment import personal_data as enrollment
+    from lms.mail import personal_data as mail
     from lms.personal_data import register_personal_data
+    from lms.privacy import personal_data as privacy
+    from lms.quizzes import personal_data as quizzes
 
-    for declaring in ():  # domains add their module here, e.g. lms.enrollment.personal_data
+    for declaring in (
+        accounts,
+        enrollment,
+        attendance,
+        quizzes,
+        completion,
+        certificates,
+        audit,
+        mail,
+        privacy,
+    ):
         register_personal_data(declaring.PERSONAL_DATA)
 
 
@@ -118,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.pages.catalogue import bp as catalogue
     from lms.pages.progress import bp as progress
     from lms.pages.schedule import bp as schedule
+    from lms.privacy.routes import bp as privacy
     from lms.quizzes.routes import bp as quizzes
     from lms.reports.routes import bp as reports
 
@@ -134,6 +158,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes)
     app.register_blueprint(organise)
     app.register_blueprint(reports)
+    app.register_blueprint(privacy)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)
 

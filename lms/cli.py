@@ -231,6 +231,93 @@ def restore_command(file: Path, yes: bool):
         click.echo(
             f"the backup's schema is {summary.revision}, this version's is {head}: run `flask --app wsgi db upgrade`"
         )
+        click.echo("then `flask --app wsgi lms privacy reapply-ledger`: deletions made since the backup")
+        return
+    db.session.remove()
+    db.engine.dispose()  # the connections of before the restore
+    _reapply_ledger(yes)
+
+
+# -- personal data --------------------------------------------------------------------
+
+privacy_group = AppGroup("privacy", help="Learners' data requests, retention and the deletion ledger.")
+lms_group.add_command(privacy_group)
+
+
+@privacy_group.command("requests")
+def privacy_requests_command():
+    """List open requests with their deadlines (overdue first)."""
+    from lms.privacy import services as privacy
+
+    rows = privacy.requests_in("open")
+    if not rows:
+        click.echo("no open request")
+    for row in rows:
+        item = row.request
+        state = f"OVERDUE by {-row.days_left} day(s)" if row.overdue else f"{row.days_left} day(s) left"
+        click.echo(f"#{item.id}\t{item.kind}\tuser {item.user_id} <{item.user.email}>\tasked {item.created_at:%Y-%m-%d}"
+                   f"\tdue {item.due_at:%Y-%m-%d}\t{state}")  # fmt: skip
+
+
+@privacy_group.command("process")
+@click.argument("request_id", type=int)
+def privacy_process_command(request_id: int):
+    """Carry out request REQUEST_ID: de-identify the person and email them."""
+    from lms.privacy import services as privacy
+    from lms.privacy.models import PrivacyRequest
+
+    row = db.session.get(PrivacyRequest, request_id)
+    if row is None:
+        raise click.ClickException(f"no request #{request_id}")
+    try:
+        privacy.process(row, None)
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    click.echo(
+        f"request #{request_id} carried out: user {row.user_id} de-identified"
+    )  # only deletions get here
+
+
+@privacy_group.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only list who would be de-identified.")
+def privacy_retention_command(dry_run: bool):
+    """De-identify learners whose last edition ended LMS_RETENTION_YEARS ago."""
+    from lms.privacy import retention
+
+    people = retention.due_for_retention() if dry_run else retention.apply_retention()
+    for person in people:
+        click.echo(f"user {person.user_id}\t{person.email}\t{person.full_name}"
+                   f"\tlast edition ended {person.last_edition_ended_at:%Y-%m-%d}")  # fmt: skip
+    verb = "would be" if dry_run else "were"
+    click.echo(f"{len(people)} learner(s) {verb} de-identified")
+
+
+@privacy_group.command("reapply-ledger")
+@click.option("--yes", is_flag=True, help="De-identify them without asking.")
+def privacy_ledger_command(yes: bool):
+    """De-identify again the people a restored backup brought back (from the ledger)."""
+    _reapply_ledger(yes)
+
+
+def _reapply_ledger(yes: bool) -> None:
+    from lms.privacy.deidentify import BY_LEDGER, deidentify, restored_but_deleted
+
+    people = restored_but_deleted()
+    if not people:
+        click.echo("the deletion ledger lists nobody in this database")
+        return
+    click.echo(f"the deletion ledger lists {len(people)} account(s) of this database as deleted:")
+    for user in people:
+        click.echo(f"  user {user.id}")
+    if not yes and not click.confirm("De-identify them again now?", default=True):
+        click.echo("not done: run `flask --app wsgi lms privacy reapply-ledger` to do it later")
+        return
+    for user in people:
+        deidentify(user, BY_LEDGER)
+    db.session.commit()
+    click.echo(f"{len(people)} account(s) de-identified again")
 
 
 # -- exports --------------------------------------------------------------------------

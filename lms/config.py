@@ -109,6 +109,14 @@ class Config:
         self.GUEST_SEATS_SECONDS = env_int("GUEST_SEATS_SECONDS", 5)
 
         self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
+        # Decree 356/2025/ND-CP: days to carry out a learner's request to delete their
+        # data (README, "Personal data": operators confirm the figure).
+        self.DELETION_DEADLINE_DAYS = env_int("DELETION_DEADLINE_DAYS", 15)
+        # Learners are de-identified this many years after the end of their last edition.
+        self.RETENTION_YEARS = env_int("RETENTION_YEARS", 5)
+        # Where processed deletions are recorded outside the database (re-applied after a
+        # backup is restored); default: privacy-ledger.jsonl in the instance folder.
+        self.PRIVACY_LEDGER_PATH = env("PRIVACY_LEDGER_PATH") or ""
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI") or "memory://"
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)

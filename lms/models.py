@@ -10,6 +10,7 @@ from lms.enrollment.models import Registration, RunChoice
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
+from lms.privacy.models import PrivacyRequest
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Module",
     "OutboxMessage",
     "PasswordResetToken",
+    "PrivacyRequest",
     "Question",
     "Quiz",
     "Registration",

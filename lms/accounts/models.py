@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
@@ -41,6 +41,11 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Secret part of the personal calendar feed URL; reset to revoke old links.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Set when the person's data was de-identified (their request, or the end of the
+    # retention period): the row stays so that aggregates still count it.
+    deidentified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The learner asked to keep their account beyond the retention period.
+    keep_account: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

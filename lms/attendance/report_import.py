@@ -117,6 +117,21 @@ def receive_report(run: Run, data: bytes, filename: str, zone_name: str, actor: 
     return digest
 
 
+def forget_stored_reports(run: Run) -> int:
+    """Remove the participant reports kept for the run's review page (they name everyone
+    who joined): the marks and decisions they led to stay in the database; a report
+    that was not applied yet has to be uploaded again. Returns how many files went."""
+    folder = _folder(run)
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def _stored_report(run: Run, digest: str) -> tuple[bytes, str]:
     if not DIGEST.match(digest or ""):
         raise LookupError(digest)

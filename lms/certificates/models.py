@@ -53,6 +53,9 @@ class Certificate(db.Model):
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     revoke_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
+    # The holder's name was removed at their request (or at the end of the retention
+    # period): the verify page says so instead of showing a name.
+    name_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()

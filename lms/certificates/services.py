@@ -397,6 +397,11 @@ def pdf_of(certificate: Certificate) -> bytes:
     return data
 
 
+def forget_pdf(certificate: Certificate) -> None:
+    """Remove the kept PDF (a cache of what the row says: rendered again if needed)."""
+    _pdf_path(certificate).unlink(missing_ok=True)
+
+
 def _pdf_path(certificate: Certificate) -> Path:
     return Path(current_app.instance_path) / "certificates" / f"{certificate.code}.pdf"
 

@@ -41,6 +41,7 @@ OBJECT_LABELS = {
     "course": _l("Edition"),
     "module": _l("Module"),
     "outboxmessage": _l("Email"),
+    "privacyrequest": _l("Data request"),
 }
 
 

@@ -39,6 +39,7 @@ from lms.jobs.tracking import RESULTS_FOLDER
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.materials import services as materials
 from lms.materials.models import Material
+from lms.privacy.models import PrivacyRequest
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
 from tests.factories import (
@@ -99,6 +100,12 @@ EXPECTED: dict[str, tuple] = {
     "POST /account/profile": SIGNED_IN_REDIRECTED,  # fields left out keep their saved values
     "GET /account/password": SIGNED_IN,
     "POST /account/password": SIGNED_IN,
+    "GET /account/data": SIGNED_IN,
+    "POST /account/data/download": SIGNED_IN_REDIRECTED,  # starts a job: each visitor's own copy
+    "GET /account/data/download/<int:job_id>": OWNER,  # the learner's copy; organisers included
+    "POST /account/data/keep": SIGNED_IN_REDIRECTED,  # unticked: as it was
+    "GET /account/delete": SIGNED_IN,
+    "POST /account/delete": SIGNED_IN,  # no password: the form again
     # -- registration and the learner's own pages -----------------------------------------
     "GET /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),  # registered: to My schedule
     "POST /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),
@@ -110,6 +117,7 @@ EXPECTED: dict[str, tuple] = {
     "POST /my/registrations/<int:registration_id>/switch": OWNER_REDIRECTED,
     "POST /my/choices/<int:choice_id>/leave": OWNER_REDIRECTED,  # not waiting: refused
     "GET /certificates/<int:certificate_id>/download": (SIGN_IN, 200, 404, 404, 404, 200),
+    "POST /my/certificates/<int:certificate_id>/correction": OWNER_REDIRECTED,  # the name is right: refused
     # -- quizzes: taking --------------------------------------------------------------------
     "POST /quizzes/<int:quiz_id>/attempts": SIGNED_IN_REDIRECTED,  # refused: no attempt left / not registered
     "GET /attempts/<int:attempt_id>": OWNER_REDIRECTED,  # submitted: to its result
@@ -193,6 +201,8 @@ EXPECTED: dict[str, tuple] = {
     "GET /organise/mail": ORGANISERS,
     "POST /organise/mail/<int:message_id>/send-again": ORGANISERS_REDIRECTED,  # sent already: nothing to do
     "POST /organise/mail/send-again": ORGANISERS_REDIRECTED,  # no email has failed: nothing to do
+    "GET /organise/privacy/requests": ORGANISERS,
+    "POST /organise/privacy/requests/<int:request_id>/process": ORGANISERS_REDIRECTED,  # done already: refused
     # -- last: these change the visitor's own account ------------------------------------------
     "POST /account/calendar/reset": SIGNED_IN_REDIRECTED,
     "POST /account/logout": (302,) * 6,
@@ -215,6 +225,7 @@ OVERRIDES: dict[str, dict[str, str]] = {
     },
     "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
     "POST /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
+    "GET /account/data/download/<int:job_id>": {"job_id": "data_job_id"},
 }
 
 
@@ -287,6 +298,11 @@ def build_world(app) -> World:
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
     )
     job = finished_job(app, course, organiser)
+    data_job = finished_data_download(app, learner)
+    done_request = PrivacyRequest(user_id=other_learner.id, kind="deletion", status="done", created_at=now,
+                                  due_at=now + timedelta(days=15), processed_at=now)  # fmt: skip
+    db.session.add(done_request)
+    db.session.commit()
     values = {
         "slug": course.slug,
         "key": module.key,
@@ -319,6 +335,8 @@ def build_world(app) -> World:
         "name": "registrations",
         "extension": "csv",
         "job_id": job.id,
+        "data_job_id": data_job.id,
+        "request_id": done_request.id,
     }
     emails = {
         "learner": learner.email,
@@ -341,6 +359,20 @@ def finished_job(app, course, organiser) -> BackgroundJob:
         dedup_key="world", progress_done=0, progress_total=0, result_path=f"{RESULTS_FOLDER}/{path.name}",
         result_size=22, download_name="certificates-this-course.zip", mimetype="application/zip",
         finished_at=now, expires_at=now + timedelta(hours=24),
+    )  # fmt: skip
+    db.session.commit()
+    return job
+
+
+def finished_data_download(app, learner) -> BackgroundJob:
+    """The learner's copy of their data, ready to download."""
+    path = Path(app.instance_path) / RESULTS_FOLDER / "2-data.zip"
+    path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    now = datetime.now(UTC)
+    job = BackgroundJobFactory(
+        kind="privacy_data", params={"user_id": learner.id}, requested_by_id=learner.id, status=JobStatus.DONE,
+        dedup_key="learner-data", result_path=f"{RESULTS_FOLDER}/{path.name}", result_size=22,
+        download_name="my-data.zip", mimetype="application/zip", finished_at=now, expires_at=now + timedelta(hours=24),
     )  # fmt: skip
     db.session.commit()
     return job
@@ -460,7 +492,8 @@ def test_every_route_answers_every_visitor_as_expected(app, db):
     started = after.pop("jobs started")
     assert started == sorted([("certificates_issue", "organiser@example.org"), ("certificates_zip", "organiser@example.org"),
                               ("report_dashboard", "organiser@example.org"), ("report_export", "organiser@example.org"),
-                              ("report_roster", "organiser@example.org")])  # fmt: skip
+                              ("report_roster", "organiser@example.org"),
+                              *[("privacy_data", email) for email in world.emails.values()]])  # fmt: skip
     after["background_job"] -= len(started)
     before.pop("jobs started")
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}

@@ -29,6 +29,7 @@ from lms.catalogue.models import Course
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus
+from lms.privacy.models import PrivacyRequest
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Quiz
 from tests.core.test_access_matrix import build_world
@@ -258,6 +259,16 @@ def test_learner_forms(app, db):
     )
     fuzz_form(visitor, f"/my/choices/{values['choice_id']}/leave", {})
     fuzz_form(visitor, f"/quizzes/{quiz.id}/attempts", {})
+    # the learner's data: keep the account, a copy (one job however often), deletion (one request)
+    fuzz_form(visitor, "/account/data/keep", {"keep_account": "y"})
+    fuzz_form(visitor, "/account/data/download", {})
+    fuzz_form(
+        visitor, "/account/delete", {"reason": "Tôi đổi công việc.", "password": "correct horse battery"}
+    )
+    assert (
+        db.session.scalar(select(func.count()).select_from(PrivacyRequest)) == 2
+    )  # with the world's done one
+    db.session.rollback()
     # last: a valid cancellation ends the registration
     fuzz_form(visitor, f"/my/registrations/{values['registration_id']}/cancel", {"confirm": "y"})
 
@@ -422,6 +433,7 @@ def test_organiser_forms(app, db):
     fuzz_form(visitor, f"/organise/courses/{slug}/dashboard.xlsx", {})
     fuzz_form(visitor, f"/organise/jobs/{values['job_id']}/again", {})
     assert_jobs_started_once(visitor)
+    fuzz_form(visitor, f"/organise/privacy/requests/{values['request_id']}/process", {})  # done: refused
     # last: a valid cancellation cancels the run for good
     fuzz_form(
         visitor,
@@ -442,7 +454,8 @@ def assert_jobs_started_once(visitor: Visitor) -> None:
     ]
     db.session.rollback()
     assert queued and len(queued) == len(set(queued)), queued
-    for job_id in db.session.scalars(select(BackgroundJob.id)):
+    # a learner's copy of their own data is theirs alone, not on the organisers' job pages
+    for job_id in db.session.scalars(select(BackgroundJob.id).where(BackgroundJob.kind != "privacy_data")):
         assert visitor.client.get(f"/organise/jobs/{job_id}").status_code == 200
 
 

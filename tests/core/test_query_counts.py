@@ -11,6 +11,7 @@ from lms.attendance.services import Mark, mark
 from lms.catalogue.models import Course
 from lms.certificates.services import display_code, new_code
 from lms.enrollment import services as enrollment
+from lms.privacy.models import PrivacyRequest
 from tests.factories import CertificateFactory, CourseFactory, UserFactory, course_with_modules
 from tests.helpers import count_queries
 
@@ -22,6 +23,7 @@ class World:
     course: Course
     learner_email: str
     trainer_email: str
+    organiser_email: str
     calendar_token: str
     certificate_code: str
     run_id: int
@@ -49,9 +51,21 @@ def build(db, scale: int) -> World:
     certificate = CertificateFactory(code=new_code(), user=learners[0], course_id=course.id)
     for _ in range(scale - 1):
         CourseFactory()
+    organiser = UserFactory(email=f"organiser{scale}@example.org", roles=["organiser"])
+    for number, learner in enumerate(learners[1:]):  # deletion requests, some overdue, some done
+        asked = datetime.now(UTC) - timedelta(days=number % 20)
+        db.session.add(PrivacyRequest(user_id=learner.id, kind="deletion", created_at=asked,
+                                      due_at=asked + timedelta(days=15), status="done" if number % 3 == 0 else "open",
+                                      processed_at=asked if number % 3 == 0 else None))  # fmt: skip
     db.session.commit()
     return World(
-        course, learners[0].email, trainer.email, learners[0].calendar_token, certificate.code, first_run.id
+        course,
+        learners[0].email,
+        trainer.email,
+        organiser.email,
+        learners[0].calendar_token,
+        certificate.code,
+        first_run.id,
     )
 
 
@@ -67,6 +81,10 @@ PAGES = {
     "my certificates": ("learner", "/my/certificates"),
     "personal calendar": (None, "/calendar/{token}.ics"),
     "attendance sheet": ("trainer", "/teach/runs/{run}/attendance"),
+    "my data": ("learner", "/account/data"),
+    "delete my account": ("learner", "/account/delete"),
+    "data requests": ("organiser", "/organise/privacy/requests"),
+    "data requests done": ("organiser", "/organise/privacy/requests?state=done"),
 }
 
 
@@ -75,7 +93,12 @@ def counts(app, client, world: World) -> dict[str, int]:
     for page, (who, path) in PAGES.items():
         client.post("/account/logout", data={"csrf_token": client.csrf_token()})
         if who:
-            client.sign_in(world.learner_email if who == "learner" else world.trainer_email)
+            emails = {
+                "learner": world.learner_email,
+                "trainer": world.trainer_email,
+                "organiser": world.organiser_email,
+            }
+            client.sign_in(emails[who])
         url = path.format(slug=world.course.slug, code=display_code(world.certificate_code),
                           token=world.calendar_token, run=world.run_id)  # fmt: skip
         with count_queries(app) as counter:

@@ -234,7 +234,14 @@ def test_main_pages_have_no_serious_accessibility_problems(
     problems += check_page(newcomer, "/courses/eip-demo/register", language, screenshots)
 
     learner = new_page(world.registered)
-    for path in ["/my/schedule", "/account/profile", "/my/progress/eip-demo", world.quiz_path]:
+    for path in [
+        "/my/schedule",
+        "/account/profile",
+        "/my/progress/eip-demo",
+        "/account/data",
+        "/account/delete",
+        world.quiz_path,
+    ]:
         problems += check_page(learner, path, language, screenshots)
     # The quiz itself: the questions of an attempt (started once, then reopened).
     learner.goto(world.quiz_path + f"?lang={language}")
@@ -254,6 +261,7 @@ def test_main_pages_have_no_serious_accessibility_problems(
         "/organise/courses/eip-demo/certificates",
         "/organise/audit",
         "/organise/jobs",
+        "/organise/privacy/requests",
     ]:
         problems += check_page(organiser, path, language, screenshots)
     organiser.route(re.compile(r"/organise/jobs/\d+(\?.*)?$"), without_refresh)
