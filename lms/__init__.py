@@ -85,16 +85,19 @@ def register_jobs(app: Flask) -> None:
     from lms.jobs import queue, tracking  # tracking declares the job runner and its sweep
     from lms.mail import tasks as mail_tasks  # noqa: F401  (declares the mail jobs)
     from lms.mail.kinds import register_kinds
+    from lms.messages import notify as participant_mail
+    from lms.messages import tasks as message_tasks  # noqa: F401  (declares the sending jobs)
     from lms.organise import notify as run_mail
     from lms.privacy import download as privacy_jobs
     from lms.privacy import notify as privacy_mail
     from lms.privacy import tasks as privacy_tasks  # noqa: F401  (declares periodic jobs)
     from lms.quizzes import notify as quiz_mail
+    from lms.recordings import notify as recording_mail
     from lms.reports import jobs as report_jobs
 
     queue.init_app(app)
     for declaring in (account_mail, enrollment_mail, reminder_mail, run_mail, quiz_mail, certificate_mail,
-                      privacy_mail):  # fmt: skip
+                      privacy_mail, participant_mail, recording_mail):  # fmt: skip
         register_kinds(declaring.MAIL_KINDS)
     for declaring in (certificate_jobs, report_jobs, privacy_jobs):
         tracking.register_job_kinds(declaring.JOB_KINDS)
@@ -110,9 +113,11 @@ def register_personal_data_holders() -> None:
     from lms.completion import personal_data as completion
     from lms.enrollment import personal_data as enrollment
     from lms.mail import personal_data as mail
+    from lms.messages import personal_data as messages
     from lms.personal_data import register_personal_data
     from lms.privacy import personal_data as privacy
     from lms.quizzes import personal_data as quizzes
+    from lms.recordings import personal_data as recordings
 
     for declaring in (
         accounts,
@@ -123,13 +128,17 @@ def register_personal_data_holders() -> None:
         certificates,
         audit,
         mail,
+        messages,
         privacy,
+        recordings,
     ):
         register_personal_data(declaring.PERSONAL_DATA)
 
 
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
+    from lms.attendance.checkin_routes import bp as checkin
+    from lms.attendance.join_routes import bp as joining
     from lms.attendance.routes import bp as attendance
     from lms.catalogue.api import bp as api
     from lms.certificates.routes import bp as certificates
@@ -137,20 +146,27 @@ def register_blueprints(app: Flask) -> None:
     from lms.enrollment.routes import bp as enrollment
     from lms.health import bp as health
     from lms.materials.routes import bp as materials
+    from lms.messages.inbox import bp as inbox
+    from lms.messages.routes import bp as messages
     from lms.organise.routes import bp as organise
     from lms.pages.catalogue import bp as catalogue
     from lms.pages.progress import bp as progress
     from lms.pages.schedule import bp as schedule
+    from lms.pages.teach import bp as teach
     from lms.privacy.routes import bp as privacy
     from lms.quizzes.routes import bp as quizzes
+    from lms.recordings.routes import bp as recordings
     from lms.reports.routes import bp as reports
 
     app.register_blueprint(health)
     app.register_blueprint(catalogue)
     app.register_blueprint(schedule)
     app.register_blueprint(progress)
+    app.register_blueprint(teach)
     app.register_blueprint(accounts)
     app.register_blueprint(attendance)
+    app.register_blueprint(joining)
+    app.register_blueprint(checkin)
     app.register_blueprint(certificates)
     app.register_blueprint(calendars)
     app.register_blueprint(enrollment)
@@ -158,6 +174,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes)
     app.register_blueprint(organise)
     app.register_blueprint(reports)
+    app.register_blueprint(messages)
+    app.register_blueprint(inbox)
+    app.register_blueprint(recordings)
     app.register_blueprint(privacy)
     app.register_blueprint(api)
     extensions.csrf.exempt(api)

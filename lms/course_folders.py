@@ -17,9 +17,11 @@ from lms.catalogue.content import CourseSpec, LoadReport, ModuleSpec, apply_cata
 from lms.catalogue.models import Course
 from lms.extensions import db
 from lms.materials.content import apply_materials, read_materials
-from lms.quizzes.content import apply_quiz, read_quiz
+from lms.quizzes.content import apply_quiz, read_pretest, read_quiz
+from lms.quizzes.models import QuizPurpose
 
 QUIZ_FILE = "quiz.yaml"
+PRETEST_FILE = "pretest.yaml"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class CourseFolder:
     course: CourseSpec
     quizzes: dict[str, dict] = field(default_factory=dict)  # by module key
     materials: dict[str, tuple] = field(default_factory=dict)  # by module key
+    pretests: dict[str, dict] = field(default_factory=dict)  # by module key
 
     @property
     def modules(self) -> tuple[ModuleSpec, ...]:
@@ -39,19 +42,22 @@ class CourseFolder:
     def rescheduled(self, slug: str, title_suffix: dict, shift: timedelta, opens: datetime, closes: datetime):
         """The same folder as another edition: new slug, every run moved by ``shift``."""
         course = self.course.rescheduled(slug, title_suffix, shift, opens, closes)
-        return CourseFolder(course, self.quizzes, self.materials)
+        return CourseFolder(course, self.quizzes, self.materials, self.pretests)
 
 
 def read_course_folder(folder: Path) -> CourseFolder:
     """Read and check everything; ContentError names the file and field at fault."""
     course = read_catalogue(folder)
-    quizzes, materials = {}, {}
+    quizzes, materials, pretests = {}, {}, {}
     for module in course.modules:
         quiz_file = module.folder / QUIZ_FILE
         if quiz_file.exists():
             quizzes[module.key] = read_quiz(quiz_file)
+        pretest_file = module.folder / PRETEST_FILE
+        if pretest_file.exists():
+            pretests[module.key] = read_pretest(pretest_file, quizzes.get(module.key))
         materials[module.key] = read_materials(module.folder)
-    return CourseFolder(course, quizzes, materials)
+    return CourseFolder(course, quizzes, materials, pretests)
 
 
 def apply_course(spec: CourseFolder) -> tuple[Course, LoadReport]:
@@ -61,6 +67,8 @@ def apply_course(spec: CourseFolder) -> tuple[Course, LoadReport]:
     for module in course.modules:
         if module.key in spec.quizzes:
             apply_quiz(module, spec.quizzes[module.key], report.changes)
+        if module.key in spec.pretests:
+            apply_quiz(module, spec.pretests[module.key], report.changes, QuizPurpose.PRETEST)
         apply_materials(module, spec.materials.get(module.key, ()), report)
     return course, report
 

@@ -35,3 +35,12 @@ def shift_local(value: datetime | None, tz: ZoneInfo, days: int) -> datetime | N
         return None
     local = value.astimezone(tz).replace(tzinfo=None) + timedelta(days=days)
     return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def wall_clock_to_utc(local: datetime, tz: ZoneInfo) -> datetime | None:
+    """A time typed on the wall clock of ``tz`` as an aware UTC datetime, or None when
+    that time does not exist there (the hour the clocks skip)."""
+    aware = local.replace(tzinfo=tz)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local:
+        return None
+    return aware.astimezone(UTC)

@@ -1,4 +1,5 @@
-"""The demo: the real 2023 course, an edition of it open for registration today,
+"""The demo: the real 2023 course lived in by about 150 learners (lms.demo_learners),
+an edition of it open for registration today with the demo learner holding a seat,
 and one account per role. Running it again changes nothing."""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from lms.config import ROOT
 from lms.course_folders import apply_course, load_course_folder, read_course_folder
 from lms.db import utcnow
 from lms.deadlines import last_instant
+from lms.demo_learners import SEED, populate_past_edition, run_extras
+from lms.enrollment.services import Pick, is_registered, register
 from lms.extensions import db
 
 CONTENT = ROOT / "content" / "eip-2023"
@@ -64,6 +67,12 @@ def load_demo(now: datetime | None = None) -> list[str]:
     lines = [f"course eip-2023: {'created' if load_course_folder(CONTENT).created else 'up to date'}"]
     lines.append(f"course {DEMO_SLUG}: {create_demo_edition(now)}")
     lines.extend(ensure_demo_accounts())
+    learner = DEMO_ACCOUNTS[1]["email"]
+    lines.append(
+        f"course eip-2023 learners: {populate_past_edition('eip-2023', SEED, DEMO_TRAINER, learner)}"
+    )
+    lines.extend(run_extras("eip-2023", SEED))
+    lines.append(f"seat in {DEMO_SLUG} for {learner}: {seat_demo_learner(learner, now)}")
     db.session.commit()
     lines.append(f"demo accounts use the password: {DEMO_PASSWORD}")
     return lines
@@ -112,3 +121,16 @@ def ensure_demo_accounts() -> list[str]:
         trainer.password_hash = hash_password(DEMO_PASSWORD)
     lines.append(f"  {'trainer':10} {DEMO_TRAINER}")
     return lines
+
+
+def seat_demo_learner(email: str, now: datetime) -> str:
+    """The demo learner registered in the open demo edition, first run of every module."""
+    user = find_user_by_email(email)
+    course = db.session.scalar(select(Course).where(Course.slug == DEMO_SLUG))
+    if user is None or course is None:
+        return "missing"
+    if is_registered(user, course.id):
+        return "registered already"
+    picks = {module.id: Pick(module.runs[0].id) for module in course.modules if module.runs}
+    register(user, course, picks, accepted_privacy=True, now=now)
+    return "registered"

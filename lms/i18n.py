@@ -8,7 +8,8 @@ in theirs as well.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -130,32 +131,64 @@ def viewer_zone() -> ZoneInfo | None:
     return None
 
 
+# Formatting a date with Babel parses the locale's patterns and looks up its data on
+# every call: about a tenth of a course page went there (12 sessions, each with its date,
+# hours and zone). What these functions return depends only on their arguments and the
+# locale, so each result is kept per process; the keys are the few distinct sessions and
+# deadlines the pages show (bounded, least recently used first out).
+_FORMATTED = 8192
+
+
 def format_date(value: datetime, tz: ZoneInfo, format: str = "full") -> str:
-    return babel_dates.format_date(value.astimezone(tz), format, locale=current_locale())
+    # Only the date in ``tz`` counts: Babel formats a datetime's date part.
+    return _format_date(value.astimezone(tz).date(), format, current_locale())
+
+
+@lru_cache(maxsize=_FORMATTED)
+def _format_date(day: date, format: str, locale: str) -> str:
+    return babel_dates.format_date(day, format, locale=locale)
 
 
 def format_datetime(value: datetime, tz: ZoneInfo, format: str = "medium") -> str:
-    return babel_dates.format_datetime(value, format, tzinfo=tz, locale=current_locale())
+    return _format_datetime(value, tz, format, current_locale())
+
+
+@lru_cache(maxsize=_FORMATTED)
+def _format_datetime(value: datetime, tz: ZoneInfo, format: str, locale: str) -> str:
+    return babel_dates.format_datetime(value, format, tzinfo=tz, locale=locale)
 
 
 def format_short_datetime(value: datetime, tz: ZoneInfo) -> str:
     """e.g. "Th 7, 19 thg 8, 2023 23:59" / "Sat, Aug 19, 2023, 11:59 PM"."""
+    return _format_short_datetime(value, tz, current_locale())
+
+
+@lru_cache(maxsize=_FORMATTED)
+def _format_short_datetime(value: datetime, tz: ZoneInfo, locale: str) -> str:
     local = value.astimezone(tz)
-    locale = current_locale()
     day = babel_dates.format_skeleton("yMMMEd", local, locale=locale)
     time = babel_dates.format_time(local, "short", locale=locale)
     return f"{day}, {time}"
 
 
 def format_time_range(starts: datetime, ends: datetime, tz: ZoneInfo) -> str:
+    return _format_time_range(starts, ends, tz, current_locale())
+
+
+@lru_cache(maxsize=_FORMATTED)
+def _format_time_range(starts: datetime, ends: datetime, tz: ZoneInfo, locale: str) -> str:
     return babel_dates.format_interval(
-        starts.astimezone(tz), ends.astimezone(tz), "Hm", tzinfo=tz, locale=current_locale()
+        starts.astimezone(tz), ends.astimezone(tz), "Hm", tzinfo=tz, locale=locale
     )
 
 
 def zone_label(tz: ZoneInfo, at: datetime) -> str:
     """e.g. "Giờ Việt Nam (GMT+07:00)"; the offset is the one in force at ``at``."""
-    locale = current_locale()
+    return _zone_label(tz, at, current_locale())
+
+
+@lru_cache(maxsize=_FORMATTED)
+def _zone_label(tz: ZoneInfo, at: datetime, locale: str) -> str:
     name = babel_dates.get_timezone_location(tz, locale=locale)
     offset = babel_dates.format_datetime(at, "ZZZZ", tzinfo=tz, locale=locale)
     return f"{name} ({offset})"
@@ -183,15 +216,21 @@ def session_times(
     mine = viewer_zone() if viewer is _SIGNED_IN_VIEWER else viewer
     if mine is not None and _offset(mine, starts) != _offset(course_tz, starts):
         zones.append(mine)
-    return [
-        SessionTime(
-            date=format_date(starts, tz),
-            times=format_time_range(starts, ends, tz),
-            zone=zone_label(tz, starts),
-            starts_iso=starts.astimezone(tz).isoformat(),
-        )
-        for tz in zones
-    ]
+    return [session_time(starts, ends, tz) for tz in zones]
+
+
+def session_time(starts: datetime, ends: datetime, tz: ZoneInfo) -> SessionTime:
+    return _session_time(starts, ends, tz, current_locale())
+
+
+@lru_cache(maxsize=_FORMATTED)
+def _session_time(starts: datetime, ends: datetime, tz: ZoneInfo, locale: str) -> SessionTime:
+    return SessionTime(
+        date=_format_date(starts.astimezone(tz).date(), "full", locale),
+        times=_format_time_range(starts, ends, tz, locale),
+        zone=_zone_label(tz, starts, locale),
+        starts_iso=starts.astimezone(tz).isoformat(),
+    )
 
 
 def _offset(tz: ZoneInfo, at: datetime) -> timedelta | None:

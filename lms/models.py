@@ -1,7 +1,14 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
 from lms.accounts.models import PasswordResetToken, User, UserRole
-from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
+from lms.attendance.models import (
+    Attendance,
+    AttendanceChange,
+    AttendanceImport,
+    CheckInFailure,
+    CheckInRotation,
+    JoinClick,
+)
 from lms.audit.models import AuditEvent
 from lms.catalogue.models import Course, Module, Run, run_trainer
 from lms.certificates.models import Certificate
@@ -10,8 +17,10 @@ from lms.enrollment.models import Registration, RunChoice
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material, MaterialVersion
+from lms.messages.models import Message, MessageOptOut, MessageRecipient
 from lms.privacy.models import PrivacyRequest
 from lms.quizzes.models import Answer, Attempt, Question, Quiz
+from lms.recordings.models import Recording
 
 __all__ = [
     "Answer",
@@ -22,16 +31,23 @@ __all__ = [
     "AuditEvent",
     "BackgroundJob",
     "Certificate",
+    "CheckInFailure",
+    "CheckInRotation",
     "CompletionException",
     "Course",
+    "JoinClick",
     "Material",
     "MaterialVersion",
+    "Message",
+    "MessageOptOut",
+    "MessageRecipient",
     "Module",
     "OutboxMessage",
     "PasswordResetToken",
     "PrivacyRequest",
     "Question",
     "Quiz",
+    "Recording",
     "Registration",
     "Run",
     "RunChoice",

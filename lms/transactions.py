@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from flask import flash
+from flask import flash, g, has_request_context
 
+from lms.db import set_write_intent
 from lms.errors import ServiceError
 from lms.extensions import db
 
@@ -47,7 +48,12 @@ def commit_change(
     """Run ``change`` (a service call) and commit; on a ServiceError (or an exception
     listed in ``refusals``, with the message to show for it) roll back and return the
     message, flashed too when ``flash_refusal``. Anything else rolls back and propagates:
-    the error page then tells the truth about what was saved."""
+    the error page then tells the truth about what was saved.
+
+    On SQLite the rest of the request (a refused form shown again, the next page's
+    reads) runs in a read transaction, so SQLite's single write lock is held for the
+    change only, not while a page renders."""
+    _take_the_write_lock_again()
     try:
         value = change()
         db.session.commit()
@@ -60,7 +66,27 @@ def commit_change(
             if isinstance(error, kind):
                 return _refused(message, error, flash_refusal)
         raise
+    finally:
+        _release_the_write_lock()
     return Outcome(value=value)
+
+
+def _release_the_write_lock() -> None:
+    """After the change, the request only reads: later transactions begin deferred (the
+    request's own setting, undone when it ends; CLI commands and jobs keep theirs)."""
+    if has_request_context():
+        set_write_intent(False)
+        g.lms_write_lock_released = True
+
+
+def _take_the_write_lock_again() -> None:
+    """A second change in the same request: a read transaction begun since the first
+    cannot take SQLite's write lock under load without "database is locked", so it
+    ends (it only read) and the change begins IMMEDIATE again."""
+    if has_request_context() and g.pop("lms_write_lock_released", False):
+        if db.session().in_transaction():
+            db.session.rollback()
+        set_write_intent(True)
 
 
 def _refused(message, refusal: Exception, flash_it: bool) -> Outcome:

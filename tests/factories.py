@@ -22,6 +22,7 @@ from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import MailStatus, OutboxMessage
+from lms.messages.models import Message, MessageState
 from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz
 
 PASSWORD = "correct horse battery"
@@ -256,4 +257,20 @@ class AuditEventFactory(BaseFactory):
     action = "run.capacity_changed"
     object_type = "run"
     details = factory.LazyFunction(dict)
+    created_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+
+class MessageFactory(BaseFactory):
+    """A message to participants as a request records it (scheduled, to send now); the
+    job of lms.messages.sending sends it (``send_due``)."""
+
+    class Meta:
+        model = Message
+
+    audience = "everyone"
+    about_seats = False
+    subject = {"vi": "Thông báo về khóa học", "en": "News about the course"}
+    body = {"vi": "Xin chào, đây là **thông báo**.", "en": "Hello, this is **news**."}
+    state = MessageState.SCHEDULED
+    send_at = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(seconds=1))
     created_at = factory.LazyFunction(lambda: datetime.now(UTC))

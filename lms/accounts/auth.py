@@ -7,6 +7,7 @@ from functools import wraps
 from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
 from lms.extensions import db, login_manager
@@ -22,7 +23,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # The roles in the same query: every signed-in page asks for them (the menu).
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
     if user is None or str(user.session_version) != version:
         return None
     return user

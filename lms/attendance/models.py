@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -86,3 +86,42 @@ class AttendanceImport(db.Model):
 
     run: Mapped[Run] = relationship()
     imported_by: Mapped[User] = relationship()
+
+
+class JoinClick(db.Model):
+    """One click on a run's join link (/join/<run>): who went into the meeting, and when.
+    A log only: the import's review shows these as hints next to names it cannot place."""
+
+    __tablename__ = "join_click"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CheckInRotation(db.Model):
+    """The generation of a run's check-in codes. The codes are derived (HMAC) from the
+    app's secret, the run, this generation and the 10-minute slot; a trainer's "new
+    code" bumps the generation so the code shown before stops working at once. No row:
+    generation 0."""
+
+    __tablename__ = "checkin_rotation"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0)
+    rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rotated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class CheckInFailure(db.Model):
+    """A wrong check-in code typed by a learner: the throttle counts these (in the
+    database, so it holds across workers)."""
+
+    __tablename__ = "checkin_failure"
+    __table_args__ = (Index("ix_checkin_failure_user_tried", "user_id", "tried_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    tried_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

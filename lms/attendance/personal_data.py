@@ -1,5 +1,6 @@
-"""The personal data attendance holds: the learner's marks with every change, and how
-participant reports' names and addresses were matched to them. See lms.personal_data.
+"""The personal data attendance holds: the learner's marks with every change, how
+participant reports' names and addresses were matched to them, their clicks on join
+links and the wrong check-in codes they typed. See lms.personal_data.
 
 Marks stay (attendance figures count them); the notes trainers wrote about the person
 and the remembered matches of report names to them go.
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
+from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport, CheckInFailure, JoinClick
 from lms.attendance.report_import import forget_stored_reports
 from lms.catalogue.models import Run
 from lms.extensions import db
@@ -91,8 +92,26 @@ def erase_matches(user_id: int) -> None:
         forget_stored_reports(run)
 
 
+def export_join_clicks(user_id: int) -> list[dict]:
+    clicks = db.session.scalars(select(JoinClick).where(JoinClick.user_id == user_id).order_by(JoinClick.id))
+    return [{"run_id": click.run_id, "clicked_at": _iso(click.clicked_at)} for click in clicks]
+
+
+def export_wrong_codes(user_id: int) -> list[dict]:
+    tries = db.session.scalars(
+        select(CheckInFailure).where(CheckInFailure.user_id == user_id).order_by(CheckInFailure.id)
+    )
+    return [{"run_id": tried.run_id, "tried_at": _iso(tried.tried_at)} for tried in tries]
+
+
+def keep_times(user_id: int) -> None:
+    """A run and a time say nothing about anyone once the account is de-identified."""
+
+
 PERSONAL_DATA = (
     PersonalData("attendance", _l("Attendance marks"), export_marks, erase_marks),
     PersonalData("attendance_matches", _l("Names in participant reports matched to you"), export_matches,
                  erase_matches),
+    PersonalData("join_clicks", _l("Clicks on the join link of live sessions"), export_join_clicks, keep_times),
+    PersonalData("check_in_tries", _l("Wrong check-in codes typed"), export_wrong_codes, keep_times),
 )  # fmt: skip

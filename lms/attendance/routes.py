@@ -11,14 +11,16 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
-from lms.attendance import report_import, services
+from lms.attendance import checkin, joining, report_import, services
 from lms.attendance.models import AttendanceStatus
 from lms.catalogue.models import Run
 from lms.catalogue.services import can_manage_course
-from lms.db import parse_integer
+from lms.db import parse_integer, utcnow
 from lms.errors import ServiceError
 from lms.extensions import db
+from lms.qrcodes import qr_svg
 from lms.transactions import commit_change
+from lms.urls import external_url
 
 bp = Blueprint("attendance", __name__)
 
@@ -37,7 +39,7 @@ class SheetForm(FlaskForm):
     """Carries the CSRF token; the rows are read from the request."""
 
 
-def _managed_run(run_id: int) -> Run:
+def managed_run(run_id: int) -> Run:
     run = db.session.get(Run, run_id) or abort(404)
     if not can_manage_course(current_user, run.module.course_id):
         abort(403)
@@ -62,7 +64,7 @@ def _sheet_marks(learner_ids) -> dict[int, services.Mark]:
 @bp.route("/teach/runs/<int:run_id>/attendance", methods=["GET", "POST"])
 @login_required
 def sheet(run_id: int):
-    run = _managed_run(run_id)
+    run = managed_run(run_id)
     learners = services.learners_of(run)
     form = SheetForm()
     if form.validate_on_submit():
@@ -86,7 +88,32 @@ def sheet(run_id: int):
         marks=services.marks_for(run),
         statuses=list(STATUS_LABELS.items()),
         form=form,
+        checkin=checkin_panel(run, utcnow()),
+        source_label=source_label,
     )
+
+
+def source_label(source: str) -> str:
+    """Where a mark came from, as the sheet's "Source" column says it."""
+    if source == services.TYPED:
+        return _("Typed")
+    if source == services.CHECK_IN:
+        return _("Check-in")
+    return _("Imported (%(platform)s)", platform=PLATFORM_NAMES.get(source, source))
+
+
+def checkin_panel(run: Run, now) -> dict | None:
+    """The check-in code, when it changes and its QR code, while check-in is open."""
+    if not checkin.is_open(run, now):
+        return None
+    code = checkin.current_code(run, now)
+    url = external_url("checkin.check_in", run_id=run.id, code=code)
+    return {
+        "code": code,
+        "changes_at": checkin.code_changes_at(now),
+        "url": url,
+        "qr": qr_svg(url, _("QR code to check in to this session")),
+    }
 
 
 class ReportForm(FlaskForm):
@@ -112,7 +139,7 @@ def _zone_choices(course) -> list[SelectChoice]:
 @bp.route("/teach/runs/<int:run_id>/attendance/import", methods=["GET", "POST"])
 @login_required
 def import_report(run_id: int):
-    run = _managed_run(run_id)
+    run = managed_run(run_id)
     form = ReportForm()
     form.zone.choices = _zone_choices(run.module.course)
     if form.validate_on_submit():
@@ -158,10 +185,19 @@ def _decisions_from_form(count: int) -> dict[str, int | None]:
     return decisions
 
 
+def _first_joins(shown: report_import.Preview) -> dict:
+    """{participant key: first join} of the names the import could not place."""
+    return {
+        question.participant.key: min(join.joined_at for join in question.participant.joins)
+        for question in shown.questions
+        if question.decision == "" and question.participant.joins
+    }
+
+
 @bp.route("/teach/runs/<int:run_id>/attendance/import/<digest>", methods=["GET", "POST"])
 @login_required
 def review_import(run_id: int, digest: str):
-    run = _managed_run(run_id)
+    run = managed_run(run_id)
     zone = request.values.get("zone") or run.module.course.timezone
     form = SheetForm()
     listed = parse_integer(request.form.get("questions")) or 0
@@ -190,6 +226,7 @@ def review_import(run_id: int, digest: str):
         run=run,
         course=run.module.course,
         preview=shown,
+        hints=joining.join_hints(run, _first_joins(shown), (learner.id for learner in shown.learners)),
         form=form,
         status_labels=STATUS_LABELS,
         platform_names=PLATFORM_NAMES,

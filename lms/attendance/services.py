@@ -36,6 +36,19 @@ ALL_PRESENT = declare_action(
 
 STATUSES = [str(status) for status in AttendanceStatus]
 
+# Where a mark came from. Imports use the platform's name ("zoom", "teams", "meet").
+TYPED = "manual"  # typed on the attendance sheet by a trainer or organiser
+CHECK_IN = "check-in"  # the learner typed the session's check-in code
+
+
+def source_rank(source: str) -> int:
+    """Precedence of a mark's source: typed (2) beats imported (1) beats check-in (0).
+    The import keeps typed marks unless the trainer ticks them (report_import), and a
+    check-in only ever fills an empty mark (check_in_mark)."""
+    if source == TYPED:
+        return 2
+    return 0 if source == CHECK_IN else 1
+
 
 def learners_of(run: Run) -> list[User]:
     """The learners holding a seat in the run (active registrations), by name."""
@@ -68,7 +81,7 @@ def check_may_mark(actor: User, run: Run) -> None:
         raise ServiceError(_l("Only the course's trainers and organisers can mark attendance."))
 
 
-def mark(run: Run, learner_id: int, new: Mark, actor: User | None, source: str = "manual",
+def mark(run: Run, learner_id: int, new: Mark, actor: User | None, source: str = TYPED,
          now: datetime | None = None) -> bool:  # fmt: skip
     """Set one learner's mark. Returns False (and writes nothing) when it is unchanged."""
     now = now or utcnow()
@@ -108,10 +121,36 @@ def mark_many(run: Run, marks: dict[int, Mark], actor: User) -> int:
         raise ServiceError(
             _l("The sheet named a learner who has no seat in this session. Please reload the page.")
         )
-    changed = sum(mark(run, learner_id, value, actor) for learner_id, value in marks.items())
+    current = marks_for(run)
+    changed = sum(
+        mark(run, learner_id, value, actor)
+        for learner_id, value in marks.items()
+        if not _same_mark(current.get(learner_id), value)
+    )
     if changed:
         record(ATTENDANCE_MARKED, run, actor=actor, course_id=run.module.course_id, changed=changed)
     return changed
+
+
+def _same_mark(current: Attendance | None, new: Mark) -> bool:
+    """A row of the sheet sent back unchanged keeps its mark and its source (an imported
+    or checked-in mark does not become "typed" because the sheet was saved)."""
+    return current is not None and (current.status, current.minutes, current.note) == (
+        new.status, new.minutes, new.note,
+    )  # fmt: skip
+
+
+def check_in_mark(run: Run, learner: User, now: datetime) -> bool:
+    """Present by check-in, unless the learner already has a mark: a check-in never
+    changes a typed or imported mark (nor an earlier check-in, nor an excused)."""
+    if (
+        db.session.scalar(
+            select(Attendance.id).where(Attendance.run_id == run.id, Attendance.user_id == learner.id)
+        )
+        is not None
+    ):
+        return False
+    return mark(run, learner.id, Mark(AttendanceStatus.PRESENT), learner, source=CHECK_IN, now=now)
 
 
 def mark_all_present(run: Run, actor: User) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import Role
+from lms.accounts.models import Role, User
 from lms.catalogue.models import Course, CourseStatus, Module, Run, run_trainer
 from lms.extensions import db
 
@@ -27,8 +27,14 @@ def find_published_course(slug: str) -> Course | None:
     return db.session.scalar(
         select(Course)
         .where(Course.slug == slug, Course.status == CourseStatus.PUBLISHED)
-        .options(selectinload(Course.modules).selectinload(Module.runs).selectinload(Run.trainers))
+        .options(selectinload(Course.modules).selectinload(Module.runs).options(trainers_shown()))
     )
+
+
+def trainers_shown():
+    """Loads a run's trainers as pages show them, by name: without their roles (which
+    a User otherwise loads with it, one more query)."""
+    return selectinload(Run.trainers).lazyload(User.roles)
 
 
 def find_module(course: Course, key: str) -> Module | None:
@@ -46,6 +52,19 @@ def teaches_in(user, course_id: int) -> bool:
             .limit(1)
         )
         is not None
+    )
+
+
+def taught_module_keys(user, course_id: int) -> list[str]:
+    """The keys of the edition's modules in which ``user`` teaches a run."""
+    return list(
+        db.session.scalars(
+            select(Module.key)
+            .join(Run, Run.module_id == Module.id)
+            .join(run_trainer, run_trainer.c.run_id == Run.id)
+            .where(run_trainer.c.user_id == user.id, Module.course_id == course_id)
+            .distinct()
+        )
     )
 
 

@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import segno
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from reportlab.lib.colors import Color, HexColor
@@ -34,6 +33,7 @@ from lms.certificates.typesetting import (
     fit_text,
     register_fonts,
 )
+from lms.qrcodes import qr_matrix, qr_runs
 
 __all__ = ["CertificateContent", "qr_matrix", "qr_runs", "render_certificate"]
 
@@ -84,33 +84,6 @@ class CertificateContent:
     issued_on: date
     code: str  # display form, seven groups of four joined by "-"
     verify_url: str  # absolute: https://host/verify/<code>
-
-
-# ---------------------------------------------------------------------------------------------
-# QR code
-
-
-def qr_matrix(url: str) -> list[list[bool]]:
-    """The QR code for ``url`` as rows of dark (True) and light modules, without the quiet zone."""
-    qr = segno.make_qr(url, error="m")
-    return [[bool(module) for module in row] for row in qr.matrix_iter(border=0)]
-
-
-def qr_runs(matrix: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
-    """The dark modules of a QR matrix as horizontal runs (row, first column, length).
-
-    Drawing one rectangle per run instead of one per module keeps the page's path short.
-    """
-    runs = []
-    for row_number, row in enumerate(matrix):
-        start = None
-        for column, dark in enumerate([*row, False]):
-            if dark and start is None:
-                start = column
-            elif not dark and start is not None:
-                runs.append((row_number, start, column - start))
-                start = None
-    return runs
 
 
 # ---------------------------------------------------------------------------------------------

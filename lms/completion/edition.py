@@ -16,7 +16,7 @@ from lms.catalogue.models import Course, Module, Run
 from lms.completion import rules
 from lms.completion.models import CompletionException
 from lms.extensions import db
-from lms.quizzes.models import Attempt, AttemptStatus, Quiz
+from lms.quizzes.models import Attempt, AttemptStatus, Quiz, QuizPurpose
 
 # -- attendance -----------------------------------------------------------------------
 
@@ -80,7 +80,7 @@ def quiz_modules(course: Course) -> dict[int, int]:
     rows = db.session.execute(
         select(Quiz.module_id, Quiz.id)
         .join(Module, Module.id == Quiz.module_id)
-        .where(Module.course_id == course.id)
+        .where(Module.course_id == course.id, Quiz.purpose == QuizPurpose.MODULE)
     )
     return dict(rows.all())
 
@@ -102,6 +102,7 @@ def quiz_outcomes(course: Course, user_ids: list[int] | None = None) -> dict[tup
         .join(Module, Module.id == Quiz.module_id)
         .where(
             Module.course_id == course.id,
+            Quiz.purpose == QuizPurpose.MODULE,  # pre-tests never count for completion
             Attempt.status != AttemptStatus.IN_PROGRESS,
             *_only(Attempt.user_id, user_ids),
         )

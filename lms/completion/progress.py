@@ -12,7 +12,7 @@ from lms.catalogue.models import Course, Module, Run
 from lms.completion import rules
 from lms.completion.models import CompletionException
 from lms.extensions import db
-from lms.quizzes.models import Attempt, AttemptStatus, Quiz
+from lms.quizzes.models import Attempt, AttemptStatus, Quiz, QuizPurpose
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,10 @@ def progress(user: User, course: Course) -> Progress:
     ).all()
     quizzes = {
         quiz.module_id: quiz
-        for quiz in db.session.scalars(select(Quiz).where(Quiz.module_id.in_(module_ids)))
+        # Pre-tests measure prior knowledge and never count for completion.
+        for quiz in db.session.scalars(
+            select(Quiz).where(Quiz.module_id.in_(module_ids), Quiz.purpose == QuizPurpose.MODULE)
+        )
     }
     attempts = db.session.scalars(
         select(Attempt).where(

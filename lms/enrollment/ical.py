@@ -21,11 +21,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import Text, select, type_coerce
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 
 from lms.accounts.models import User
 from lms.caching.versions import digest, read_rows
 from lms.catalogue.models import Course, Module, Run, RunStatus, run_trainer
+from lms.catalogue.services import trainers_shown
 from lms.enrollment.models import (
     ChoiceStatus,
     Registration,
@@ -58,8 +59,12 @@ def run_event(run: Run, locale: str, *, include_join_link: bool, base_url: str) 
             lines.append(_("Trainers: %(names)s", names=names))
         if run.is_cancelled:
             lines.append(_("This session is cancelled."))
-        elif include_join_link and run.join_url:
-            lines.append(_("Join the live session: %(url)s", url=run.join_url))
+        join_url = None
+        if include_join_link and not run.is_cancelled and run.join_url:
+            # The platform's /join address, never the video link itself: it checks the
+            # seat and records the click (lms.attendance.joining).
+            join_url = external_url("joining.join", base_url, run_id=run.id)
+            lines.append(_("Join the live session: %(url)s", url=join_url))
         module_url = external_url("catalogue.module", base_url, slug=course.slug, key=module.key)
         lines.append(_("Module page: %(url)s", url=module_url))
         return Event.new(
@@ -69,8 +74,8 @@ def run_event(run: Run, locale: str, *, include_join_link: bool, base_url: str) 
             end=run.ends_at.astimezone(course_zone),
             summary=summary,
             description="\n".join(lines),
-            url=module_url,
-            location=_("Online"),
+            url=join_url or module_url,
+            location=join_url or _("Online"),
             status="CANCELLED" if run.is_cancelled else "CONFIRMED",
         )
 
@@ -149,7 +154,7 @@ def reset_calendar_token(user: User) -> str:
 def find_user_by_calendar_token(token: str) -> User | None:
     if not token or len(token) > 64:
         return None
-    # roles are not needed to serve a feed: loaded only if something asks (one query less)
+    # Roles are not needed to answer a calendar app (a query saved on every poll).
     return db.session.scalar(select(User).where(User.calendar_token == token).options(lazyload(User.roles)))
 
 
@@ -188,7 +193,7 @@ def feed_runs_of(user: User) -> list[Run]:
             .where(Run.id.in_(feed_run_ids(user)))
             .options(
                 joinedload(Run.module).joinedload(Module.course),
-                selectinload(Run.trainers),
+                trainers_shown(),
             )
             .order_by(Run.starts_at, Run.id)
         )

@@ -21,6 +21,7 @@ from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.catalogue.models import Course, Module, RegistrationState, Run, RunStatus
+from lms.catalogue.services import trainers_shown
 from lms.db import utcnow
 from lms.enrollment import notify
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
@@ -195,10 +196,10 @@ def is_registered(user, course_id: int) -> bool:
 
 
 def find_registration(user: User, course: Course) -> Registration | None:
+    """The learner's registration for the course, without its choices: the pages that
+    ask (course page, registration form, progress) only look at whether it is active."""
     return db.session.scalar(
-        select(Registration)
-        .where(Registration.user_id == user.id, Registration.course_id == course.id)
-        .options(selectinload(Registration.choices).selectinload(RunChoice.run))
+        select(Registration).where(Registration.user_id == user.id, Registration.course_id == course.id)
     )
 
 
@@ -209,9 +210,13 @@ def active_registrations(user: User) -> list[Registration]:
             select(Registration)
             .where(Registration.user_id == user.id, Registration.status == RegistrationStatus.ACTIVE)
             .options(
-                selectinload(Registration.course).selectinload(Course.modules).selectinload(Module.runs),
-                selectinload(Registration.choices).selectinload(RunChoice.run).selectinload(Run.trainers),
-                selectinload(Registration.choices).selectinload(RunChoice.module).selectinload(Module.runs),
+                selectinload(Registration.course)
+                .selectinload(Course.modules)
+                .selectinload(Module.runs)
+                .options(trainers_shown()),
+                # A choice's run and module are the course's, loaded above: reached
+                # through the identity map without a query.
+                selectinload(Registration.choices),
             )
             .order_by(Registration.id)
         )

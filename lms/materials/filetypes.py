@@ -78,6 +78,10 @@ FILE_TYPES: dict[str, FileType] = {
         FileType(
             "jpeg", ("jpg", "jpeg"), "image/jpeg", _l("JPEG image"), inline=True, signature=b"\xff\xd8\xff"
         ),
+        # Session recordings (lms.recordings): an ISO media file has "ftyp" at byte 4.
+        FileType(
+            "mp4", ("mp4",), "video/mp4", _l("MP4 video"), inline=True, signature=b"ftyp", signature_within=4
+        ),
     )
 }
 

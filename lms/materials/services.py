@@ -280,14 +280,17 @@ def _clean_details(details: Details, kind: str) -> Details:
         raise ServiceError(_l("Please choose the language or languages the material is in."))
     if details.visibility not in set(Visibility):
         raise ServiceError(_l("Please choose who may see the material."))
-    url = (details.url or "").strip()
-    if kind == MaterialKind.LINK:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 1000:
-            raise ServiceError(_l("Please enter a full web address starting with https://."))
-    else:
-        url = ""
+    url = clean_link(details.url) if kind == MaterialKind.LINK else ""
     return Details(title, description, languages, details.visibility, url)
+
+
+def clean_link(url: str | None) -> str:
+    """A link material's (or a recording's) web address, or a refusal."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 1000:
+        raise ServiceError(_l("Please enter a full web address starting with https://."))
+    return url
 
 
 def clean_filename(name: str, file_type: filetypes.FileType) -> str:

@@ -4,7 +4,7 @@ join links and edition addresses. A refusal that belongs to one field is a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from lms.catalogue.content import SLUG
 from lms.catalogue.models import Course
+from lms.deadlines import wall_clock_to_utc
 from lms.errors import FieldError
 from lms.extensions import db
 
@@ -67,13 +68,13 @@ def zone_named(name: str) -> ZoneInfo:
 
 def to_utc(local: datetime, tz: ZoneInfo, field_name: str) -> datetime:
     """A wall-clock time in ``tz`` as an aware UTC datetime; refuse one the clocks skip."""
-    aware = local.replace(tzinfo=tz)
-    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local:
+    converted = wall_clock_to_utc(local, tz)
+    if converted is None:
         raise FieldError(
             field_name,
             _l("This time does not exist in the course's time zone on that day, because the clocks change. Please choose another time."),
         )  # fmt: skip
-    return aware.astimezone(UTC)
+    return converted
 
 
 def check_join_link(url: str) -> str:

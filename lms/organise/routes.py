@@ -26,7 +26,7 @@ from lms.mail.outbox import mail_health
 from lms.organise import checks, copying, runs
 from lms.organise import editions as editing
 from lms.organise.forms import ActionForm, CancelRunForm, CopyForm, CourseForm, ModuleForm, RunForm
-from lms.quizzes.models import Quiz
+from lms.quizzes.models import Quiz, QuizPurpose
 from lms.transactions import Outcome, commit_change
 
 # Two organisers saving the same address at once: the unique index decides.
@@ -97,14 +97,17 @@ def new_edition():
 def edition(slug: str):
     course = edition_or_404(slug)
     module_ids = [module.id for module in course.modules] or [0]
-    quizzes = dict(
-        db.session.execute(select(Quiz.module_id, Quiz.id).where(Quiz.module_id.in_(module_ids))).all()
-    )
+    rows = db.session.execute(
+        select(Quiz.module_id, Quiz.purpose, Quiz.id).where(Quiz.module_id.in_(module_ids))
+    ).all()
+    quizzes = {module_id: id_ for module_id, purpose, id_ in rows if purpose == QuizPurpose.MODULE}
+    pretests = {module_id: id_ for module_id, purpose, id_ in rows if purpose == QuizPurpose.PRETEST}
     return render_template(
         "organise/edition.html",
         course=course,
         waiting=waiting_counts(course),
         quizzes=quizzes,
+        pretests=pretests,
         action_form=ActionForm(),
         now=utcnow(),
     )

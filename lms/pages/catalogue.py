@@ -1,10 +1,10 @@
 """The public catalogue: the list of courses, a course edition's page and a module's
 page (its runs, materials and quiz). A page above the domains it shows: the catalogue,
-enrollment, materials and quizzes.
+enrollment, materials, quizzes and recordings.
 
 Guests get these pages from the shared cache (lms.caching.guest_page) under a version
 made of everything the page shows; ``*_version`` below compose it from each domain's
-lean version query, without loading or rendering the page."""
+lean version query, without loading or rendering the page (guests see no recordings)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ from lms.enrollment.services import find_registration
 from lms.i18n import format_countdown
 from lms.materials.services import listing_for as material_listing
 from lms.materials.versions import published_materials_version
+from lms.quizzes.models import QuizPurpose
 from lms.quizzes.services import has_quiz, module_has_quiz
+from lms.recordings.services import recordings_of_module
 
 bp = Blueprint("catalogue", __name__)
 
@@ -65,7 +67,8 @@ def module_content_version(slug: str, key: str) -> tuple[EditionVersion, str] | 
     if not module:
         return None
     module_id, texts = module
-    return edition, digest(texts, published_materials_version(module_id), module_has_quiz(module_id))
+    quizzes = module_has_quiz(module_id), module_has_quiz(module_id, QuizPurpose.PRETEST)
+    return edition, digest(texts, published_materials_version(module_id), quizzes)
 
 
 def module_version(slug: str, key: str, fresh: bool) -> str | None:
@@ -108,6 +111,8 @@ def module(slug: str, key: str):
         module=module,
         materials=materials,
         has_quiz=has_quiz(module),
+        recordings=recordings_of_module(module, current_user, now),
+        has_pretest=has_quiz(module, QuizPurpose.PRETEST),
         can_manage=can_manage_course(current_user, course.id),
         now=now,
     )

@@ -1,16 +1,19 @@
 """My schedule: every edition a learner is registered for, their seats and waiting
-places, join links, what they may still change, and their certificates. A page above
-the domains it shows: enrollment and certificates."""
+places, join links, the check-in form of a session on now, what they may still change, open
+pre-tests and their certificates. A page above the domains it shows: enrollment, attendance
+(check-in), quizzes (open pre-tests) and certificates."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
+from lms.attendance.checkin import is_open as checkin_open
 from lms.certificates.services import certificates_of_user
 from lms.db import utcnow
 from lms.enrollment import services as enrollment
 from lms.enrollment.forms import ConfirmForm, SwitchForm
+from lms.quizzes.services import open_pretests
 
 bp = Blueprint("my", __name__)
 
@@ -35,6 +38,8 @@ def schedule():
         switch_form=SwitchForm(),
         confirm_form=ConfirmForm(),
         join_link_visible=enrollment.join_link_visible,
+        checkin_open=checkin_open,
         change_deadline=enrollment.change_deadline,
         certificates=certificates_of_user(current_user),
+        pretests=open_pretests(current_user, now),
     )

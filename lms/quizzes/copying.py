@@ -12,27 +12,34 @@ from sqlalchemy.orm import selectinload
 from lms.catalogue.models import Module
 from lms.deadlines import shift_local
 from lms.extensions import db
-from lms.quizzes.models import Question, Quiz
+from lms.quizzes.models import Quiz
+from lms.quizzes.services import copy_question
 
 
 def copy_for_edition(modules: Mapping[int, Module], tz: ZoneInfo, days: int) -> int:
-    """Copy the quiz of every module in ``modules`` ({old module id: its copy}); how many."""
-    quizzes = _quizzes_by_module(modules)
-    for module_id, quiz in quizzes.items():
-        _copy_quiz(quiz, modules[module_id], tz, days)
+    """Copy the quizzes (module quiz and pre-test) of every module in ``modules``
+    ({old module id: its copy}); how many."""
+    quizzes = _quizzes_of(modules)
+    for quiz in quizzes:
+        _copy_quiz(quiz, modules[quiz.module_id], tz, days)
     return len(quizzes)
 
 
-def _quizzes_by_module(module_ids) -> dict[int, Quiz]:
-    quizzes = db.session.scalars(
-        select(Quiz).where(Quiz.module_id.in_(list(module_ids) or [0])).options(selectinload(Quiz.questions))
+def _quizzes_of(module_ids) -> list[Quiz]:
+    return list(
+        db.session.scalars(
+            select(Quiz)
+            .where(Quiz.module_id.in_(list(module_ids) or [0]))
+            .options(selectinload(Quiz.questions))
+            .order_by(Quiz.id)
+        )
     )
-    return {quiz.module_id: quiz for quiz in quizzes}
 
 
 def _copy_quiz(quiz: Quiz, module: Module, tz: ZoneInfo, days: int) -> Quiz:
     copy = Quiz(
         module_id=module.id,
+        purpose=quiz.purpose,
         title=dict(quiz.title),
         pass_mark=quiz.pass_mark,
         attempts_allowed=quiz.attempts_allowed,
@@ -45,20 +52,6 @@ def _copy_quiz(quiz: Quiz, module: Module, tz: ZoneInfo, days: int) -> Quiz:
         show_when=quiz.show_when,
     )
     # Removed questions stay in the old edition for its attempts; the new one starts clean.
-    for question in quiz.active_questions:
-        copy.questions.append(
-            Question(
-                position=question.position,
-                kind=question.kind,
-                text=dict(question.text),
-                points=question.points,
-                options=[dict(option) for option in question.options],
-                answer=dict(question.answer),
-                accent_insensitive=question.accent_insensitive,
-                min_words=question.min_words,
-                max_words=question.max_words,
-                feedback=dict(question.feedback),
-            )
-        )
+    copy.questions = [copy_question(question) for question in quiz.active_questions]
     db.session.add(copy)
     return copy

@@ -38,6 +38,14 @@ class ShowWhen(enum.StrEnum):
     AFTER_CLOSE = "after_close"
 
 
+class QuizPurpose(enum.StrEnum):
+    """What a quiz is for: the module quiz counts for completion; the pre-test, taken
+    before the learner's run, only measures what they knew before (learning gain)."""
+
+    MODULE = "module"
+    PRETEST = "pretest"
+
+
 class AttemptStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     AWAITING_GRADING = "awaiting_grading"  # essays wait for a trainer
@@ -49,10 +57,14 @@ class Quiz(db.Model):
     __table_args__ = (
         CheckConstraint("pass_mark >= 0 AND pass_mark <= 100", name="pass_mark_percent"),
         CheckConstraint("attempts_allowed >= 0", name="attempts_not_negative"),
+        CheckConstraint("purpose IN ('module', 'pretest')", name="purpose_known"),
+        # One module quiz and at most one pre-test per module.
+        UniqueConstraint("module_id", "purpose"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), unique=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20), default=QuizPurpose.MODULE, server_default="module")
     title: Mapped[dict] = mapped_column(Translated)
     pass_mark: Mapped[int] = mapped_column(default=70)
     attempts_allowed: Mapped[int] = mapped_column(default=3)  # 0 = no limit
@@ -71,6 +83,10 @@ class Quiz(db.Model):
     questions: Mapped[list[Question]] = relationship(
         back_populates="quiz", order_by="Question.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_pretest(self) -> bool:
+        return self.purpose == QuizPurpose.PRETEST
 
     @property
     def active_questions(self) -> list[Question]:

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
+from lms.catalogue.models import Module
 from lms.catalogue.services import can_manage_course, find_published_course
 from lms.db import utcnow
 from lms.deadlines import last_instant
@@ -18,7 +19,7 @@ from lms.extensions import db
 from lms.i18n import current_locale
 from lms.quizzes import services
 from lms.quizzes.forms import KIND_LABELS, QuestionForm, QuizSettingsForm
-from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz
+from lms.quizzes.models import Attempt, AttemptStatus, Question, Quiz, QuizPurpose
 from lms.spreadsheets import csv_bytes, xlsx_bytes
 from lms.transactions import commit_change, writes
 
@@ -31,15 +32,29 @@ class ActionForm(FlaskForm):
     """Carries the CSRF token of the quiz's buttons."""
 
 
-def _quiz_page(slug: str, key: str) -> Quiz:
+def _quiz_page(slug: str, key: str, purpose: str = QuizPurpose.MODULE) -> Quiz:
     course = find_published_course(slug) or abort(404)
-    return services.quiz_for(course, key) or abort(404)
+    return services.quiz_for(course, key, purpose) or abort(404)
+
+
+def overview_url(quiz: Quiz) -> str:
+    endpoint = "quizzes.pretest" if quiz.is_pretest else "quizzes.overview"
+    return url_for(endpoint, slug=quiz.module.course.slug, key=quiz.module.key)
 
 
 @bp.get("/courses/<slug>/modules/<key>/quiz")
 @writes  # submits an attempt whose time ran out
 def overview(slug: str, key: str):
-    quiz = _quiz_page(slug, key)
+    return _overview(_quiz_page(slug, key))
+
+
+@bp.get("/courses/<slug>/modules/<key>/pretest")
+@writes  # submits an attempt whose time ran out
+def pretest(slug: str, key: str):
+    return _overview(_quiz_page(slug, key, QuizPurpose.PRETEST))
+
+
+def _overview(quiz: Quiz):
     now = utcnow()
     attempts = services.attempts_of(quiz, current_user) if current_user.is_authenticated else []
     commit_change(lambda: [services.expire_if_due(attempt, now) for attempt in attempts])
@@ -70,7 +85,7 @@ def start(quiz_id: int):
         outcome = commit_change(lambda: services.start_attempt(quiz, current_user))
     if not outcome.ok:
         flash(outcome.error, "error")
-        return redirect(url_for("quizzes.overview", slug=quiz.module.course.slug, key=quiz.module.key))
+        return redirect(overview_url(quiz))
     return redirect(url_for("quizzes.take", attempt_id=outcome.value.id))
 
 
@@ -284,6 +299,25 @@ def edit_quiz(quiz_id: int):
     return render_template(
         "quizzes/edit_quiz.html", quiz=quiz, form=form, kinds=KIND_LABELS, action_form=ActionForm(), zone=zone
     )
+
+
+@bp.post("/teach/modules/<int:module_id>/pretest")
+@login_required
+def create_pretest(module_id: int):
+    module = db.session.get(Module, module_id) or abort(404)
+    if not can_manage_course(current_user, module.course_id):
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    outcome = commit_change(
+        lambda: services.create_pretest(module, current_user),
+        refusals={IntegrityError: _l("This module already has a pre-test.")},
+    )
+    if not outcome.ok:
+        flash(outcome.error, "error")
+        return redirect(url_for("organise.edition", slug=module.course.slug, _anchor=f"module-{module.key}"))
+    flash(_("Pre-test added with copies of the quiz's questions; edit it here."), "success")
+    return redirect(url_for("quizzes.edit_quiz", quiz_id=outcome.value.id))
 
 
 @bp.route("/teach/quizzes/<int:quiz_id>/questions/new/<kind>", methods=["GET", "POST"])

@@ -60,3 +60,10 @@ def _partial_credit(options: list[dict], response, points: float) -> float:
     earned = len(chosen & correct) / len(correct) if correct else 0.0
     lost = len(chosen & wrong) / len(wrong) if wrong else 0.0
     return round(points * max(0.0, earned - lost), 4)
+
+
+def totals(points: list[float], scores: list[float | None]) -> tuple[float, float, float]:
+    """An attempt's (score, max score, percent) from its questions' points and scores."""
+    maximum = sum(points)
+    score = round(sum(value or 0.0 for value in scores), 4)
+    return score, maximum, round(100 * score / maximum, 2) if maximum else 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -17,7 +17,7 @@ from lms.audit.models import record
 from lms.catalogue.models import Course, Module, Run
 from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
-from lms.enrollment.models import ChoiceStatus, RunChoice
+from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.enrollment.services import is_registered
 from lms.errors import ServiceError
 from lms.extensions import db
@@ -30,10 +30,11 @@ from lms.quizzes.models import (
     Question,
     QuestionKind,
     Quiz,
+    QuizPurpose,
     ShowAfter,
     ShowWhen,
 )
-from lms.quizzes.scoring import score_answer, word_count
+from lms.quizzes.scoring import score_answer, totals, word_count
 from lms.signals import progress_changed
 
 # The audit log's actions recorded here (lms.audit.actions).
@@ -62,6 +63,11 @@ QUESTION_EDITED = declare_action(
     _l("Edited a quiz question"),
     key_change_affects=Detail(_l("Answers graded with the old key"), Shown.NUMBER),
 )
+PRETEST_CREATED = declare_action(
+    "quiz.pretest_created",
+    _l("Added a pre-test"),
+    questions=Detail(_l("Questions"), Shown.NUMBER),
+)
 QUESTION_ARCHIVED = declare_action(
     "question.archived",
     _l("Removed a quiz question"),
@@ -76,9 +82,18 @@ class AttemptClosed(ServiceError):
 
 
 def opens_at_for(quiz: Quiz, user: User) -> datetime | None:
-    """When the quiz opens for this learner: its own date, else when their run starts."""
+    """When the quiz opens for this learner: its own date, else when their run starts
+    (a pre-test: its own date, else when they registered)."""
     if quiz.opens_at is not None:
         return quiz.opens_at
+    if quiz.is_pretest:
+        return db.session.scalar(
+            select(Registration.created_at).where(
+                Registration.user_id == user.id,
+                Registration.course_id == quiz.module.course_id,
+                Registration.status == RegistrationStatus.ACTIVE,
+            )
+        )
     return db.session.scalar(
         select(Run.starts_at)
         .join(RunChoice, RunChoice.run_id == Run.id)
@@ -90,12 +105,106 @@ def opens_at_for(quiz: Quiz, user: User) -> datetime | None:
     )
 
 
+def pretest_closes_at(quiz: Quiz, user: User) -> datetime | None:
+    """A pre-test closes when the learner's run of the module starts; without a seat,
+    when the module's first run starts (what they knew before is then unknowable).
+    The quiz's own closing date, if earlier, wins."""
+    own_run = db.session.scalar(
+        select(Run.starts_at)
+        .join(RunChoice, RunChoice.run_id == Run.id)
+        .where(
+            RunChoice.user_id == user.id,
+            RunChoice.module_id == quiz.module_id,
+            RunChoice.status == ChoiceStatus.CONFIRMED,
+        )
+    )
+    first_run = own_run or db.session.scalar(
+        select(func.min(Run.starts_at)).where(Run.module_id == quiz.module_id, Run.cancelled_at.is_(None))
+    )
+    first_run = _aware(first_run)
+    limits = [moment for moment in (first_run, quiz.closes_at) if moment is not None]
+    return min(limits, default=None)
+
+
+def closes_at_for(quiz: Quiz, user: User) -> datetime | None:
+    return pretest_closes_at(quiz, user) if quiz.is_pretest else quiz.closes_at
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # An aggregate loses the column type: SQLite then hands back naive UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class OpenPretest:
+    quiz: Quiz
+    closes_at: datetime | None
+
+
+def open_pretests(user: User, now: datetime) -> list[OpenPretest]:
+    """The pre-tests the learner may still take now, across their editions (My schedule),
+    in a fixed number of queries."""
+    pretests = db.session.scalars(
+        select(Quiz)
+        .join(Module, Module.id == Quiz.module_id)
+        .join(Registration, Registration.course_id == Module.course_id)
+        .where(
+            Quiz.purpose == QuizPurpose.PRETEST,
+            Registration.user_id == user.id,
+            Registration.status == RegistrationStatus.ACTIVE,
+            Registration.created_at <= now,
+        )
+        .options(selectinload(Quiz.module).selectinload(Module.course))
+        .order_by(Module.course_id, Module.position)
+    ).all()
+    if not pretests:
+        return []
+    module_ids = [quiz.module_id for quiz in pretests]
+    used = dict(
+        db.session.execute(
+            select(Attempt.quiz_id, func.count(Attempt.id))
+            .where(Attempt.user_id == user.id, Attempt.quiz_id.in_([quiz.id for quiz in pretests]))
+            .group_by(Attempt.quiz_id)
+        ).all()
+    )
+    own_run = dict(
+        db.session.execute(
+            select(RunChoice.module_id, Run.starts_at)
+            .join(Run, Run.id == RunChoice.run_id)
+            .where(
+                RunChoice.user_id == user.id,
+                RunChoice.module_id.in_(module_ids),
+                RunChoice.status == ChoiceStatus.CONFIRMED,
+            )
+        ).all()
+    )
+    first_run = dict(
+        db.session.execute(
+            select(Run.module_id, func.min(Run.starts_at))
+            .where(Run.module_id.in_(module_ids), Run.cancelled_at.is_(None))
+            .group_by(Run.module_id)
+        ).all()
+    )
+    found = []
+    for quiz in pretests:
+        run_start = own_run.get(quiz.module_id) or _aware(first_run.get(quiz.module_id))
+        closes = min((m for m in (run_start, quiz.closes_at) if m is not None), default=None)
+        opened = quiz.opens_at is None or quiz.opens_at <= now
+        attempts_left = quiz.attempts_allowed == 0 or used.get(quiz.id, 0) < quiz.attempts_allowed
+        if opened and attempts_left and (closes is None or now <= closes):
+            found.append(OpenPretest(quiz, closes))
+    return found
+
+
 @dataclass(frozen=True)
 class Availability:
     state: str  # not_registered | no_seat | not_open_yet | open | closed | no_attempts_left
     opens_at: datetime | None
     attempts_used: int
     attempts_left: int | None  # None = no limit
+    closes_at: datetime | None = None  # for this learner (a pre-test closes when their run starts)
 
     @property
     def can_start(self) -> bool:
@@ -105,20 +214,22 @@ class Availability:
 def availability(quiz: Quiz, user: User, now: datetime) -> Availability:
     used = attempts_used(quiz, user)
     left = None if quiz.attempts_allowed == 0 else max(quiz.attempts_allowed - used, 0)
-    opens = opens_at_for(quiz, user) if user.is_authenticated else None
-    if not user.is_authenticated or not is_registered(user, quiz.module.course_id):
+    signed_in = user.is_authenticated
+    opens = opens_at_for(quiz, user) if signed_in else None
+    closes = closes_at_for(quiz, user) if signed_in else quiz.closes_at
+    if not signed_in or not is_registered(user, quiz.module.course_id):
         state = "not_registered"
     elif opens is None:
         state = "no_seat"
     elif now < opens:
         state = "not_open_yet"
-    elif quiz.closes_at is not None and now > quiz.closes_at:
+    elif closes is not None and now > closes:
         state = "closed"
     elif left == 0:
         state = "no_attempts_left"
     else:
         state = "open"
-    return Availability(state, opens, used, left)
+    return Availability(state, opens, used, left, closes)
 
 
 def attempts_used(quiz: Quiz, user: User) -> int:
@@ -154,7 +265,7 @@ def start_attempt(
             return attempt
     state = availability(quiz, user, now)
     if not state.can_start:
-        raise ServiceError(_refusal(state))
+        raise ServiceError(_refusal(state, quiz))
     questions = list(quiz.active_questions)
     if quiz.shuffle_questions:
         rng.shuffle(questions)
@@ -169,6 +280,9 @@ def start_attempt(
         deadline = now + timedelta(minutes=quiz.time_limit_minutes)
         if quiz.closes_at is not None:
             deadline = min(deadline, quiz.closes_at)
+    if quiz.is_pretest and state.closes_at is not None:
+        # Answers given once the learner's run has begun no longer measure prior knowledge.
+        deadline = min(deadline or state.closes_at, state.closes_at)
     attempt = Attempt(
         quiz_id=quiz.id,
         user_id=user.id,
@@ -186,7 +300,9 @@ def start_attempt(
     return attempt
 
 
-def _refusal(state: Availability):
+def _refusal(state: Availability, quiz: Quiz):
+    if quiz.is_pretest and state.state == "closed":
+        return _l("The pre-test closed when your run of this module started.")
     return {
         "not_registered": _l("Only learners registered for this course can take its quizzes."),
         "no_seat": _l(
@@ -334,9 +450,10 @@ def _complete(attempt: Attempt, now: datetime) -> None:
 
 
 def _total(attempt: Attempt) -> None:
-    attempt.max_score = sum(float(answer.snapshot["points"]) for answer in attempt.answers)
-    attempt.score = round(sum(answer.score or 0.0 for answer in attempt.answers), 4)
-    attempt.percent = round(100 * attempt.score / attempt.max_score, 2) if attempt.max_score else 0.0
+    attempt.score, attempt.max_score, attempt.percent = totals(
+        [float(answer.snapshot["points"]) for answer in attempt.answers],
+        [answer.score for answer in attempt.answers],
+    )
     attempt.passed = attempt.status == AttemptStatus.GRADED and attempt.percent >= attempt.quiz.pass_mark
 
 
@@ -477,11 +594,11 @@ def answered_attempts(question: Question) -> int:
     )
 
 
-def quiz_for(course: Course, module_key: str) -> Quiz | None:
+def quiz_for(course: Course, module_key: str, purpose: str = QuizPurpose.MODULE) -> Quiz | None:
     return db.session.scalar(
         select(Quiz)
         .join(Module, Module.id == Quiz.module_id)
-        .where(Module.course_id == course.id, Module.key == module_key)
+        .where(Module.course_id == course.id, Module.key == module_key, Quiz.purpose == purpose)
         .options(selectinload(Quiz.questions))
     )
 
@@ -514,6 +631,60 @@ def save_question(quiz: Quiz, question: Question | None, values: dict, actor: Us
     db.session.flush()
     record(action, question, actor=actor, course_id=quiz.module.course_id, key_change_affects=affected)
     return question, affected
+
+
+def create_pretest(module: Module, actor: User) -> Quiz:
+    """The module's pre-test, made from copies of its quiz's questions (the same questions
+    before and after make the gain comparable). Copies, not shared rows: the trainer may
+    then drop or reword a pre-test question without touching the quiz that counts."""
+    if has_quiz(module, QuizPurpose.PRETEST):
+        raise ServiceError(_l("This module already has a pre-test."))
+    source = db.session.scalar(
+        select(Quiz)
+        .where(Quiz.module_id == module.id, Quiz.purpose == QuizPurpose.MODULE)
+        .options(selectinload(Quiz.questions))
+    )
+    if source is None:
+        raise ServiceError(_l("This module has no quiz to take the pre-test's questions from."))
+    pretest = Quiz(
+        module=module,
+        purpose=QuizPurpose.PRETEST,
+        title=_pretest_title(source.title),
+        pass_mark=source.pass_mark,
+        attempts_allowed=1,  # a second try would measure the first, not prior knowledge
+        time_limit_minutes=source.time_limit_minutes,
+        shuffle_questions=source.shuffle_questions,
+        shuffle_options=source.shuffle_options,
+        show_after=ShowAfter.SCORE,  # the answers stay for the quiz after the run
+        show_when=ShowWhen.IMMEDIATELY,
+        questions=[copy_question(question) for question in source.active_questions],
+    )
+    db.session.add(pretest)
+    db.session.flush()
+    record(
+        PRETEST_CREATED, pretest, actor=actor, course_id=module.course_id, questions=len(pretest.questions)
+    )
+    return pretest
+
+
+def _pretest_title(title: dict) -> dict:
+    prefix = {"vi": "Bài kiểm tra đầu vào", "en": "Pre-test"}
+    return {locale: f"{prefix.get(locale, 'Pre-test')} – {text}" for locale, text in title.items()} or prefix
+
+
+def copy_question(question: Question) -> Question:
+    return Question(
+        position=question.position,
+        kind=question.kind,
+        text=dict(question.text),
+        points=question.points,
+        options=[dict(option) for option in question.options],
+        answer=dict(question.answer),
+        accent_insensitive=question.accent_insensitive,
+        min_words=question.min_words,
+        max_words=question.max_words,
+        feedback=dict(question.feedback),
+    )
 
 
 def archive_question(question: Question, actor: User) -> bool:
@@ -606,9 +777,12 @@ def _response_label(answer: Answer, locale: str) -> str:
     return str(response)
 
 
-def has_quiz(module: Module) -> bool:
-    return module_has_quiz(module.id)
+def has_quiz(module: Module, purpose: str = QuizPurpose.MODULE) -> bool:
+    return module_has_quiz(module.id, purpose)
 
 
-def module_has_quiz(module_id: int) -> bool:
-    return db.session.scalar(select(Quiz.id).where(Quiz.module_id == module_id)) is not None
+def module_has_quiz(module_id: int, purpose: str = QuizPurpose.MODULE) -> bool:
+    return (
+        db.session.scalar(select(Quiz.id).where(Quiz.module_id == module_id, Quiz.purpose == purpose))
+        is not None
+    )

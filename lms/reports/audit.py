@@ -24,7 +24,7 @@ from lms.extensions import db
 from lms.i18n import format_number, format_short_datetime, tr_text
 from lms.mail.models import OutboxMessage
 from lms.materials.models import Material
-from lms.quizzes.models import Question, Quiz
+from lms.quizzes.models import Question, Quiz, QuizPurpose
 
 PAGE_SIZE = 50
 
@@ -121,8 +121,15 @@ def _materials(ids):
 
 
 def _quizzes(ids):
-    rows = db.session.execute(select(Quiz.id, Module.position).join(Module).where(Quiz.id.in_(ids)))
-    return {id_: _("Quiz of module %(num)s", num=position) for id_, position in rows}
+    rows = db.session.execute(
+        select(Quiz.id, Quiz.purpose, Module.position).join(Module).where(Quiz.id.in_(ids))
+    )
+    return {
+        id_: _("Pre-test of module %(num)s", num=position)
+        if purpose == QuizPurpose.PRETEST
+        else _("Quiz of module %(num)s", num=position)
+        for id_, purpose, position in rows
+    }
 
 
 def _questions(ids):

@@ -8,7 +8,7 @@ of the XLSX download.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -19,7 +19,7 @@ from lms.catalogue.models import Course
 from lms.completion import edition
 from lms.enrollment.services import waiting_counts
 from lms.i18n import format_number, tr_text
-from lms.reports import charts, data
+from lms.reports import charts, data, learning_gain
 from lms.reports.exports import ATTENDANCE_LABELS, labels, module_name, run_name
 from lms.spreadsheets import Table
 
@@ -45,9 +45,10 @@ class Dashboard:
     course: Course
     registered: int
     figures: list[Figure]
+    sheets: list[Table] = field(default_factory=list)  # more sheets of the XLSX, not shown
 
     def workbook(self) -> list[Table]:
-        return [figure.table for figure in self.figures]
+        return [figure.table for figure in self.figures] + self.sheets
 
 
 def percent(part: int, whole: int) -> float:
@@ -77,7 +78,19 @@ def build(course: Course) -> Dashboard:
         breakdown_figure("genders", _("Participants by gender"), _("Gender"), GENDERS,
                          [learner.gender for learner in learners]),
     ]  # fmt: skip
-    return Dashboard(course, len(learners), figures)
+    gain = learning_gain.build(course)
+    sheets = []
+    if gain.modules:
+        figures.append(learning_gain_figure(gain))
+        sheets.append(learning_gain.table(gain, _("Learning gain by group"), gain.breakdown_rows))
+    return Dashboard(course, len(learners), figures, sheets)
+
+
+def learning_gain_figure(gain: learning_gain.LearningGain) -> Figure:
+    """The course and each module; the groups are on the learning-gain page and in the XLSX."""
+    table = learning_gain.table(gain, _("Learning gain"), gain.summary)
+    note = _("Groups of fewer than 5 learners are not shown on their own.")
+    return Figure("learning-gain", _("Learning gain"), learning_gain.chart(gain), table, note)
 
 
 def seats_figure(course: Course, waiting: dict[int, int]) -> Figure:

@@ -18,13 +18,14 @@ from sqlalchemy import select
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES
 from lms.accounts.models import User
 from lms.attendance.models import AttendanceStatus
-from lms.catalogue.models import Course, Module, Run
+from lms.catalogue.models import Course, Run
 from lms.certificates.services import display_code
 from lms.completion import edition
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus, RunChoice, where_holding_seat
 from lms.extensions import db
 from lms.i18n import language_name, tr_text
-from lms.reports import data
+from lms.reports import data, learning_gain
+from lms.reports.naming import labels, module_name
 from lms.spreadsheets import Table
 
 ATTENDANCE_LABELS = {
@@ -60,18 +61,9 @@ class ExportKind:
     build: Callable[[Course], Table]
 
 
-def labels(choices) -> dict[str, str]:
-    """A code → label table, translated once per export rather than once per row."""
-    return {code: str(label) for code, label in dict(choices).items()}
-
-
 def run_name(run: Run, course: Course) -> str:
     """e.g. "Lớp A (2023-10-10)": the run's label and its day in the course's zone."""
     return f"{tr_text(run.label) or run.key} ({run.starts_at.astimezone(course.zone):%Y-%m-%d})"
-
-
-def module_name(module: Module) -> str:
-    return _("Module %(num)s", num=module.position)
 
 
 def yes_no(value: bool) -> str:
@@ -266,6 +258,9 @@ EXPORTS = {
                    _l("One column per module, modules done, complete or not, certificate code."), attendance_wide),
         ExportKind("results", _l("Quiz results"),
                    _l("Per module: attempts, best score, passed, last submitted."), results),
+        ExportKind("learning-gain", _l("Learning gain"),
+                   _l("Pre-test against quiz, per module and for the course, by type of organisation, province and gender; groups of fewer than 5 not shown."),
+                   learning_gain.export),
     )
 }  # fmt: skip
 

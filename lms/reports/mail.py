@@ -54,6 +54,10 @@ KIND_LABELS = {
     "run_cancelled": _l("Run cancelled"),
     "quiz_graded": _l("Quiz graded"),
     "certificate_issued": _l("Certificate issued"),
+    "participant_message": _l("Message to participants"),
+    "privacy_data_ready": _l("Copy of personal data ready"),
+    "privacy_deletion_done": _l("Account deleted"),
+    "recording_added": _l("Recording available"),
 }
 STATUS_LABELS = {
     MailStatus.QUEUED: _l("Queued"),

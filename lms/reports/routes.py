@@ -9,13 +9,14 @@ from datetime import UTC
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from lms.accounts.auth import role_required
-from lms.accounts.models import User
+from lms.accounts.models import Role, User
 from lms.catalogue.models import Course
+from lms.catalogue.services import taught_module_keys
 from lms.db import parse_integer, utcnow
 from lms.extensions import db
 from lms.i18n import viewer_zone, zone
@@ -23,7 +24,7 @@ from lms.jobs import tracking
 from lms.jobs.models import JobStatus
 from lms.mail.kinds import declared_kinds
 from lms.mail.outbox import mail_health
-from lms.reports import audit, dashboard, data, exports, mail
+from lms.reports import audit, dashboard, data, exports, learning_gain, mail
 from lms.reports import jobs as report_jobs
 from lms.transactions import commit_change
 
@@ -128,6 +129,22 @@ def dashboard_download(slug: str):
     course = _course(slug)
     return _start(
         course, report_jobs.DASHBOARD, {"format": "xlsx"}, url_for("reports.dashboard_page", slug=slug)
+    )
+
+
+@bp.get("/organise/courses/<slug>/learning-gain")
+@login_required
+def learning_gain_page(slug: str):
+    """Organisers see the course and every module; a trainer the modules they teach."""
+    course = _course(slug)
+    if current_user.has_role(Role.ORGANISER):
+        keys = None
+    else:
+        keys = taught_module_keys(current_user, course.id) if current_user.has_role(Role.TRAINER) else []
+        if not keys:
+            abort(403)
+    return render_template(
+        "reports/learning_gain.html", course=course, learning_gain=learning_gain.build(course, keys)
     )
 
 

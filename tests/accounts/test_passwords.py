@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 from sqlalchemy import select
 
 from lms.accounts import services
@@ -189,3 +190,48 @@ def test_the_slow_password_check_runs_outside_any_transaction(client, db, monkey
     client.post("/account/logout", data={"csrf_token": client.csrf_token()})
     client.submit("/account/login", {"email": "nobody@example.org", "password": "whatever it is"})
     assert seen == [False, False]
+
+
+def _parameters(password_hash: str) -> tuple[str, int, int, int]:
+    """(variant, memory KiB, passes, lanes) read from an argon2 hash string."""
+    parameters = extract_parameters(password_hash)
+    return parameters.type.name, parameters.memory_cost, parameters.time_cost, parameters.parallelism
+
+
+def test_new_passwords_use_owasps_minimum_argon2id_parameters(db):
+    user = UserFactory(email="owasp@example.org")
+    services.set_password(user, "a fresh password 2024")
+    assert _parameters(user.password_hash) == ("ID", 19456, 2, 1)
+    assert services.authenticate("owasp@example.org", "a fresh password 2024") is not None
+
+
+# argon2-cffi's own defaults, as every hash was made before the parameters were chosen
+OLD_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+
+
+def test_an_old_parameter_hash_is_upgraded_at_the_next_successful_sign_in(client, db):
+    user = UserFactory(email="old@example.org")
+    user.password_hash = OLD_HASHER.hash(PASSWORD)
+    db.session.commit()
+    assert _parameters(user.password_hash) == ("ID", 65536, 3, 4)
+
+    client.sign_in("old@example.org")
+
+    db.session.expire_all()
+    upgraded = db.session.get(User, user.id).password_hash
+    assert _parameters(upgraded) == ("ID", 19456, 2, 1)
+    assert services.authenticate("old@example.org", PASSWORD) is not None
+
+
+def test_a_wrong_password_upgrades_nothing(client, db):
+    user = UserFactory(email="old-wrong@example.org")
+    old_hash = OLD_HASHER.hash(PASSWORD)
+    user.password_hash = old_hash
+    db.session.commit()
+
+    client.submit("/account/login", {"email": "old-wrong@example.org", "password": "not the password"})
+
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == old_hash
+    assert services.authenticate("old-wrong@example.org", "not the password") is None
+    assert db.session.get(User, user.id).password_hash == old_hash

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport
+from lms.attendance.models import Attendance, AttendanceChange, AttendanceImport, JoinClick
 from lms.attendance.services import Mark, mark
 from tests.factories import RunFactory, UserFactory, hold
 from tests.helpers import count_queries, page_text
@@ -278,3 +278,37 @@ def test_a_review_address_with_an_impossible_zone_is_refused(client, db, zoom_ru
     response = client.get(f"{review.request.path}?lang=en&zone={zone}", follow_redirects=True)
     assert response.request.path == f"/teach/runs/{run.id}/attendance/import"
     assert "Unknown time zone." in page_text(response)
+
+
+# -- hints on the import's review -------------------------------------------------------------
+
+
+def test_the_review_hints_at_seat_holders_who_clicked_join_near_an_unplaced_name(client, db, zoom_run):
+    run, learners = zoom_run
+    tuan, binh, long = (learners[f"{n}@example.org"] for n in ("tuan.le", "binh.le", "long.nguyen"))
+    # "Trần Minh" (no email, fits nobody) first joined at 09:03 in Viet Nam (02:03 UTC).
+    db.session.add(
+        JoinClick(run_id=run.id, user_id=tuan.id, clicked_at=datetime(2023, 10, 10, 2, 5, tzinfo=UTC))
+    )
+    db.session.add(
+        JoinClick(run_id=run.id, user_id=binh.id, clicked_at=datetime(2023, 10, 10, 2, 20, tzinfo=UTC))
+    )
+    db.session.commit()
+    client.sign_in("lan.nguyen@trainers.example.org")
+    review = upload(client, run)
+    html = review.get_data(as_text=True)
+    row = next(part for part in html.split("<tr>") if "Trần Minh" in part)
+    [hint] = re.findall(r'<p class="help join-hint">(.*?)</p>', row, re.S)
+    assert "a hint, not a match" in hint and "Lê Minh Tuấn" in hint and "Lê Văn Bình" not in hint
+    assert '<option value="" selected>' in row  # nothing chosen for the trainer
+
+    with count_queries(client.application) as few:
+        client.get(review.request.url)
+    for minute in range(0, 10):
+        db.session.add(JoinClick(run_id=run.id, user_id=long.id,
+                                 clicked_at=datetime(2023, 10, 10, 2, minute, tzinfo=UTC)))  # fmt: skip
+    db.session.commit()
+    with count_queries(client.application) as many:
+        text = page_text(client.get(review.request.url))
+    assert "Nguyễn Hoàng Long" in text
+    assert many.count == few.count

@@ -39,13 +39,16 @@ from lms.jobs.tracking import RESULTS_FOLDER
 from lms.mail.models import MailStatus, OutboxMessage
 from lms.materials import services as materials
 from lms.materials.models import Material
+from lms.messages.sending import send_due
 from lms.privacy.models import PrivacyRequest
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Question
+from lms.recordings.models import Recording
 from tests.factories import (
     BackgroundJobFactory,
     CertificateFactory,
     CourseFactory,
+    MessageFactory,
     ModuleFactory,
     OutboxMessageFactory,
     RunFactory,
@@ -82,6 +85,7 @@ EXPECTED: dict[str, tuple] = {
     "GET /courses/<slug>": EVERYONE,
     "GET /courses/<slug>/modules/<key>": EVERYONE,
     "GET /courses/<slug>/modules/<key>/quiz": EVERYONE,
+    "GET /courses/<slug>/modules/<key>/pretest": EVERYONE,
     "GET /courses/<slug>/calendar.ics": EVERYONE,
     "GET /api/v1/courses/<slug>": EVERYONE,
     "GET /verify": EVERYONE,
@@ -110,6 +114,11 @@ EXPECTED: dict[str, tuple] = {
     "GET /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),  # registered: to My schedule
     "POST /courses/<slug>/register": (SIGN_IN, 302, 200, 200, 200, 200),
     "GET /my/schedule": SIGNED_IN,
+    # the seat holder, the run's trainer and the organiser go to the video call (each
+    # click logged); the others to the module page with a message
+    "GET /join/<int:run_id>": SIGNED_IN_REDIRECTED,
+    "GET /checkin/<int:run_id>": SIGNED_IN,
+    "POST /checkin/<int:run_id>": SIGNED_IN,  # no code: the form again with a message
     "GET /my/certificates": SIGNED_IN,
     "GET /my/progress/<slug>": OWNER,  # only the registered see their progress
     "GET /my/registrations/<int:registration_id>/cancel": OWNER,
@@ -138,6 +147,12 @@ EXPECTED: dict[str, tuple] = {
     "POST /manage/materials/<int:material_id>/unpublish": MANAGERS_REDIRECTED,  # already hidden
     "POST /manage/materials/<int:material_id>/move/<any(up, down):direction>": MANAGERS_REDIRECTED,  # first, up
     # -- teaching: attendance, quizzes, grading -------------------------------------------------
+    "GET /teach": (SIGN_IN, 403, 403, 200, 200, 200),
+    "GET /teach/runs/<int:run_id>/recordings": MANAGERS,
+    "POST /teach/runs/<int:run_id>/recordings": MANAGERS,  # no expiry: the form again
+    # the learner is registered for the module (another run): the link; others: not found
+    "GET /recordings/<int:recording_id>": (SIGN_IN, 302, 404, 302, 404, 302),
+    "POST /teach/runs/<int:run_id>/checkin/rotate": MANAGERS_REDIRECTED,  # a run not on: refused
     "GET /teach/runs/<int:run_id>/attendance": MANAGERS,
     "POST /teach/runs/<int:run_id>/attendance": MANAGERS_REDIRECTED,  # no marks: nothing changed
     "GET /teach/runs/<int:run_id>/attendance/import": MANAGERS,
@@ -145,6 +160,8 @@ EXPECTED: dict[str, tuple] = {
     "GET /teach/runs/<int:run_id>/attendance/import/<digest>": MANAGERS,
     "POST /teach/runs/<int:run_id>/attendance/import/<digest>": MANAGERS,  # no action: the review again
     "GET /teach/quizzes/<int:quiz_id>": MANAGERS,
+    "GET /organise/courses/<slug>/learning-gain": MANAGERS,  # a trainer: the modules they teach
+    "POST /teach/modules/<int:module_id>/pretest": MANAGERS_REDIRECTED,  # it exists: refused
     "POST /teach/quizzes/<int:quiz_id>": MANAGERS,  # empty: the form again
     "GET /teach/quizzes/<int:quiz_id>/questions/new/<kind>": MANAGERS,
     "POST /teach/quizzes/<int:quiz_id>/questions/new/<kind>": MANAGERS,
@@ -201,6 +218,15 @@ EXPECTED: dict[str, tuple] = {
     "GET /organise/mail": ORGANISERS,
     "POST /organise/mail/<int:message_id>/send-again": ORGANISERS_REDIRECTED,  # sent already: nothing to do
     "POST /organise/mail/send-again": ORGANISERS_REDIRECTED,  # no email has failed: nothing to do
+    # -- messages to participants ----------------------------------------------------------------
+    "GET /organise/courses/<slug>/messages": MANAGERS,
+    "GET /organise/courses/<slug>/messages/new": MANAGERS,
+    "POST /organise/courses/<slug>/messages/new": MANAGERS,  # empty: the form again
+    "GET /organise/courses/<slug>/messages/<int:message_id>": MANAGERS,  # to the trainer's run
+    "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": MANAGERS_REDIRECTED,  # sent: refused
+    "GET /my/messages": SIGNED_IN,
+    "GET /my/messages/<int:message_id>": OWNER,  # its recipients only
+    "POST /my/messages/preferences": SIGNED_IN_REDIRECTED,  # no choice: nothing changed
     "GET /organise/privacy/requests": ORGANISERS,
     "POST /organise/privacy/requests/<int:request_id>/process": ORGANISERS_REDIRECTED,  # done already: refused
     # -- last: these change the visitor's own account ------------------------------------------
@@ -224,7 +250,13 @@ OVERRIDES: dict[str, dict[str, str]] = {
         "certificate_id": "revoked_certificate_id"
     },
     "POST /organise/courses/<slug>/runs/<int:run_id>/roster.<extension>": {"extension": "csv"},
+    "POST /teach/runs/<int:run_id>/checkin/rotate": {"run_id": "later_run_id"},
     "POST /organise/courses/<slug>/exports/<name>.<extension>": {"extension": "xlsx"},
+    "GET /organise/courses/<slug>/messages/<int:message_id>": {"message_id": "participant_message_id"},
+    "POST /organise/courses/<slug>/messages/<int:message_id>/cancel": {
+        "message_id": "participant_message_id"
+    },
+    "GET /my/messages/<int:message_id>": {"message_id": "participant_message_id"},
     "GET /account/data/download/<int:job_id>": {"job_id": "data_job_id"},
 }
 
@@ -265,6 +297,7 @@ def build_world(app) -> World:
     db.session.flush()
     attempt = quizzes.start_attempt(quiz, learner)
     quizzes.submit_attempt(attempt, learner)  # the essay waits for grading
+    quizzes.create_pretest(module, organiser)
 
     def details(title: str, visibility: str = "registered", **extra) -> materials.Details:
         return materials.Details(
@@ -293,11 +326,19 @@ def build_world(app) -> World:
     )
     sent_mail = OutboxMessageFactory(recipient=learner.email, kind="reminder", course_id=course.id,
                                      status=MailStatus.SENT, sent_at=now, attempts=1)  # fmt: skip
+    recording = Recording(run_id=reported.id, url="https://video.example.org/rec", added_by_id=trainer.id,
+                          expires_at=now + timedelta(days=30))  # fmt: skip
+    db.session.add(recording)
     db.session.commit()
     digest = report_import.receive_report(
         reported, (SAMPLES / "zoom_participants.csv").read_bytes(), "zoom.csv", "Asia/Ho_Chi_Minh", trainer
     )
     job = finished_job(app, course, organiser)
+    # A message to the seats of the trainer's run, sent: the learner received it.
+    notice = MessageFactory(course_id=course.id, module_id=module.id, run_id=started.id, audience="seat",
+                            author_id=trainer.id)  # fmt: skip
+    db.session.commit()
+    send_due()
     data_job = finished_data_download(app, learner)
     done_request = PrivacyRequest(user_id=other_learner.id, kind="deletion", status="done", created_at=now,
                                   due_at=now + timedelta(days=15), processed_at=now)  # fmt: skip
@@ -335,6 +376,8 @@ def build_world(app) -> World:
         "name": "registrations",
         "extension": "csv",
         "job_id": job.id,
+        "participant_message_id": notice.id,
+        "recording_id": recording.id,
         "data_job_id": data_job.id,
         "request_id": done_request.id,
     }
@@ -495,6 +538,9 @@ def test_every_route_answers_every_visitor_as_expected(app, db):
                               ("report_roster", "organiser@example.org"),
                               *[("privacy_data", email) for email in world.emails.values()]])  # fmt: skip
     after["background_job"] -= len(started)
+    # /join logs each click of those let in: the learner, the trainer, the organiser.
+    assert after["join_click"] - before["join_click"] == 3
+    after["join_click"] = before["join_click"]
     before.pop("jobs started")
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
     assert not changed, f"the requests changed stored state: {changed}"

@@ -259,6 +259,8 @@ def test_learner_forms(app, db):
     )
     fuzz_form(visitor, f"/my/choices/{values['choice_id']}/leave", {})
     fuzz_form(visitor, f"/quizzes/{quiz.id}/attempts", {})
+    fuzz_form(visitor, "/my/messages/preferences", {"optional": "off"})
+    fuzz_form(visitor, f"/checkin/{values['run_id']}", {"code": "7K2M9Q"})
     # the learner's data: keep the account, a copy (one job however often), deletion (one request)
     fuzz_form(visitor, "/account/data/keep", {"keep_account": "y"})
     fuzz_form(visitor, "/account/data/download", {})
@@ -273,6 +275,14 @@ def test_learner_forms(app, db):
     fuzz_form(visitor, f"/my/registrations/{values['registration_id']}/cancel", {"confirm": "y"})
 
 
+def message_form(scope: str, **extra) -> dict:
+    return {
+        "scope": scope, "audience": "seat", "about_seats": "y", "when": "later", "send_on": "2031-01-02",
+        "send_time": "09:00", "subject_vi": "Đường dẫn mới", "body_vi": "Phòng **mới**.",
+        "subject_en": "New link", "body_en": "A **new** room.", **extra,
+    }  # fmt: skip
+
+
 def test_trainer_forms(app, db):
     world = build_world(app)
     values = world.values
@@ -283,6 +293,7 @@ def test_trainer_forms(app, db):
         f"/teach/runs/{values['run_id']}/attendance",
         {f"status-{learner_id}": "late", f"minutes-{learner_id}": "45", f"note-{learner_id}": "Mạng yếu", "action": "save"},
     )  # fmt: skip
+    fuzz_form(visitor, f"/teach/runs/{values['run_id']}/checkin/rotate", {})
     fuzz_form(
         visitor,
         f"/teach/quizzes/{values['quiz_id']}",
@@ -296,6 +307,7 @@ def test_trainer_forms(app, db):
         "accepted_en": "symbiosis", "accent_insensitive": "y", "min_words": "3", "max_words": "50",
         "feedback_vi": "Đúng", "feedback_en": "Right",
     }  # fmt: skip
+    fuzz_form(visitor, f"/teach/modules/{values['module_id']}/pretest", {})  # it exists: refused
     for kind in ("single", "multiple", "true_false", "short", "essay"):
         fuzz_form(visitor, f"/teach/quizzes/{values['quiz_id']}/questions/new/{kind}", question, examples=12)
     fuzz_form(visitor, f"/teach/questions/{values['question_id']}/edit", question)
@@ -314,6 +326,12 @@ def test_trainer_forms(app, db):
         visitor, f"/manage/courses/{values['slug']}/modules/{values['key']}/materials/new/link", material
     )
     fuzz_form(visitor, f"/manage/materials/{values['link_material_id']}", material)
+    # a message to the seats of the trainer's run, sent now, or previewed
+    messages = f"/organise/courses/{values['slug']}/messages"
+    fuzz_form(visitor, f"{messages}/new", message_form(f"run-{values['run_id']}", action="send"))
+    fuzz_form(visitor, f"{messages}/new", message_form(f"run-{values['run_id']}", action="preview"))
+    fuzz_form(visitor, f"{messages}/new", message_form(f"run-{values['run_id']}", action="draft"))
+    fuzz_form(visitor, f"{messages}/{values['participant_message_id']}/cancel", {})
     fuzz_form(
         visitor,
         f"/teach/runs/{values['report_run_id']}/attendance/import/{values['digest']}",
@@ -385,6 +403,11 @@ def test_organiser_forms(app, db):
     visitor = Visitor(app, world.emails["organiser"])
     slug = values["slug"]
     fuzz_form(visitor, "/organise/courses/new", course_form())
+    fuzz_form(
+        visitor,
+        f"/organise/courses/{slug}/messages/new",
+        message_form("edition", audience="everyone", action="send"),
+    )
     fuzz_form(visitor, f"/organise/courses/{slug}/settings", course_form(slug=slug, status="published"))
     module = {
         "key": "m3", "title_vi": "Cộng sinh", "title_en": "Symbiosis", "outline_vi": "## Nội dung",
@@ -501,6 +524,18 @@ def test_the_outgoing_mail_filter(app, db):
         assert response.status_code in ((200, 400) if nul else (200,)), (query, response.status_code)
 
     explore(fields(valid), check)
+
+
+def test_the_learning_gain_page_with_junk_in_its_address(app, db):
+    """Its one input is the edition's slug: junk is a 404 (a NUL a 400; an empty slug
+    the router's redirect to the merged slashes), never a 5xx."""
+    build_world(app)
+    for who in ("organiser@example.org", "trainer@example.org"):
+        client = app.test_client()
+        client.sign_in(who)
+        for value in [value for value in ODD_VALUES + DANGEROUS if value.strip(b" ")]:
+            response = client.get(f"/organise/courses/{quote_from_bytes(value)}/learning-gain?lang=%ff")
+            assert response.status_code in ((400, 404) if b"\x00" in value else (404,)), value
 
 
 HUGE = "99999999999999999999"  # no INTEGER column holds it: PostgreSQL failed with a 500

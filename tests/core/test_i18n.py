@@ -133,3 +133,65 @@ def test_a_third_language_needs_no_schema_change(app):
     with app.test_request_context():
         assert i18n.pick_translation(value, "id").text == "Kawasan industri ekologis"
         assert i18n.language_name("id", "en") == "Indonesian"
+
+
+ZURICH = ZoneInfo("Europe/Zurich")
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_kept_formats_equal_babels_own_in_each_language_and_zone(app, locale):
+    """The formatting helpers keep their results per process: each must still be exactly
+    what Babel writes for that locale, zone and moment, whatever was asked before."""
+    from babel import dates as babel_dates
+
+    moments = [
+        datetime(2023, 10, 10, 2, 0, tzinfo=UTC),
+        datetime(2023, 10, 10, 23, 30, tzinfo=UTC),  # already the 11th in Viet Nam and Zurich
+        datetime(2024, 1, 15, 8, 0, tzinfo=UTC),  # Zurich on winter time (GMT+01:00)
+    ]
+    for _ in range(2):  # the second round is answered from what the first one kept
+        for other in ("en", "vi"):  # the other language in between: no mix-up
+            with app.test_request_context(), force_locale(other):
+                i18n.format_date(moments[0], VN)
+            for moment in moments:
+                ends = moment.replace(minute=45)
+                for tz in (VN, ZURICH):
+                    local = moment.astimezone(tz)
+                    with app.test_request_context(), force_locale(locale):
+                        assert i18n.format_date(moment, tz) == babel_dates.format_date(
+                            local, "full", locale=locale
+                        )
+                        assert i18n.format_datetime(moment, tz) == babel_dates.format_datetime(
+                            moment, "medium", tzinfo=tz, locale=locale
+                        )
+                        assert i18n.format_time_range(moment, ends, tz) == babel_dates.format_interval(
+                            local, ends.astimezone(tz), "Hm", tzinfo=tz, locale=locale
+                        )
+                        assert i18n.format_short_datetime(moment, tz) == (
+                            babel_dates.format_skeleton("yMMMEd", local, locale=locale)
+                            + ", "
+                            + babel_dates.format_time(local, "short", locale=locale)
+                        )
+                        assert i18n.zone_label(tz, moment) == (
+                            f"{babel_dates.get_timezone_location(tz, locale=locale)} "
+                            f"({babel_dates.format_datetime(moment, 'ZZZZ', tzinfo=tz, locale=locale)})"
+                        )
+
+
+def test_kept_session_times_follow_the_zone_the_day_and_the_language(app):
+    late = datetime(2023, 10, 10, 23, 30, tzinfo=UTC)
+    same_moment_in_vn = late.astimezone(VN)
+    with app.test_request_context(), force_locale("en"):
+        first = i18n.session_time(late, late.replace(minute=45), VN)
+        again = i18n.session_time(same_moment_in_vn, same_moment_in_vn.replace(minute=45), VN)
+        zurich = i18n.session_time(late, late.replace(minute=45), ZURICH)
+        winter = i18n.session_time(
+            datetime(2024, 1, 15, 8, 0, tzinfo=UTC), datetime(2024, 1, 15, 9, 0, tzinfo=UTC), ZURICH
+        )
+    with app.test_request_context(), force_locale("vi"):
+        vietnamese = i18n.session_time(late, late.replace(minute=45), VN)
+    assert first == again
+    assert first.date == "Wednesday, October 11, 2023" and first.starts_iso == "2023-10-11T06:30:00+07:00"
+    assert zurich.date == "Wednesday, October 11, 2023" and "GMT+02:00" in zurich.zone
+    assert "GMT+01:00" in winter.zone and winter.times.translate(NO_SPACES) == "09:00–10:00"
+    assert vietnamese.date == "Thứ Tư, 11 tháng 10, 2023" and vietnamese.zone.startswith("Giờ")

@@ -17,7 +17,7 @@ LMS = Path(__file__).resolve().parents[2] / "lms"
 FOUNDATION = {
     "config", "db", "extensions", "i18n", "errors", "signals", "urls", "markdown", "files",
     "spreadsheets", "security", "numbers", "deadlines", "health", "mail", "jobs", "audit", "transactions",
-    "personal_data", "caching",
+    "personal_data", "caching", "qrcodes",
 }  # fmt: skip
 # Domain packages, lowest first; those in one tuple are siblings of the same rank.
 DOMAINS = [
@@ -33,7 +33,7 @@ DOMAINS = [
     ("privacy",),  # the learner's rights: data download, deletion, retention
 ]
 PAGES = {"pages", "organise", "reports", "course_folders"}
-APP = {"lms", "cli", "demo", "backup", "serve", "models"}
+APP = {"lms", "cli", "demo", "demo_learners", "backup", "serve", "models"}
 
 
 def layer_of(unit: str) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from lms.certificates.services import display_code, new_code
 from lms.db import utcnow
 from lms.demo import load_demo
 from lms.enrollment import services as enrollment
-from lms.quizzes.models import Quiz
+from lms.quizzes.models import Quiz, QuizPurpose
 from lms.quizzes.services import start_attempt
 from tests.factories import PASSWORD, CertificateFactory
 
@@ -103,7 +103,9 @@ def demo(app, db) -> Demo:
     enrollment.register(learner, demo_course, picks, accepted_privacy=True)
     certificate = CertificateFactory(code=new_code(), user=learner, course_id=courses["eip-2023"].id)
     module = db.session.scalar(select(Module).where(Module.course_id == demo_course.id, Module.position == 1))
-    quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+    quiz = db.session.scalar(
+        select(Quiz).where(Quiz.module_id == module.id, Quiz.purpose == QuizPurpose.MODULE)
+    )
     quiz.opens_at = utcnow() - timedelta(hours=1)  # opened early by the trainer
     attempt = start_attempt(quiz, learner)
     db.session.commit()

@@ -1,5 +1,5 @@
 """The main pages make the same number of SQL queries when the data grows tenfold: ten
-times the modules, runs, learners, marks and courses. A page that loads per row (an
+times the modules, runs, learners, marks, messages and courses. A page that loads per row (an
 N+1) fails here with the two counts side by side."""
 
 from __future__ import annotations
@@ -11,8 +11,15 @@ from lms.attendance.services import Mark, mark
 from lms.catalogue.models import Course
 from lms.certificates.services import display_code, new_code
 from lms.enrollment import services as enrollment
+from lms.messages.sending import send_due
 from lms.privacy.models import PrivacyRequest
-from tests.factories import CertificateFactory, CourseFactory, UserFactory, course_with_modules
+from tests.factories import (
+    CertificateFactory,
+    CourseFactory,
+    MessageFactory,
+    UserFactory,
+    course_with_modules,
+)
 from tests.helpers import count_queries
 
 PASSWORD_LEARNER = "learner{scale}@example.org"
@@ -41,6 +48,8 @@ def build(db, scale: int) -> World:
     first_run.trainers.append(trainer)
     for module in course.modules:
         module.runs[0].capacity = 100
+        if module.runs[0] is not first_run:
+            module.runs[0].trainers.append(trainer)  # the Teaching page lists 2×scale runs
     learners = [UserFactory(email=PASSWORD_LEARNER.format(scale=scale))] + [
         UserFactory() for _ in range(3 * scale - 1)
     ]
@@ -51,6 +60,9 @@ def build(db, scale: int) -> World:
     certificate = CertificateFactory(code=new_code(), user=learners[0], course_id=course.id)
     for _ in range(scale - 1):
         CourseFactory()
+    for number in range(scale):  # messages to the first run's seats, sent: every learner has them
+        MessageFactory(course_id=course.id, module_id=first_run.module_id, run_id=first_run.id,
+                       audience="seat", author_id=trainer.id, subject={"vi": f"Tin {number}"})  # fmt: skip
     organiser = UserFactory(email=f"organiser{scale}@example.org", roles=["organiser"])
     for number, learner in enumerate(learners[1:]):  # deletion requests, some overdue, some done
         asked = datetime.now(UTC) - timedelta(days=number % 20)
@@ -58,6 +70,7 @@ def build(db, scale: int) -> World:
                                       due_at=asked + timedelta(days=15), status="done" if number % 3 == 0 else "open",
                                       processed_at=asked if number % 3 == 0 else None))  # fmt: skip
     db.session.commit()
+    send_due()
     return World(
         course,
         learners[0].email,
@@ -73,6 +86,7 @@ PAGES = {
     # page: (who looks, path)
     "catalogue": (None, "/"),
     "course": (None, "/courses/{slug}"),
+    "course, signed in": ("learner", "/courses/{slug}"),
     "module": ("learner", "/courses/{slug}/modules/m1"),
     "course calendar": (None, "/courses/{slug}/calendar.ics"),
     "verify": (None, "/verify/{code}"),
@@ -81,6 +95,10 @@ PAGES = {
     "my certificates": ("learner", "/my/certificates"),
     "personal calendar": (None, "/calendar/{token}.ics"),
     "attendance sheet": ("trainer", "/teach/runs/{run}/attendance"),
+    "messages": ("trainer", "/organise/courses/{slug}/messages"),
+    "writing a message": ("trainer", "/organise/courses/{slug}/messages/new"),
+    "my messages": ("learner", "/my/messages"),
+    "teaching": ("trainer", "/teach"),
     "my data": ("learner", "/account/data"),
     "delete my account": ("learner", "/account/delete"),
     "data requests": ("organiser", "/organise/privacy/requests"),
@@ -113,3 +131,22 @@ def test_main_pages_make_as_many_queries_for_ten_times_the_data(app, client, db)
     large = counts(app, client, build(db, 10))
     grown = {page: (small[page], large[page]) for page in PAGES if large[page] != small[page]}
     assert grown == {}, f"queries (small, tenfold) per page: {grown}"
+
+
+# Queries per page at most (user and roles in one query, trainers without their roles,
+# a choice's run and module from the identity map): a page that needs more again has
+# started loading something it did not before.
+BUDGET = {
+    "catalogue": 3,
+    "course": 4,
+    "course, signed in": 6,
+    "module": 7,
+    "my schedule": 8,
+    "personal calendar": 3,
+}
+
+
+def test_main_pages_stay_within_their_query_budget(app, client, db):
+    found = counts(app, client, build(db, 2))
+    over = {page: (found[page], limit) for page, limit in BUDGET.items() if found[page] > limit}
+    assert over == {}, f"queries (made, budget) per page: {over}"

@@ -31,6 +31,7 @@ MAY_COMMIT = {
     "lms/jobs/tracking.py": "organisers' long jobs report progress as they go",
     "lms/reports/jobs.py": "the export jobs end their read before writing the file",
     "lms/certificates/jobs.py": "the issuing job commits each batch of learners",
+    "lms/messages/sending.py": "the sending job: each claim, then each message with its recipients",
     "lms/privacy/download.py": "the data-copy job ends its read before queueing the email",
     "lms/privacy/retention.py": "retention (its job and its command) de-identifies one person per transaction",
     "lms/privacy/tasks.py": "the privacy jobs",

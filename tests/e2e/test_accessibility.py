@@ -24,7 +24,7 @@ from lms.extensions import db
 from lms.jobs import tracking
 from lms.jobs.models import BackgroundJob, JobStatus
 from lms.mail.models import OutboxMessage
-from lms.quizzes.models import Quiz
+from lms.quizzes.models import Quiz, QuizPurpose
 from tests.conftest import missing_part
 
 pytestmark = pytest.mark.browser
@@ -114,7 +114,9 @@ def world(live_server) -> World:
         picks = {module.id: enrollment.Pick(module.runs[0].id) for module in course.modules}
         enrollment.register(learner, course, picks, accepted_privacy=True)
         module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.position == 5))
-        quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+        quiz = db.session.scalar(
+            select(Quiz).where(Quiz.module_id == module.id, Quiz.purpose == QuizPurpose.MODULE)
+        )
         quiz.opens_at = utcnow() - timedelta(hours=1)  # opened early by the trainer
         create_user("ngo.van.an@example.org", "Ngô Văn An", password=PASSWORD, locale="vi")
         create_user("ha.phim@example.org", "Hà Phím", password=PASSWORD, locale="vi")
@@ -241,6 +243,7 @@ def test_main_pages_have_no_serious_accessibility_problems(
         "/account/data",
         "/account/delete",
         world.quiz_path,
+        f"/checkin/{world.run_id}",
     ]:
         problems += check_page(learner, path, language, screenshots)
     # The quiz itself: the questions of an attempt (started once, then reopened).
@@ -252,6 +255,8 @@ def test_main_pages_have_no_serious_accessibility_problems(
     trainer = new_page(DEMO_TRAINER, DEMO_PASSWORD)
     problems += check_page(trainer, world.attendance_path, language, screenshots)
     problems += check_page(trainer, world.attendance_path + "/import", language, screenshots)
+    problems += check_page(trainer, "/teach", language, screenshots)
+    problems += check_page(trainer, f"/teach/runs/{world.run_id}/recordings", language, screenshots)
 
     organiser = new_page("organiser@demo.example.org", DEMO_PASSWORD)
     for path in [

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from lms.accounts.services import create_user
 from lms.catalogue.models import Course, Module
 from lms.extensions import db
-from lms.quizzes.models import Quiz
+from lms.quizzes.models import Quiz, QuizPurpose
 from tests.certificates.pdf_reading import qr_matrix_of_pdf
 from tests.factories import CompletionExceptionFactory, GradedAttemptFactory, hold
 
@@ -40,7 +40,9 @@ def learner_one_session_short_of_completion(app) -> int:
         mai = create_user("mai.tran@example.org", "Trần Thị Mai", password=PASSWORD, locale="vi")
         for learner in (tuan, mai):
             hold(learner, run)
-        quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == modules[0].id))
+        quiz = db.session.scalar(
+            select(Quiz).where(Quiz.module_id == modules[0].id, Quiz.purpose == QuizPurpose.MODULE)
+        )
         GradedAttemptFactory(quiz=quiz, user_id=tuan.id, percent=90.0, submitted_by="learner")
         for module in modules[1:]:
             CompletionExceptionFactory(user_id=tuan.id, course_id=course.id, module_id=module.id,

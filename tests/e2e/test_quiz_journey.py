@@ -12,7 +12,7 @@ from lms.accounts.services import create_user
 from lms.catalogue.models import Course, Module
 from lms.db import utcnow
 from lms.extensions import db
-from lms.quizzes.models import Quiz
+from lms.quizzes.models import Quiz, QuizPurpose
 from tests.factories import hold
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,9 @@ def registered_learner_with_an_open_quiz(app, email: str) -> str:
         course = db.session.scalar(select(Course).where(Course.slug == "eip-demo"))
         module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.position == 5))
         run = module.runs[1]
-        quiz = db.session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+        quiz = db.session.scalar(
+            select(Quiz).where(Quiz.module_id == module.id, Quiz.purpose == QuizPurpose.MODULE)
+        )
         quiz.opens_at = utcnow() - timedelta(hours=1)
         learner = create_user(email, "Lê Văn Tám", password="quiz-learner-password", locale="vi")
         hold(learner, run)

@@ -57,7 +57,8 @@ def test_organiser_opens_the_dashboard_and_downloads_attendance(
     page.get_by_role("link", name="Báo cáo tổng quan").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Báo cáo tổng quan")
     charts = page.get_by_role("img")
-    expect(page.locator("svg.chart[role=img]")).to_have_count(7)
+    expect(page.locator("svg.chart[role=img]")).to_have_count(8)  # the learning gain's too
+    expect(page.locator("#learning-gain")).to_contain_text("Mức tiến bộ về kiến thức")
     expect(charts.filter(has_text="Từ đăng ký đến chứng nhận")).to_have_count(1)
     funnel = page.locator("#funnel table")
     expect(funnel.get_by_role("row").nth(2)).to_contain_text("Tham dự ít nhất một học phần")

@@ -150,7 +150,12 @@ def test_personal_feed_has_the_owners_seats_with_join_links(client, db):
     assert set(events) == {uid(m1a), uid(m2b)}
     for run in (m1a, m2b):
         assert_times(events[uid(run)], run)
-        assert f"Join the live session: {JOIN_URL}" in str(events[uid(run)]["DESCRIPTION"])
+        # the platform's /join address, never the video link itself
+        assert f"Join the live session: http://localhost/join/{run.id}" in str(
+            events[uid(run)]["DESCRIPTION"]
+        )
+        assert str(events[uid(run)]["LOCATION"]) == f"http://localhost/join/{run.id}"
+        assert JOIN_URL not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("locale", "summary"), [("vi", "Học phần m1 – Lớp A"), ("en", "Module m1 – Run A")])
@@ -308,9 +313,10 @@ def test_run_event_outside_a_request_uses_the_given_base_url(app, db):
     with force_locale("en"):
         event = run_event(run, "vi", include_join_link=True, base_url="https://training.example.org")
     assert str(event["UID"]) == f"run-{run.id}@training.example.org"
-    assert str(event["URL"]) == "https://training.example.org/courses/eip-2030/modules/m1"
+    assert str(event["URL"]) == f"https://training.example.org/join/{run.id}"
     assert str(event["SUMMARY"]) == "Học phần m1 – Lớp A"
-    assert JOIN_URL in str(event["DESCRIPTION"])
+    assert f"https://training.example.org/join/{run.id}" in str(event["DESCRIPTION"])
+    assert JOIN_URL not in event.to_ical().decode()
 
 
 # -- query counts stay flat as the course grows ------------------------------------------

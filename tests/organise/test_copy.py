@@ -22,7 +22,8 @@ from lms.materials import services as materials
 from lms.materials.models import Material, MaterialVersion
 from lms.materials.storage import get_storage
 from lms.organise.copying import copy_edition
-from lms.quizzes.models import Attempt, Quiz
+from lms.quizzes.models import Attempt, Quiz, QuizPurpose
+from lms.quizzes.services import create_pretest
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, quiz_with_questions
 from tests.materials import samples
 from tests.materials.conftest import details, stored_files
@@ -309,3 +310,23 @@ def test_the_command_line_copies_an_edition_too(app, db, edition):
     assert (
         not_an_organiser.exit_code == 1 and "lan@example.org is not an organiser" in not_an_organiser.output
     )
+
+
+def test_a_copy_carries_the_pretests(db, edition):
+    course = edition.course
+    add_quiz(course.modules[0])
+    pretest = create_pretest(course.modules[0], edition.organiser)
+    pretest.questions[0].text = {"vi": "Câu hỏi đầu vào", "en": "Pre-test question"}
+    db.session.commit()
+    copy_edition(
+        course, "eip-2032", date(2032, 1, 6), edition.organiser, title={"vi": "KCNST 2032", "en": ""}
+    )
+    db.session.commit()
+    copy = find(db, "eip-2032")
+    quizzes = {
+        quiz.purpose: quiz
+        for quiz in db.session.scalars(select(Quiz).where(Quiz.module_id == copy.modules[0].id))
+    }
+    assert set(quizzes) == {QuizPurpose.MODULE, QuizPurpose.PRETEST}
+    assert quizzes[QuizPurpose.PRETEST].questions[0].text["en"] == "Pre-test question"
+    assert quizzes[QuizPurpose.PRETEST].attempts_allowed == 1

@@ -213,7 +213,9 @@ def test_the_cli_writes_the_same_file_as_the_web(app, organiser_client, edition,
     assert failed.exit_code != 0 and "nope" in failed.output
 
 
-@pytest.mark.parametrize("name", ["registrations", "attendance", "attendance-wide", "results"])
+@pytest.mark.parametrize(
+    "name", ["registrations", "attendance", "attendance-wide", "results", "learning-gain"]
+)
 def test_exports_make_a_fixed_number_of_queries(app, db, client, name):
     """Counted while the worker makes the file (the progress it writes included)."""
 

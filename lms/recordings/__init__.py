@@ -1,0 +1,1 @@
+"""Recordings of live sessions: a link or a stored file, with an expiry date."""
