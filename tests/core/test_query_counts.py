@@ -142,7 +142,7 @@ BUDGET = {
     "course, signed in": 6,
     "module": 7,
     "my schedule": 8,
-    "personal calendar": 3,
+    "personal calendar": 4,  # and its version (lms.caching), read before rendering
 }
 
 
