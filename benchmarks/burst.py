@@ -240,7 +240,7 @@ def register_one(base: str, cookies: dict, index: int, tally: Tally, slug: str =
             token, page = client.csrf_token(path)
             formed = time.perf_counter()
             picks = pick_runs(page, rng)
-            form = {"csrf_token": token, "confirm_profile": "y", "accept_privacy": "y", **picks}
+            form = {"csrf_token": token, "confirm_profile": "y", "consent": "course", **picks}
             status, data, target = client.post(path, form)
             ended = time.perf_counter()
             with tally.lock:

@@ -111,6 +111,7 @@ def register_personal_data_holders() -> None:
     from lms.audit import personal_data as audit
     from lms.certificates import personal_data as certificates
     from lms.completion import personal_data as completion
+    from lms.consent import personal_data as consent_data
     from lms.enrollment import personal_data as enrollment
     from lms.mail import personal_data as mail
     from lms.messages import personal_data as messages
@@ -121,6 +122,7 @@ def register_personal_data_holders() -> None:
 
     for declaring in (
         accounts,
+        consent_data,
         enrollment,
         attendance,
         quizzes,
@@ -142,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.attendance.routes import bp as attendance
     from lms.catalogue.api import bp as api
     from lms.certificates.routes import bp as certificates
+    from lms.consent.routes import bp as consent
     from lms.enrollment.calendar_routes import bp as calendars
     from lms.enrollment.routes import bp as enrollment
     from lms.health import bp as health
@@ -164,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(progress)
     app.register_blueprint(teach)
     app.register_blueprint(accounts)
+    app.register_blueprint(consent)
     app.register_blueprint(attendance)
     app.register_blueprint(joining)
     app.register_blueprint(checkin)
@@ -184,6 +188,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from lms.accounts.language import remember_requested_locale
+    from lms.consent.gate import require_current_consent
     from lms.db import reset_write_intent, set_write_intent
     from lms.transactions import view_writes
 
@@ -200,6 +205,8 @@ def register_request_hooks(app: Flask) -> None:
         request.environ["lms.write_intent"] = set_write_intent(writes)
 
     app.before_request(remember_requested_locale)
+    # After the locale: a learner who has not accepted the notice in force reads it first.
+    app.before_request(require_current_consent)
 
     @app.teardown_request
     def forget_write_intent(exc):
@@ -211,20 +218,30 @@ def register_request_hooks(app: Flask) -> None:
 def connect_signals() -> None:
     """Where one domain reacts to another, wired here and nowhere else."""
     from lms.certificates.services import issue_on_completion
-    from lms.signals import progress_changed
+    from lms.consent.signup import check_signup_consents, record_signup_consents
+    from lms.signals import account_created, progress_changed, signup_checked
 
     # Attendance marks and imports, quiz grading and completion exceptions tell that a
     # learner's progress changed; certificates are issued the moment someone completes.
     progress_changed.connect(issue_on_completion)
+    # The sign-up form (accounts) carries the consent checkboxes; consent records them.
+    signup_checked.connect(check_signup_consents)
+    account_created.connect(record_signup_consents)
 
 
 def register_template_helpers(app: Flask) -> None:
     from lms.accounts.choices import role_labels
     from lms.certificates.services import display_code
+    from lms.consent.models import purpose_choices
     from lms.i18n import template_helpers
     from lms.markdown import render_markdown
 
-    app.jinja_env.globals.update(template_helpers(), role_labels=role_labels, display_code=display_code)
+    app.jinja_env.globals.update(
+        template_helpers(),
+        role_labels=role_labels,
+        display_code=display_code,
+        consent_purposes=purpose_choices,
+    )
     app.jinja_env.filters["markdown"] = render_markdown
 
 

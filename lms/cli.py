@@ -50,11 +50,17 @@ def create_user_command(email, roles, full_name, password, locale):
 @lms_group.command("load-content")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def load_content_command(folder: Path):
-    """Create or update a course from a content folder (safe to run again)."""
+    """Create or update a course from a content folder (safe to run again); publishes
+    the shipped privacy notice as version 1 if none is published yet."""
+    from lms.consent.shipped import publish_shipped_notice
+
     try:
         report = load_course_folder(folder)
     except ContentError as error:
         raise click.ClickException(f"invalid content, nothing was changed: {error}") from None
+    if publish_shipped_notice() is not None:
+        db.session.commit()
+        click.echo("privacy notice: version 1 published")
     if report.created:
         click.echo(f"course {report.slug}: created")
     elif report.changes:
@@ -182,12 +188,15 @@ def zip_certificates_command(slug: str, output: Path):
     """Write every valid certificate of the edition into one ZIP file."""
     from lms.catalogue.models import Course
     from lms.certificates.services import write_zip_of_course
+    from lms.consent.exports import log_personal_data_export
 
     course = db.session.scalar(db.select(Course).where(Course.slug == slug))
     if course is None:
         raise click.ClickException(f"no course with the slug {slug!r}")
     with output.open("wb") as stream:
         count = write_zip_of_course(course, stream)
+    log_personal_data_export(output.name, count, actor_id=None, course_id=course.id, via="cli")
+    db.session.commit()
     click.echo(f"wrote {count} certificate(s) to {output}")
 
 
@@ -340,6 +349,7 @@ def _export_command(name: str, kind):
     def command(slug: str, file_format: str, output: Path, lang: str):
         from flask_babel import force_locale
 
+        from lms.consent.exports import log_personal_data_export
         from lms.reports.data import find_course
         from lms.spreadsheets import csv_bytes, write_workbook
 
@@ -352,6 +362,10 @@ def _export_command(name: str, kind):
                 output.write_bytes(csv_bytes(table.header, table.rows))
             else:
                 write_workbook(str(output), [table])
+        log_personal_data_export(
+            output.name, table.people or 0, actor_id=None, course_id=course.id, via="cli"
+        )
+        db.session.commit()
         click.echo(f"{output}: {len(table.rows)} row(s)")
 
     command.__doc__ = str(kind.description)

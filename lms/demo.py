@@ -12,6 +12,9 @@ from lms.accounts.models import Role
 from lms.accounts.services import create_user, find_user_by_email, hash_password
 from lms.catalogue.models import Course
 from lms.config import ROOT
+from lms.consent.models import How, Purpose
+from lms.consent.services import give as give_consent
+from lms.consent.shipped import publish_shipped_notice
 from lms.course_folders import apply_course, load_course_folder, read_course_folder
 from lms.db import utcnow
 from lms.deadlines import last_instant
@@ -65,6 +68,8 @@ DEMO_TRAINER = "lan.nguyen@trainers.example.org"
 def load_demo(now: datetime | None = None) -> list[str]:
     now = now or utcnow()
     lines = [f"course eip-2023: {'created' if load_course_folder(CONTENT).created else 'up to date'}"]
+    if publish_shipped_notice() is not None:
+        lines.append("privacy notice: version 1 published")
     lines.append(f"course {DEMO_SLUG}: {create_demo_edition(now)}")
     lines.extend(ensure_demo_accounts())
     learner = DEMO_ACCOUNTS[1]["email"]
@@ -114,7 +119,9 @@ def ensure_demo_accounts() -> list[str]:
         fields = dict(account)
         email = fields.pop("email")
         if find_user_by_email(email) is None:
-            create_user(email, fields.pop("full_name"), password=DEMO_PASSWORD, **fields)
+            user = create_user(email, fields.pop("full_name"), password=DEMO_PASSWORD, **fields)
+            if user.has_role(Role.LEARNER):  # as if they had signed up and agreed to take part
+                give_consent(user, [Purpose.COURSE], How.SIGNUP)
         lines.append(f"  {', '.join(account['roles']):10} {email}")
     trainer = find_user_by_email(DEMO_TRAINER)
     if trainer is not None and trainer.password_hash is None:

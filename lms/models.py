@@ -13,6 +13,7 @@ from lms.audit.models import AuditEvent
 from lms.catalogue.models import Course, Module, Run, run_trainer
 from lms.certificates.models import Certificate
 from lms.completion.models import CompletionException
+from lms.consent.models import Consent, PrivacyNotice
 from lms.enrollment.models import Registration, RunChoice
 from lms.jobs.models import BackgroundJob
 from lms.mail.models import OutboxMessage
@@ -34,6 +35,7 @@ __all__ = [
     "CheckInFailure",
     "CheckInRotation",
     "CompletionException",
+    "Consent",
     "Course",
     "JoinClick",
     "Material",
@@ -44,6 +46,7 @@ __all__ = [
     "Module",
     "OutboxMessage",
     "PasswordResetToken",
+    "PrivacyNotice",
     "PrivacyRequest",
     "Question",
     "Quiz",

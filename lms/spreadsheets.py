@@ -40,6 +40,9 @@ class Table:
     title: str
     header: Sequence[str]
     rows: Sequence[Sequence]
+    # How many people the rows name (an export of personal data is logged with it);
+    # None for figures that name nobody.
+    people: int | None = None
 
 
 def neutralise(value):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.accounts.models import User, UserRole
 from lms.accounts.services import hash_password
@@ -18,6 +18,7 @@ from lms.audit.models import AuditEvent
 from lms.catalogue.models import Course, CourseStatus, Module, Run
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.completion.models import CompletionException
+from lms.consent.models import Consent, How, PrivacyNotice, Purpose
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.extensions import db
 from lms.jobs.models import BackgroundJob, JobStatus
@@ -274,3 +275,39 @@ class MessageFactory(BaseFactory):
     state = MessageState.SCHEDULED
     send_at = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(seconds=1))
     created_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+
+class PrivacyNoticeFactory(BaseFactory):
+    """A published notice version (the next number unless given)."""
+
+    class Meta:
+        model = PrivacyNotice
+
+    version = factory.LazyFunction(
+        lambda: (db.session.scalar(select(func.max(PrivacyNotice.version))) or 0) + 1
+    )
+    text = factory.LazyAttribute(
+        lambda n: {"vi": f"## Thông báo phiên bản {n.version}", "en": f"## Notice version {n.version}"}
+    )
+    published_at = factory.LazyFunction(lambda: datetime.now(UTC))
+
+
+class ConsentFactory(BaseFactory):
+    """A consent given under ``notice`` (the latest published one unless given)."""
+
+    class Meta:
+        model = Consent
+        exclude = ("user", "notice")
+
+    user = factory.SubFactory(UserFactory)
+    notice = factory.LazyFunction(
+        lambda: (
+            db.session.scalar(select(PrivacyNotice).order_by(PrivacyNotice.version.desc()).limit(1))
+            or PrivacyNoticeFactory()
+        )
+    )
+    user_id = factory.LazyAttribute(lambda c: c.user.id)
+    notice_id = factory.LazyAttribute(lambda c: c.notice.id)
+    purpose = Purpose.COURSE
+    how = How.SIGNUP
+    given_at = factory.LazyFunction(lambda: datetime.now(UTC))

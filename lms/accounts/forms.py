@@ -88,10 +88,8 @@ class SignupForm(ProfileFields):
     confirm = PasswordField(
         _l("Repeat password"), validators=[EqualTo("password", _l("The two passwords do not match."))]
     )
-    accept_privacy = BooleanField(
-        _l("I agree that my details are used to run this course and, counted anonymously, in reports to its donors."),
-        validators=[DataRequired(_l("Please accept the privacy notice to create an account."))],
-    )  # fmt: skip
+    # The consent checkboxes (one per purpose, none ticked) are the consent package's:
+    # the sign-up sends lms.signals.account_created with the form data, and it records them.
 
 
 class ProfileForm(ProfileFields):

@@ -17,6 +17,7 @@ from lms.accounts.forms import (
 )
 from lms.extensions import limiter
 from lms.i18n import current_locale
+from lms.signals import account_created, signup_checked
 from lms.transactions import commit_change
 from lms.urls import external_url
 
@@ -61,18 +62,36 @@ def signup():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.profile"))
     form = SignupForm(locale=current_locale())
-    if form.validate_on_submit():
-        outcome = commit_change(
-            lambda: services.create_user(form.email.data, password=form.password.data, **form.profile_data())
-        )
-        if not outcome.ok:
+    # What other features ask on the form (consent: the purposes ticked), checked with it.
+    refusals = [
+        message for _receiver, message in signup_checked.send(None, form=request.form) if message
+    ] if request.method == "POST" else []  # fmt: skip
+    consent_error = refusals[0] if refusals else None
+    if form.validate_on_submit() and not refusals:
+
+        def create_account():
+            user = services.create_user(form.email.data, password=form.password.data, **form.profile_data())
+            # Consent (a package above this one) records what was ticked, or refuses.
+            account_created.send(user, form=request.form)
+            return user
+
+        outcome = commit_change(create_account)
+        field_name = getattr(outcome.refusal, "field", None)
+        if not outcome.ok and field_name is not None and field_name not in form:
+            consent_error = outcome.error
+        elif not outcome.ok:
             form.email.errors.append(outcome.error)
         else:
             user = outcome.value
             start_session(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(safe_next(url_for("accounts.profile")))
-    return render_template("accounts/signup.html", form=form)
+    return render_template(
+        "accounts/signup.html",
+        form=form,
+        ticked=set(request.form.getlist("consent")),
+        consent_error=consent_error,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ from flask_babel import ngettext
 from lms.accounts.models import User
 from lms.catalogue.models import Course
 from lms.certificates import services
+from lms.consent.exports import log_personal_data_export
 from lms.db import utcnow
 from lms.extensions import db
 from lms.i18n import format_number
@@ -38,6 +39,10 @@ def zip_filename(course: Course) -> str:
 def make_zip(job: ClaimedJob, progress: Progress) -> Produced:
     course = _course(job)
     count = services.write_zip_of_course(course, job.output, on_progress=progress)
+    # The read transaction ends first: progress was written meanwhile, so SQLite could
+    # not turn this one into a write.
+    db.session.commit()
+    log_personal_data_export(zip_filename(course), count, actor_id=job.requested_by_id, course_id=course.id)
     return Produced(zip_filename(course), "application/zip", {"certificates": count})
 
 

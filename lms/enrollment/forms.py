@@ -17,10 +17,8 @@ class RegistrationForm(FlaskForm):
         _l("My details above are correct"),
         validators=[DataRequired(_l("Please check your details and confirm them."))],
     )
-    accept_privacy = BooleanField(
-        _l("I accept the privacy notice"),
-        validators=[DataRequired(_l("Please accept the privacy notice to register."))],
-    )
+    # The consent checkboxes are named ``consent`` (one per purpose, none ticked):
+    # templates/consent/_purposes.html.
 
 
 def parse_picks(form_data) -> tuple[dict[int, Pick], dict[int, str]]:

@@ -13,6 +13,8 @@ from lms.accounts.auth import role_required
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
 from lms.catalogue.models import Run
 from lms.catalogue.services import find_published_course
+from lms.consent.models import Purpose
+from lms.consent.services import active_purposes, parse_purposes
 from lms.db import parse_integer, utcnow
 from lms.enrollment import services
 from lms.enrollment.forms import (
@@ -40,17 +42,27 @@ def register(slug: str):
         return redirect(url_for("my.schedule"))
     form = RegistrationForm()
     picks, raw = parse_picks(request.form)
-    error = None
+    ticked = set(request.form.getlist("consent"))
+    error = consent_error = None
     if form.validate_on_submit():
         already = _("You are already registered for this course.")
+
+        def register_with_consent():
+            purposes = parse_purposes(ticked)
+            return services.register(
+                current_user, course, picks, accepted_privacy=Purpose.COURSE in purposes, consents=purposes
+            )
+
         outcome = commit_change(
-            lambda: services.register(current_user, course, picks, accepted_privacy=form.accept_privacy.data),
+            register_with_consent,
             refusals={IntegrityError: already},  # the same learner submitting twice at once
         )
         if outcome.error is already:
             flash(already, "info")
             return redirect(url_for("my.schedule"))
-        if not outcome.ok:
+        if not outcome.ok and (getattr(outcome.refusal, "field", None) or "").startswith("consent"):
+            consent_error = outcome.error
+        elif not outcome.ok:
             error = outcome.error
         else:
             flash(
@@ -66,6 +78,9 @@ def register(slug: str):
         form=form,
         chosen=raw,
         error=error,
+        ticked=ticked,
+        consent_error=consent_error,
+        active=active_purposes(current_user),
         waiting=services.waiting_counts(course),
         now=utcnow(),
         profile=profile_summary(current_user),

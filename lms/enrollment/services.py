@@ -10,6 +10,7 @@ whom. Functions flush, never commit; the caller commits once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,10 +23,13 @@ from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.catalogue.models import Course, Module, RegistrationState, Run, RunStatus
 from lms.catalogue.services import trainers_shown
+from lms.consent.models import How, Purpose
+from lms.consent.services import COURSE_CONSENT_MISSING
+from lms.consent.services import give as give_consent
 from lms.db import utcnow
 from lms.enrollment import notify
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
-from lms.errors import ServiceError
+from lms.errors import FieldError, ServiceError
 from lms.extensions import db
 from lms.i18n import tr_text
 
@@ -329,6 +333,7 @@ def register(
     picks: dict[int, Pick],
     *,
     accepted_privacy: bool,
+    consents: Iterable[Purpose] = (),
     now: datetime | None = None,
 ) -> tuple[Registration, Changes]:
     """Register ``user`` with one pick per module, all or nothing.
@@ -336,12 +341,15 @@ def register(
     ``picks`` maps module id to the chosen run. Raises ServiceError (nothing saved)
     when the window is closed, a pick is missing or foreign, a run is cancelled or
     started, or a chosen run is full and the learner did not ask to wait.
+    ``accepted_privacy`` is the consent to take part; ``consents`` the optional purposes
+    ticked on the form, recorded with it under the notice in force.
     """
     now = now or utcnow()
     check_window(course, now)
     if not accepted_privacy:
-        raise ServiceError(_l("Please accept the privacy notice to register."))
+        raise FieldError("consent_course", COURSE_CONSENT_MISSING)
     runs_by_module = _validate_picks(course, picks, now)
+    give_consent(user, {Purpose.COURSE, *consents}, How.REGISTRATION, now)
     lock_runs(run.id for run in runs_by_module.values())
     registration = _open_registration(user, course, now)
     changes = Changes()

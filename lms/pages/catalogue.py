@@ -25,13 +25,15 @@ from lms.catalogue.versions import (
     module_text_version,
     published_editions_version,
 )
+from lms.consent.services import current_notice, find_notice
+from lms.consent.shipped import shipped_texts
 from lms.db import utcnow
 from lms.enrollment.services import find_registration
 from lms.i18n import format_countdown
 from lms.materials.services import listing_for as material_listing
 from lms.materials.versions import published_materials_version
 from lms.quizzes.models import QuizPurpose
-from lms.quizzes.services import has_quiz, module_has_quiz
+from lms.quizzes.services import module_quiz_purposes, quiz_purposes
 from lms.recordings.services import recordings_of_module
 
 bp = Blueprint("catalogue", __name__)
@@ -67,7 +69,7 @@ def module_content_version(slug: str, key: str) -> tuple[EditionVersion, str] | 
     if not module:
         return None
     module_id, texts = module
-    quizzes = module_has_quiz(module_id), module_has_quiz(module_id, QuizPurpose.PRETEST)
+    quizzes = sorted(module_quiz_purposes(module_id))  # its quiz, its pre-test
     return edition, digest(texts, published_materials_version(module_id), quizzes)
 
 
@@ -105,14 +107,15 @@ def module(slug: str, key: str):
     module = services.find_module(course, key) or abort(404)
     now = utcnow()
     materials = material_listing(current_user, course, module, now)
+    quizzes = quiz_purposes(module)
     return render_template(
         "pages/module.html",
         course=course,
         module=module,
         materials=materials,
-        has_quiz=has_quiz(module),
+        has_quiz=QuizPurpose.MODULE in quizzes,
         recordings=recordings_of_module(module, current_user, now),
-        has_pretest=has_quiz(module, QuizPurpose.PRETEST),
+        has_pretest=QuizPurpose.PRETEST in quizzes,
         can_manage=can_manage_course(current_user, course.id),
         now=now,
     )
@@ -120,4 +123,18 @@ def module(slug: str, key: str):
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("pages/privacy.html")
+    """The notice in force; before any is published, the one shipped with the platform."""
+    notice = current_notice()
+    return render_template(
+        "pages/privacy.html", notice=notice, text=notice.text if notice else shipped_texts(), latest=True
+    )
+
+
+@bp.get("/privacy/<int:version>")
+def privacy_version(version: int):
+    """An earlier version, as learners who consented under it read it."""
+    notice = find_notice(version) or abort(404)
+    latest = current_notice()
+    return render_template(
+        "pages/privacy.html", notice=notice, text=notice.text, latest=latest.version == notice.version
+    )

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from lms.accounts.auth import role_required
 from lms.certificates.models import Certificate
+from lms.consent.routes import consent_context
 from lms.extensions import db
 from lms.jobs.models import JobStatus
 from lms.jobs.tracking import result_file
@@ -35,6 +36,7 @@ def data():
         "privacy/data.html", form=ActionForm(), keep_form=KeepAccountForm(keep_account=current_user.keep_account),
         downloads=download.downloads_of(current_user), statuses=JobStatus,
         deletion=services.open_request(current_user), retention_years=current_app.config["RETENTION_YEARS"],
+        **consent_context(_me()),
     )  # fmt: skip
 
 

@@ -777,12 +777,17 @@ def _response_label(answer: Answer, locale: str) -> str:
     return str(response)
 
 
+def quiz_purposes(module: Module) -> set[str]:
+    """Which quizzes the module has (its quiz, its pre-test), in one query."""
+    return module_quiz_purposes(module.id)
+
+
+def module_quiz_purposes(module_id: int) -> set[str]:
+    return set(db.session.scalars(select(Quiz.purpose).where(Quiz.module_id == module_id)))
+
+
 def has_quiz(module: Module, purpose: str = QuizPurpose.MODULE) -> bool:
-    return module_has_quiz(module.id, purpose)
-
-
-def module_has_quiz(module_id: int, purpose: str = QuizPurpose.MODULE) -> bool:
     return (
-        db.session.scalar(select(Quiz.id).where(Quiz.module_id == module_id, Quiz.purpose == purpose))
+        db.session.scalar(select(Quiz.id).where(Quiz.module_id == module.id, Quiz.purpose == purpose))
         is not None
     )

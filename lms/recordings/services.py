@@ -120,12 +120,16 @@ def learners_who_missed(module: Module) -> list[User]:
     )
 
 
-def registered_for_module(user: User, module: Module) -> bool:
-    """Holding a seat in either run of the module."""
-    statement = where_holding_seat(select(RunChoice.id).join(Run, Run.id == RunChoice.run_id)).where(
+def seat_in_module(user: User, module: Module):
+    """The user's seats in the module's runs, as a statement to test or to embed."""
+    return where_holding_seat(select(RunChoice.id).join(Run, Run.id == RunChoice.run_id)).where(
         Run.module_id == module.id, RunChoice.user_id == user.id
     )
-    return db.session.scalar(statement.limit(1)) is not None
+
+
+def registered_for_module(user: User, module: Module) -> bool:
+    """Holding a seat in either run of the module."""
+    return db.session.scalar(seat_in_module(user, module).limit(1)) is not None
 
 
 def may_watch(user: User, recording: Recording) -> bool:
@@ -135,19 +139,19 @@ def may_watch(user: User, recording: Recording) -> bool:
 
 
 def recordings_of_module(module: Module, user: User, now: datetime) -> list[Recording]:
-    """The unexpired recordings of the module's runs the user may watch (one query)."""
-    if not user.is_authenticated or not (
-        can_manage_course(user, module.course_id) or registered_for_module(user, module)
-    ):
+    """The unexpired recordings of the module's runs the user may watch, in one query:
+    staff see them all, a learner only while holding a seat in one of the module's runs."""
+    if not user.is_authenticated:
         return []
-    return list(
-        db.session.scalars(
-            select(Recording)
-            .join(Run, Run.id == Recording.run_id)
-            .where(Run.module_id == module.id, Recording.expires_at >= now)
-            .order_by(Run.starts_at, Recording.id)
-        )
+    statement = (
+        select(Recording)
+        .join(Run, Run.id == Recording.run_id)
+        .where(Run.module_id == module.id, Recording.expires_at >= now)
+        .order_by(Run.starts_at, Recording.id)
     )
+    if not can_manage_course(user, module.course_id):
+        statement = statement.where(seat_in_module(user, module).exists())
+    return list(db.session.scalars(statement))
 
 
 def recordings_of_run(run: Run) -> list[Recording]:

@@ -21,6 +21,8 @@ from lms.attendance.models import AttendanceStatus
 from lms.catalogue.models import Course, Run
 from lms.certificates.services import display_code
 from lms.completion import edition
+from lms.consent.models import Purpose
+from lms.consent.services import consenting_user_ids
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus, RunChoice, where_holding_seat
 from lms.extensions import db
 from lms.i18n import language_name, tr_text
@@ -59,6 +61,11 @@ class ExportKind:
     label: object  # lazy string
     description: object
     build: Callable[[Course], Table]
+    # Which consent the file relies on, as the export page reminds organisers.
+    consent_note: object = _l(
+        "Personal data held for taking part in the course: use it to run the course only, "
+        "never send it to donors. Each export is recorded in the audit log."
+    )
 
 
 def run_name(run: Run, course: Course) -> str:
@@ -115,7 +122,7 @@ def registrations(course: Course) -> Table:
                     choice.waiting_position,
                 ]
         rows.append(row)
-    return Table(_("Registrations"), header, rows)
+    return Table(_("Registrations"), header, rows, people=len(learners))
 
 
 # -- attendance -----------------------------------------------------------------------
@@ -152,7 +159,7 @@ def attendance(course: Course) -> Table:
                 *person, name, runs.get(mark.run_id), statuses.get(mark.status, mark.status), mark.minutes,
                 sources.get(mark.source, mark.source), mark.marked_by, data.local(mark.marked_at, zone),
             ])  # fmt: skip
-    return Table(_("Attendance"), header, rows)
+    return Table(_("Attendance"), header, rows, people=len(learners))
 
 
 def attendance_wide(course: Course) -> Table:
@@ -180,7 +187,7 @@ def attendance_wide(course: Course) -> Table:
         complete = progress[learner.user_id].complete(module_ids)
         row += [done, yes if complete else no, display_code(certificates.get(learner.user_id))]
         rows.append(row)
-    return Table(_("Attendance and completion"), header, rows)
+    return Table(_("Attendance and completion"), header, rows, people=len(learners))
 
 
 # -- quiz results ---------------------------------------------------------------------
@@ -215,7 +222,7 @@ def results(course: Course, module_key: str | None = None) -> Table:
             rows.append(
                 [*person, outcome.attempts, best, passed, data.local(outcome.last_submitted, course.zone)]
             )
-    return Table(_("Quiz results"), header, rows)
+    return Table(_("Quiz results"), header, rows, people=len(learners))
 
 
 # -- roster ---------------------------------------------------------------------------
@@ -243,7 +250,33 @@ def roster(run: Run) -> list[RosterLine]:
 def roster_table(run: Run, lines: list[RosterLine]) -> Table:
     header = ["#", _("Full name"), _("Organisation"), _("Email"), _("Signature")]
     rows = [[index, line.full_name, line.organisation, line.email, ""] for index, line in enumerate(lines, 1)]
-    return Table(_("Roster"), header, rows)
+    return Table(_("Roster"), header, rows, people=len(lines))
+
+
+# -- participants for the donors --------------------------------------------------------
+
+
+def donor_participants(course: Course) -> Table:
+    """The participant list the donors (UNIDO, SECO) ask for: one row per registered
+    learner who consents to sharing their data with them (a transfer abroad), with the
+    breakdowns of the donor report. Learners without that consent are left out; the
+    dashboard's counted figures still count everyone."""
+    learners = data.learners(course)
+    sharing = consenting_user_ids(Purpose.DONOR_SHARING, [learner.user_id for learner in learners])
+    kinds, provinces, genders = labels(ORGANISATION_TYPES), labels(PROVINCES), labels(GENDERS)
+    header = [_("Full name"), _("Organisation"), _("Type of organisation"), _("Province"), _("Gender")]
+    rows = [
+        [
+            learner.full_name,
+            learner.organisation,
+            kinds.get(learner.organisation_type, learner.organisation_type),
+            provinces.get(learner.province, learner.province),
+            genders.get(learner.gender, learner.gender),
+        ]
+        for learner in learners
+        if learner.user_id in sharing
+    ]
+    return Table(_("Participants (donors)"), header, rows, people=len(rows))
 
 
 EXPORTS = {
@@ -261,6 +294,10 @@ EXPORTS = {
         ExportKind("learning-gain", _l("Learning gain"),
                    _l("Pre-test against quiz, per module and for the course, by type of organisation, province and gender; groups of fewer than 5 not shown."),
                    learning_gain.export),
+        ExportKind("donor-participants", _l("Participants for the donors"),
+                   _l("Name, organisation and its type, province and gender of each registered learner who agreed to share their data with the donors abroad."),
+                   donor_participants,
+                   _l("Only learners who consented to sharing their data with the programme's donors abroad are listed; the others are left out (the dashboard's figures still count them). A withdrawal takes effect in the next file. Each export is recorded in the audit log.")),
     )
 }  # fmt: skip
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.catalogue.models import Course, Module
+from lms.consent.exports import log_personal_data_export
 from lms.db import utcnow
 from lms.extensions import db
 from lms.i18n import tr_text
@@ -103,6 +104,11 @@ def _format(params: dict) -> str:
 
 
 def _produce(course: Course, tables: list[Table], name: str, extension: str, job: ClaimedJob, progress: Progress) -> Produced:  # fmt: skip
+    people = [table.people for table in tables if table.people is not None]
+    if people:  # personal data leaves the platform: who, what, when, how many people
+        log_personal_data_export(
+            f"{name}.{extension}", max(people), actor_id=job.requested_by_id, course_id=course.id
+        )
     db.session.commit()  # everything is read: end the read transaction before writing the file
     write_tables(tables, extension, job.output, progress)
     return Produced(exports.export_filename(course, name, extension, utcnow()), MIMETYPES[extension])

@@ -20,7 +20,7 @@ SIGNUP = {
     "gender": "female",
     "locale": "vi",
     "timezone": "Asia/Ho_Chi_Minh",
-    "accept_privacy": "y",
+    "consent": "course",
 }
 
 
@@ -48,10 +48,11 @@ def test_sign_up_with_a_taken_email_is_refused_and_keeps_the_form(client, db):
 
 
 def test_sign_up_needs_the_privacy_notice_and_matching_passwords(client, db):
-    data = {**SIGNUP, "confirm": "something-else-entirely", "accept_privacy": ""}
+    data = {key: value for key, value in SIGNUP.items() if key != "consent"}
+    data["confirm"] = "something-else-entirely"
     text = page_text(client.submit("/account/signup?lang=en", data))
     assert "The two passwords do not match." in text
-    assert "Please accept the privacy notice" in text
+    assert "Please tick the box to agree that your details are used to take part" in text
     assert db.session.scalar(select(User)) is None
 
 

@@ -47,10 +47,12 @@ from lms.recordings.models import Recording
 from tests.factories import (
     BackgroundJobFactory,
     CertificateFactory,
+    ConsentFactory,
     CourseFactory,
     MessageFactory,
     ModuleFactory,
     OutboxMessageFactory,
+    PrivacyNoticeFactory,
     RunFactory,
     UserFactory,
     hold,
@@ -103,6 +105,15 @@ EXPECTED: dict[str, tuple] = {
     "GET /account/profile": SIGNED_IN,
     "POST /account/profile": SIGNED_IN_REDIRECTED,  # fields left out keep their saved values
     "GET /account/password": SIGNED_IN,
+    # -- consent: the learner's data page, the re-acceptance of a new notice ---------------
+    "GET /privacy/<int:version>": EVERYONE,
+    "POST /account/data/consents/<purpose>/withdraw": SIGNED_IN_REDIRECTED,  # taking part: refused
+    "POST /account/data/consents/<purpose>/give": SIGNED_IN_REDIRECTED,  # taking part: not here
+    "GET /account/privacy-notice": SIGNED_IN_REDIRECTED,  # nothing new to accept
+    "POST /account/privacy-notice": SIGNED_IN_REDIRECTED,
+    "GET /organise/privacy": ORGANISERS,
+    "GET /organise/privacy/notices/new": ORGANISERS,
+    "POST /organise/privacy/notices/new": ORGANISERS,  # no text: the form again
     "POST /account/password": SIGNED_IN,
     "GET /account/data": SIGNED_IN,
     "POST /account/data/download": SIGNED_IN_REDIRECTED,  # starts a job: each visitor's own copy
@@ -275,6 +286,8 @@ def build_world(app) -> World:
     trainer = UserFactory(email="trainer@example.org", roles=["trainer"])
     organiser = UserFactory(email="organiser@example.org", roles=["organiser"])
     learner = UserFactory(email="learner@example.org")
+    notice = PrivacyNoticeFactory(version=1)
+    ConsentFactory(user=learner, notice=notice)  # the learners took part: no re-acceptance
     started = RunFactory(module=module, key="a", starts_at=now - timedelta(hours=1), trainers=[trainer])
     later = RunFactory(module=module, key="b", starts_at=now + timedelta(days=10), trainers=[trainer])
     # the run of the Zoom sample (10 October 2023, 09:00 in Viet Nam)
@@ -285,6 +298,7 @@ def build_world(app) -> World:
     other_trainer = UserFactory(email="other.trainer@example.org", roles=["trainer"])
     other_run = RunFactory(module=ModuleFactory(course=other, key="x1"), key="a", trainers=[other_trainer])
     other_learner = UserFactory(email="other.learner@example.org")
+    ConsentFactory(user=other_learner, notice=notice)
     hold(other_learner, other_run)
 
     choice = hold(learner, started)
@@ -378,6 +392,8 @@ def build_world(app) -> World:
         "job_id": job.id,
         "participant_message_id": notice.id,
         "recording_id": recording.id,
+        "purpose": "course",
+        "version": 1,
         "data_job_id": data_job.id,
         "request_id": done_request.id,
     }

@@ -214,7 +214,7 @@ def test_account_forms(app, db):
 
     password = {"password": "a-long-enough-password", "confirm": "a-long-enough-password"}
     as_guest(
-        "/account/signup", {"email": "new.person@example.org", **password, **PROFILE, "accept_privacy": "y"}
+        "/account/signup", {"email": "new.person@example.org", **password, **PROFILE, "consent": "course"}
     )
     as_guest("/account/login", {"email": learner, "password": "correct horse battery", "remember": "y"})
     as_guest("/account/reset", {"email": learner})
@@ -247,7 +247,7 @@ def test_learner_forms(app, db):
     fuzz_form(
         newcomer,
         f"/courses/{values['slug']}/register",
-        {module_field: f"run-{values['later_run_id']}", "confirm_profile": "y", "accept_privacy": "y"},
+        {module_field: f"run-{values['later_run_id']}", "confirm_profile": "y", "consent": "course"},
     )
     visitor = Visitor(app, world.emails["learner"])
     fuzz_form(visitor, f"/attempts/{attempt.id}/autosave", answers)
@@ -281,6 +281,21 @@ def message_form(scope: str, **extra) -> dict:
         "send_time": "09:00", "subject_vi": "Đường dẫn mới", "body_vi": "Phòng **mới**.",
         "subject_en": "New link", "body_en": "A **new** room.", **extra,
     }  # fmt: skip
+
+
+def test_consent_forms(app, db):
+    world = build_world(app)
+    learner = Visitor(app, world.emails["learner"])
+    fuzz_form(learner, "/account/data/consents/recordings/give", {})
+    fuzz_form(learner, "/account/data/consents/recordings/withdraw", {})
+    organiser = Visitor(app, world.emails["organiser"])
+    notice = {"text_vi": "## Thông báo mới", "text_en": "## New notice", "preview": "1"}
+    fuzz_form(organiser, "/organise/privacy/notices/new", notice)
+    fuzz_form(organiser, "/organise/privacy/notices/new", {**notice, "publish": "1"})
+    # a new version is in force: the learner accepts it (the token was fetched before)
+    fuzz_form(
+        learner, "/account/privacy-notice", {"consent": ["course", "donor_sharing"], "next": "/my/schedule"}
+    )
 
 
 def test_trainer_forms(app, db):
@@ -554,7 +569,7 @@ def test_ids_no_column_can_hold_are_refused_not_a_crash(app, db):
         assert 'class="flash flash-error"' in learner.client.get("/my/schedule").get_data(as_text=True)
     newcomer = Visitor(app, "other.learner@example.org")
     pick = [(f"module-{HUGE}", b"run-1"), (f"module-{values['module_id']}", f"run-{HUGE}".encode()),
-            ("confirm_profile", b"y"), ("accept_privacy", b"y")]  # fmt: skip
+            ("confirm_profile", b"y"), ("consent", b"course")]  # fmt: skip
     assert newcomer.post(f"/courses/{values['slug']}/register", pick).status_code == 200
     organiser = Visitor(app, "organiser@example.org")
     issue = f"/organise/courses/{values['slug']}/certificates/issue"

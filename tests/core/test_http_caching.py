@@ -209,8 +209,8 @@ def test_the_etag_changes_only_when_the_response_does(app, client, public):
 
 def test_a_304_has_no_body_and_makes_few_queries(app, client, public):
     # the version's lean queries (the feed's owner and theirs; an edition, its seats,
-    # a module's texts, materials, quiz and pre-test): a fixed few, and no rendering
-    budgets = [1, 2, 5, 1, 2, 1, 2]
+    # a module's texts, materials and quizzes): a fixed few, and no rendering
+    budgets = [1, 2, 4, 1, 2, 1, 2]
     for path, budget in zip(public, budgets, strict=True):
         tag = etag_of(guest_get(client, path))
         with count_queries(app) as counter:

@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from lms.accounts.services import create_user, find_user_by_email
 from lms.catalogue.models import Course, Module, Run
+from lms.consent.models import How, Purpose
+from lms.consent.services import give
 from lms.db import utcnow
 from lms.demo import DEMO_PASSWORD, DEMO_TRAINER
 from lms.enrollment import services as enrollment
@@ -118,8 +120,9 @@ def world(live_server) -> World:
             select(Quiz).where(Quiz.module_id == module.id, Quiz.purpose == QuizPurpose.MODULE)
         )
         quiz.opens_at = utcnow() - timedelta(hours=1)  # opened early by the trainer
-        create_user("ngo.van.an@example.org", "Ngô Văn An", password=PASSWORD, locale="vi")
-        create_user("ha.phim@example.org", "Hà Phím", password=PASSWORD, locale="vi")
+        for email, name in (("ngo.van.an@example.org", "Ngô Văn An"), ("ha.phim@example.org", "Hà Phím")):
+            user = create_user(email, name, password=PASSWORD, locale="vi")
+            give(user, [Purpose.COURSE], How.SIGNUP)  # they accepted the notice in force
         trainer = find_user_by_email(DEMO_TRAINER)
         run = db.session.scalar(
             select(Run).join(Run.module).where(Module.course_id == course.id, Run.trainers.contains(trainer))

@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from lms.accounts.services import create_user
 from lms.catalogue.models import Course, Module
+from lms.consent.models import How, Purpose
+from lms.consent.services import give
 from lms.extensions import db
 from lms.quizzes.models import Quiz, QuizPurpose
 from tests.certificates.pdf_reading import qr_matrix_of_pdf
@@ -39,6 +41,7 @@ def learner_one_session_short_of_completion(app) -> int:
         tuan = create_user("tuan.le@example.org", "Lê Minh Tuấn", password=PASSWORD, locale="vi")
         mai = create_user("mai.tran@example.org", "Trần Thị Mai", password=PASSWORD, locale="vi")
         for learner in (tuan, mai):
+            give(learner, [Purpose.COURSE], How.SIGNUP)  # they accepted the notice in force
             hold(learner, run)
         quiz = db.session.scalar(
             select(Quiz).where(Quiz.module_id == modules[0].id, Quiz.purpose == QuizPurpose.MODULE)

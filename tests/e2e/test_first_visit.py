@@ -40,7 +40,7 @@ def test_newcomer_switches_language_signs_up_and_sees_profile(page: Page, live_s
     page.get_by_label("Province or city").select_option("can-tho")
     page.get_by_label("Gender").select_option("female")
     page.get_by_label("Preferred language").select_option("en")
-    page.get_by_label("I agree").check()
+    page.get_by_label("Taking part in the course").check()
     page.get_by_role("button", name="Create account").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("My profile")

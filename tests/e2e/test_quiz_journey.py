@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from lms.accounts.services import create_user
 from lms.catalogue.models import Course, Module
+from lms.consent.models import How, Purpose
+from lms.consent.services import give
 from lms.db import utcnow
 from lms.extensions import db
 from lms.quizzes.models import Quiz, QuizPurpose
@@ -30,6 +32,7 @@ def registered_learner_with_an_open_quiz(app, email: str) -> str:
         )
         quiz.opens_at = utcnow() - timedelta(hours=1)
         learner = create_user(email, "Lê Văn Tám", password="quiz-learner-password", locale="vi")
+        give(learner, [Purpose.COURSE], How.SIGNUP)  # they accepted the notice in force
         hold(learner, run)
         db.session.commit()
         return f"/courses/eip-demo/modules/{module.key}/quiz"

@@ -52,7 +52,7 @@ def test_learner_registers_switches_and_downloads_the_calendar(
         options = groups.nth(index).get_by_role("radio")
         options.nth(1 if index == 0 else 0).check()
     page.get_by_label("Thông tin của tôi ở trên là chính xác").check()
-    page.get_by_label("Tôi đồng ý với thông báo về quyền riêng tư").check()
+    page.get_by_label("Tham gia khóa học").check()
     page.screenshot(path=screenshots / "register-vi.png", full_page=True)
     page.get_by_role("button", name="Đăng ký", exact=True).click()
 

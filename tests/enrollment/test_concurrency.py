@@ -68,7 +68,7 @@ def test_sixty_simultaneous_registrations_fill_ten_seats_exactly(gunicorn, burst
     # Half ask to wait if the run is full; the other half are told it is full.
     requests = [
         ("/courses/burst/register?lang=en", {
-            "csrf_token": tokens[index], "confirm_profile": "y", "accept_privacy": "y",
+            "csrf_token": tokens[index], "confirm_profile": "y", "consent": "course",
             f"module-{module_id}": f"{'wait' if index % 2 else 'run'}-{small_id}",
         })
         for index in range(LEARNERS)

@@ -18,7 +18,7 @@ from tests.helpers import count_queries, page_text
 def form_for(course, *keys, wait=()) -> dict:
     """What the registration form posts for these run keys (e.g. "m1a")."""
     runs = runs_of(course)
-    data = {"confirm_profile": "y", "accept_privacy": "y"}
+    data = {"confirm_profile": "y", "consent": "course"}
     for key in keys:
         run = runs[key]
         data[f"module-{run.module_id}"] = f"{'wait' if key in wait else 'run'}-{run.id}"

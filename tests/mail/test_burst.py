@@ -52,7 +52,7 @@ def test_a_burst_of_registrations_gets_every_confirmation_exactly_once(
             worker.wait_started()
         browsers = [Browser(base) for _ in emails]
         tokens = prepare(browsers, emails, "/courses/burst/register")
-        form = {"confirm_profile": "y", "accept_privacy": "y", f"module-{module_id}": f"wait-{run_id}"}
+        form = {"confirm_profile": "y", "consent": "course", f"module-{module_id}": f"wait-{run_id}"}
         results = burst(
             browsers, [("/courses/burst/register?lang=en", {"csrf_token": token, **form}) for token in tokens]
         )

@@ -128,7 +128,7 @@ def test_a_worker_process_delivers_what_requests_queued(app, db, client, smtp_se
     client.sign_in(registering.email)
     response = client.submit(
         "/courses/eip-mail/register?lang=en",
-        {"confirm_profile": "y", "accept_privacy": "y", f"module-{module_id}": f"run-{run_id}"},
+        {"confirm_profile": "y", "consent": "course", f"module-{module_id}": f"run-{run_id}"},
     )
     assert "You are registered." in response.get_data(as_text=True)
 
