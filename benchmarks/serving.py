@@ -343,9 +343,14 @@ class Client:
         self.connection.close()
 
     def request(
-        self, method: str, path: str, form: dict | None = None, cookies: bool = True
+        self,
+        method: str,
+        path: str,
+        form: dict | None = None,
+        cookies: bool = True,
+        headers: dict | None = None,
     ) -> tuple[int, bytes, http.client.HTTPResponse]:
-        headers = {"Accept-Language": self.language}
+        headers = {"Accept-Language": self.language, **(headers or {})}
         if cookies and self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         body = None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, request
 
-from lms import extensions, security
+from lms import caching, extensions, security
 from lms.config import Config
 from lms.numbers import IntegerConverter
 
@@ -23,6 +23,7 @@ def create_app(config: object | dict | None = None) -> Flask:
     register_jobs(app)
     register_personal_data_holders()
     security.init_app(app)
+    caching.init_app(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)

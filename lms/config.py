@@ -100,6 +100,14 @@ class Config:
         ]
         self.JOB_RESULT_HOURS = env_int("JOB_RESULT_HOURS", 24)
 
+        # The cache of guests' public pages and of version digests (README, "Caching and
+        # HTTP"): in each process by default; redis://host:6379/1 shares one across
+        # workers and machines. Entries live CACHE_TIMEOUT seconds at most; guests may
+        # see seats left up to GUEST_SEATS_SECONDS old (0: always live).
+        self.CACHE_URL = env("CACHE_URL") or ""
+        self.CACHE_TIMEOUT = env_int("CACHE_TIMEOUT", 300)
+        self.GUEST_SEATS_SECONDS = env_int("GUEST_SEATS_SECONDS", 5)
+
         self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
         # Decree 356/2025/ND-CP: days to carry out a learner's request to delete their
         # data (README, "Personal data": operators confirm the figure).

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, url_for
 
+from lms.caching.conditional import conditional
+from lms.caching.versions import digest
 from lms.catalogue import services
-from lms.catalogue.models import Course, Module, Run
+from lms.catalogue.models import Course, Module, Run, registration_state_at
+from lms.catalogue.versions import edition_version, live_seats_version
 from lms.db import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+def course_document_version(slug: str) -> str | None:
+    """What the document shows: the edition, its seats now and registration's state."""
+    edition = edition_version(slug)
+    if edition is None:
+        return None
+    state = registration_state_at(edition.opens_at, edition.closes_at, utcnow())
+    return digest(edition.key, live_seats_version(edition.course_id), state.value)
+
+
 @bp.get("/courses/<slug>")
+@conditional(course_document_version, cache_control="public, max-age=300")
 def course(slug: str):
     course = services.find_published_course(slug) or abort(404)
     response = jsonify(course_document(course))
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
 

@@ -31,6 +31,15 @@ class RunStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+def registration_state_at(opens_at: datetime, closes_at: datetime, now: datetime) -> RegistrationState:
+    """Whether registration is open at ``now`` for a window from ``opens_at`` to ``closes_at``."""
+    if now < opens_at:
+        return RegistrationState.NOT_YET_OPEN
+    if now <= closes_at:
+        return RegistrationState.OPEN
+    return RegistrationState.CLOSED
+
+
 class Course(db.Model):
     """An *edition*: one offering of a course (``family``, e.g. "eip") with its own
     slug, dates, modules and runs. The class keeps the name ``Course`` (the table
@@ -70,11 +79,7 @@ class Course(db.Model):
         return ZoneInfo(self.timezone)
 
     def registration_state(self, now: datetime) -> RegistrationState:
-        if now < self.registration_opens_at:
-            return RegistrationState.NOT_YET_OPEN
-        if now <= self.registration_closes_at:
-            return RegistrationState.OPEN
-        return RegistrationState.CLOSED
+        return registration_state_at(self.registration_opens_at, self.registration_closes_at, now)
 
     @property
     def is_published(self) -> bool:

@@ -11,10 +11,12 @@ from flask_wtf import FlaskForm
 
 from lms.accounts.auth import role_required
 from lms.accounts.models import User
+from lms.caching.conditional import guest_page
 from lms.catalogue.services import find_published_course
 from lms.certificates import jobs as certificate_jobs
 from lms.certificates import services
 from lms.certificates.models import Certificate, CertificateStatus
+from lms.certificates.versions import certificate_version
 from lms.db import parse_integer
 from lms.enrollment import services as enrollment
 from lms.extensions import db
@@ -40,7 +42,12 @@ def verify_form():
     return redirect(url_for("certificates.verify", code=services.display_code(code)))
 
 
+def verify_version(code: str, fresh: bool) -> str | None:
+    return certificate_version(code)
+
+
 @bp.get("/verify/<code>")
+@guest_page(verify_version, headers={"X-Robots-Tag": "noindex"})
 def verify(code: str):
     """Public: is this certificate genuine? Shows only what the paper shows."""
     certificate = services.find_by_code(code)
@@ -49,7 +56,7 @@ def verify(code: str):
         "certificates/verify.html", certificate=certificate, typed=code, searched=True, statuses=CertificateStatus,
         code=services.display_code(certificate.code) if certificate else "",
     )  # fmt: skip
-    return response, status, {"X-Robots-Tag": "noindex", "Cache-Control": "no-store"}
+    return response, status
 
 
 def _may_download(certificate: Certificate) -> bool:

@@ -20,11 +20,12 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.orm import joinedload, lazyload
 
 from lms.accounts.models import User
-from lms.catalogue.models import Module, Run, RunStatus
+from lms.caching.versions import digest, read_rows
+from lms.catalogue.models import Course, Module, Run, RunStatus, run_trainer
 from lms.catalogue.services import trainers_shown
 from lms.enrollment.models import (
     ChoiceStatus,
@@ -157,10 +158,11 @@ def find_user_by_calendar_token(token: str) -> User | None:
     return db.session.scalar(select(User).where(User.calendar_token == token).options(lazyload(User.roles)))
 
 
-def feed_runs_of(user: User) -> list[Run]:
-    """The runs where the user holds a seat, in active registrations, across courses,
-    and the cancelled runs they held a seat in when they were cancelled (so that the
-    subscribed calendar shows the event as cancelled rather than losing it silently)."""
+def feed_run_ids(user: User):
+    """The ids of the runs the user's feed shows: where they hold a seat, in active
+    registrations, across courses, and the cancelled runs they held a seat in when they
+    were cancelled (so that the subscribed calendar shows the event as cancelled rather
+    than losing it silently)."""
     held = where_holding_seat(select(Run.id).join(RunChoice, RunChoice.run_id == Run.id)).where(
         RunChoice.user_id == user.id
     )
@@ -169,6 +171,9 @@ def feed_runs_of(user: User) -> list[Run]:
         .join(RunChoice, RunChoice.run_id == Run.id)
         .join(Registration, Registration.id == RunChoice.registration_id)
         .where(
+            # from the (few) cancelled runs' choices, through the (run, status) index:
+            # no index starts with the user for cancelled choices
+            RunChoice.run_id.in_(select(Run.id).where(Run.status == RunStatus.CANCELLED)),
             RunChoice.user_id == user.id,
             RunChoice.status == ChoiceStatus.CANCELLED,
             RunChoice.confirmed_at.is_not(None),
@@ -177,10 +182,15 @@ def feed_runs_of(user: User) -> list[Run]:
             Registration.status == RegistrationStatus.ACTIVE,
         )
     )
+    return held.union(cancelled_with_them)
+
+
+def feed_runs_of(user: User) -> list[Run]:
+    """The runs of the user's feed (``feed_run_ids``), with what their events show."""
     return list(
         db.session.scalars(
             select(Run)
-            .where(Run.id.in_(held.union(cancelled_with_them)))
+            .where(Run.id.in_(feed_run_ids(user)))
             .options(
                 joinedload(Run.module).joinedload(Module.course),
                 trainers_shown(),
@@ -188,3 +198,36 @@ def feed_runs_of(user: User) -> list[Run]:
             .order_by(Run.starts_at, Run.id)
         )
     )
+
+
+def feed_version(user: User) -> str:
+    """A digest of everything the user's feed shows (one lean query, no rendering):
+    their language and, for each run, its times, state, label, join link, trainers,
+    module and edition."""
+    rows = read_rows(
+        select(
+            Run.id,
+            Run.key,
+            Run.sequence,
+            Run.status,
+            Run.starts_at,
+            Run.ends_at,
+            Run.join_url,
+            type_coerce(Run.label, Text),
+            Module.key,
+            Module.position,
+            type_coerce(Module.title, Text),
+            Course.slug,
+            Course.timezone,
+            Course.updated_at,
+            User.id,
+            User.full_name,
+        )
+        .join(Module, Module.id == Run.module_id)
+        .join(Course, Course.id == Module.course_id)
+        .outerjoin(run_trainer, run_trainer.c.run_id == Run.id)
+        .outerjoin(User, User.id == run_trainer.c.user_id)
+        .where(Run.id.in_(feed_run_ids(user)))
+        .order_by(Run.id, User.id)
+    )
+    return digest(user.id, user.locale, rows)

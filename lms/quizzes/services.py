@@ -779,7 +779,11 @@ def _response_label(answer: Answer, locale: str) -> str:
 
 def quiz_purposes(module: Module) -> set[str]:
     """Which quizzes the module has (its quiz, its pre-test), in one query."""
-    return set(db.session.scalars(select(Quiz.purpose).where(Quiz.module_id == module.id)))
+    return module_quiz_purposes(module.id)
+
+
+def module_quiz_purposes(module_id: int) -> set[str]:
+    return set(db.session.scalars(select(Quiz.purpose).where(Quiz.module_id == module_id)))
 
 
 def has_quiz(module: Module, purpose: str = QuizPurpose.MODULE) -> bool:

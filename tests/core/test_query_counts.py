@@ -169,7 +169,7 @@ BUDGET = {
     "course, signed in": 7,
     "module": 9,
     "my schedule": 11,  # + the learner's open evaluations
-    "personal calendar": 3,
+    "personal calendar": 4,  # and its version (lms.caching), read before rendering
 }
 
 

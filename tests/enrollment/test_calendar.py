@@ -142,7 +142,7 @@ def test_personal_feed_has_the_owners_seats_with_join_links(client, db):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
     assert response.headers["Content-Disposition"] == 'attachment; filename="eip-training.ics"'
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-cache"
     calendar = parse(response.data)
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Asia/Ho_Chi_Minh"]
     assert str(calendar["X-WR-CALNAME"]) == "EIP training: my sessions"
