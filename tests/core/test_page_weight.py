@@ -23,7 +23,7 @@ from lms.demo import load_demo
 from lms.enrollment import services as enrollment
 from lms.quizzes.models import Quiz, QuizPurpose
 from lms.quizzes.services import start_attempt
-from tests.factories import PASSWORD, CertificateFactory
+from tests.factories import PASSWORD, CertificateFactory, ConsentFactory
 
 LIMIT = 150 * 1024
 AUTOSAVE_SCRIPT = "/static/js/quiz-autosave.js"
@@ -98,6 +98,7 @@ def demo(app, db) -> Demo:
         "tran.thi.mai@example.org", "Trần Thị Mai", password=PASSWORD, locale="vi",
         organisation="Ban quản lý các khu công nghiệp Đà Nẵng", province="da-nang",
     )  # fmt: skip
+    ConsentFactory(user=learner)  # the demo publishes a privacy notice: accepted at sign-up
     demo_course = courses["eip-demo"]
     picks = {module.id: enrollment.Pick(module.runs[0].id) for module in demo_course.modules}
     enrollment.register(learner, demo_course, picks, accepted_privacy=True)
@@ -126,7 +127,7 @@ def report(weights: list[Weight]) -> None:
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])
-def test_main_pages_weigh_under_150_kb_with_their_css_and_load_no_script(client, demo, language):
+def test_main_pages_weigh_under_150_kb_with_their_css_and_load_no_script(client, db, demo, language):
     guest_pages = [
         "/",
         "/courses/eip-demo",
@@ -140,7 +141,10 @@ def test_main_pages_weigh_under_150_kb_with_their_css_and_load_no_script(client,
     weights += [weigh(client, f"{path}?lang={language}") for path in learner_pages]
     # The registration form as a newcomer sees it (the learner above has registered).
     client.post("/account/logout", data={"csrf_token": client.csrf_token("/account/profile")})
-    create_user("le.van.nam@example.org", "Lê Văn Nam", password=PASSWORD, locale=language)
+    ConsentFactory(
+        user=create_user("le.van.nam@example.org", "Lê Văn Nam", password=PASSWORD, locale=language)
+    )
+    db.session.commit()
     client.sign_in("le.van.nam@example.org")
     weights.append(weigh(client, f"/courses/eip-demo/register?lang={language}"))
     report(weights)
