@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from lms.accounts.services import create_user, find_user_by_email
 from lms.extensions import db
+from tests.factories import ConsentFactory
 
 pytestmark = pytest.mark.browser
 
@@ -20,11 +21,12 @@ LEARNER = "thao.vu@example.org"
 
 def a_new_learner(app) -> str:
     """A Vietnamese learner not yet registered (the demo learner already holds a seat in
-    eip-demo)."""
+    eip-demo), who accepted the privacy notice when signing up."""
     with app.app_context():
         if find_user_by_email(LEARNER) is None:
-            create_user(LEARNER, "Vũ Phương Thảo", password=PASSWORD, locale="vi", province="ninh-binh",
-                        organisation_type="park_management_board", gender="female")  # fmt: skip
+            learner = create_user(LEARNER, "Vũ Phương Thảo", password=PASSWORD, locale="vi", province="ninh-binh",
+                                  organisation_type="park_management_board", gender="female")  # fmt: skip
+            ConsentFactory(user=learner)  # as at sign-up: the demo's privacy notice is in force
             db.session.commit()
         db.session.remove()
     return LEARNER
