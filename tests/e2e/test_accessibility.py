@@ -395,7 +395,7 @@ def test_a_learner_signs_in_and_registers_with_the_keyboard_alone(new_page, worl
         page.keyboard.press("Space")  # the first run
         if index == 0:
             page.keyboard.press("ArrowDown")  # module 1: the other run, chosen with an arrow key
-    tab_to(page, r"^input\[checkbox\] Tôi đồng ý")
+    tab_to(page, r"^input\[checkbox\] Tham gia khóa học")  # the course consent, required
     page.keyboard.press("Space")
     page.screenshot(path=screenshots / "keyboard-register-vi.png", full_page=True)
     tab_to(page, r"^button\[submit\] Đăng ký$")

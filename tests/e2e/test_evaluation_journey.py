@@ -22,7 +22,7 @@ from lms.evaluations.forms_setup import forms_of
 from lms.extensions import db
 from lms.jobs import tracking
 from tests.evaluations.conftest import full_answers
-from tests.factories import AttendanceFactory, registration_for
+from tests.factories import AttendanceFactory, ConsentFactory, registration_for
 
 pytestmark = pytest.mark.browser
 PASSWORD = "evaluation-learner-pw"
@@ -39,6 +39,7 @@ def five_learners_of_module_one(app) -> int:
         for index in range(5):
             learner = create_user(f"eval{index}@example.org", f"Học viên {index}", password=PASSWORD,
                                   organisation_type="enterprise", province="dong-nai", gender="female")  # fmt: skip
+            ConsentFactory(user=learner)  # the demo's privacy notice, accepted at sign-up
             registration_for(learner, course)
             AttendanceFactory(run_id=run.id, user_id=learner.id, status="present", minutes=120)
             db.session.flush()
