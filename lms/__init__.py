@@ -228,7 +228,10 @@ def register_request_hooks(app: Flask) -> None:
 
 def connect_signals() -> None:
     """Where one domain reacts to another, wired here and nowhere else."""
+    from flask_login import user_logged_in
+
     from lms.certificates.services import issue_on_completion
+    from lms.consent.gate import remember_checked
     from lms.consent.signup import check_signup_consents, record_signup_consents
     from lms.signals import account_created, progress_changed, signup_checked
 
@@ -238,6 +241,8 @@ def connect_signals() -> None:
     # The sign-up form (accounts) carries the consent checkboxes; consent records them.
     signup_checked.connect(check_signup_consents)
     account_created.connect(record_signup_consents)
+    # A learner who has accepted the notice in force is not checked again on each request.
+    user_logged_in.connect(remember_checked)
 
 
 def register_template_helpers(app: Flask) -> None:
