@@ -249,3 +249,31 @@ def submit_evaluation(user: User, form: EvaluationForm, answers: dict, now: date
         # The evaluation may be required for the certificate (lms.completion.rules).
         progress_changed.send(form.course_id, user_ids=[user.id])
     return response
+
+
+def not_yet_answered(course: Course, module_ids: list[int], now: datetime) -> set[int]:
+    """The learners who may answer the evaluation of one of these modules now and have
+    not (the same opening rule as :func:`open_evaluations`, for a whole edition in one
+    query): messages to participants reach them as "not yet evaluated"."""
+    answered = exists().where(
+        EvaluationInvitation.form_id == EvaluationForm.id,
+        EvaluationInvitation.user_id == Attendance.user_id,
+        EvaluationInvitation.answered.is_(True),
+    )
+    return set(
+        db.session.scalars(
+            select(Attendance.user_id)
+            .distinct()
+            .join(Run, Run.id == Attendance.run_id)
+            .join(EvaluationForm, EvaluationForm.module_id == Run.module_id)
+            .where(
+                EvaluationForm.course_id == course.id,
+                EvaluationForm.kind == FormKind.MODULE,
+                EvaluationForm.module_id.in_(module_ids),
+                Attendance.status.in_(ATTENDED),
+                Run.ends_at <= now,
+                _not_closed(now),
+                ~answered,
+            )
+        )
+    )

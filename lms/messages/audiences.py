@@ -4,8 +4,8 @@ Each filter is one function registered under its name, returning the ids of the 
 of the scope it selects. Every filter asks the rule's own home: seats and waiting places
 are enrollment's states, attendance marks are judged by ``lms.completion.rules`` (the best
 mark of a module by ``completion.edition.best_marks``), completion by
-``completion.edition.edition_progress`` and certificates by their status. A new audience
-(e.g. "not yet evaluated") is one more function here.
+``completion.edition.edition_progress``, evaluations by ``lms.evaluations.answering``
+and certificates by their status. A new audience is one more function here.
 
 Everyone selected holds an active registration in the edition: a learner who cancelled
 gets no more messages about it.
@@ -24,7 +24,9 @@ from lms.catalogue.models import Course, Module, Run
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.completion import rules
 from lms.completion.edition import best_marks, edition_progress, load_evidence
+from lms.db import utcnow
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.evaluations.answering import not_yet_answered
 from lms.extensions import db
 
 
@@ -168,6 +170,13 @@ def not_yet_complete(scope: Scope) -> set[int]:
     if scope.module is None:
         return {user_id for user_id in people if not progress[user_id].complete(module_ids)}
     return {user_id for user_id in people if scope.module.id not in progress[user_id].done}
+
+
+@audience("not_evaluated", _l("Not yet evaluated (an evaluation open to them, unanswered)"))
+def not_yet_evaluated(scope: Scope) -> set[int]:
+    """Those who attended an ended run of a module of the scope and have not answered its
+    evaluation while it is open (the evaluations' own opening rule)."""
+    return not_yet_answered(scope.course, scope.module_ids, utcnow()) & members(scope)
 
 
 @audience("certified", _l("Certified"))
