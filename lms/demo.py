@@ -18,7 +18,8 @@ from lms.consent.shipped import publish_shipped_notice
 from lms.course_folders import apply_course, load_course_folder, read_course_folder
 from lms.db import utcnow
 from lms.deadlines import last_instant
-from lms.demo_learners import SEED, populate_past_edition, run_extras
+from lms.demo_evaluations import answer_evaluations
+from lms.demo_learners import PAST_EDITION_EXTRAS, SEED, populate_past_edition, run_extras
 from lms.enrollment.services import Pick, is_registered, register
 from lms.evaluations.forms_setup import apply_template
 from lms.extensions import db
@@ -64,6 +65,9 @@ DEMO_ACCOUNTS = [
 # The trainer named first in the course content gets a password, so the demo has a
 # trainer who can sign in.
 DEMO_TRAINER = "lan.nguyen@trainers.example.org"
+
+# The past edition's learners answered their evaluations (lms.demo_evaluations).
+PAST_EDITION_EXTRAS["evaluations"] = answer_evaluations
 
 
 def load_demo(now: datetime | None = None) -> list[str]:

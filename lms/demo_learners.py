@@ -99,8 +99,8 @@ ESSAYS = [
 # Later parts of the lived-in edition, by name: each gets the edition, its registered
 # learners (in registration order) and a generator seeded from SEED and its own name, so
 # adding one never changes the data of the others. Each must be idempotent on its own
-# (it runs on every `lms demo`). The evaluations of issue 14 (level 1) join here:
-# PAST_EDITION_EXTRAS["evaluations"] = answer_evaluations.
+# (it runs on every `lms demo`). lms.demo adds the evaluations' answers
+# (lms.demo_evaluations).
 PAST_EDITION_EXTRAS: dict[str, Callable[[Course, list[User], random.Random], str]] = {}
 
 

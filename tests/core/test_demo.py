@@ -148,6 +148,26 @@ def test_the_past_edition_shows_a_learning_gain(app, db):
     assert any(row.gain.hidden for row in report.breakdown_rows)  # some provinces have fewer than 5
 
 
+def test_the_past_edition_has_answered_evaluations(app, db):
+    """Most learners who attended a module answered its evaluation, some with a comment in
+    Vietnamese; the answers are anonymous (no user) like real ones."""
+    from lms.evaluations.models import EvaluationAnswer, EvaluationForm, EvaluationResponse
+
+    run_demo(app)
+    course = db.session.scalar(select(Course).where(Course.slug == "eip-2023"))
+    responses = db.session.scalar(
+        select(func.count(EvaluationResponse.id))
+        .join(EvaluationForm, EvaluationForm.id == EvaluationResponse.form_id)
+        .where(EvaluationForm.course_id == course.id)
+    )
+    comments = db.session.scalars(
+        select(EvaluationAnswer.text).where(EvaluationAnswer.text.is_not(None))
+    ).all()
+    assert responses > 300
+    assert any("khu công nghiệp" in comment for comment in comments)
+    assert "evaluations: 0 evaluations answered" in run_demo(app)  # idempotent
+
+
 def test_later_parts_of_the_past_edition_get_its_learners_and_their_own_seed(app, db, monkeypatch):
     """The hook the evaluations of issue 14 join (lms.demo_learners.PAST_EDITION_EXTRAS)."""
     seen = []

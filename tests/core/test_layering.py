@@ -33,7 +33,7 @@ DOMAINS = [
     ("privacy",),  # the learner's rights: data download, deletion, retention
 ]
 PAGES = {"pages", "organise", "reports", "course_folders"}
-APP = {"lms", "cli", "demo", "demo_learners", "backup", "serve", "models"}
+APP = {"lms", "cli", "demo", "demo_learners", "demo_evaluations", "backup", "serve", "models"}
 
 
 def layer_of(unit: str) -> tuple[int, int]:
