@@ -58,6 +58,9 @@ KIND_LABELS = {
     "privacy_data_ready": _l("Copy of personal data ready"),
     "privacy_deletion_done": _l("Account deleted"),
     "recording_added": _l("Recording available"),
+    "evaluation_invitation": _l("Evaluation of a module open"),
+    "evaluation_reminder": _l("Evaluation reminder"),
+    "follow_up_invitation": _l("Follow-up survey"),
 }
 STATUS_LABELS = {
     MailStatus.QUEUED: _l("Queued"),
