@@ -13,6 +13,7 @@ task without losing or repeating the work.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -46,6 +47,18 @@ def init_app(app: Flask) -> None:
     app.extensions["lms.jobs"] = huey
     if not event.contains(Session, "after_commit", _enqueue_committed):
         event.listen(Session, "after_commit", _enqueue_committed)
+
+
+@contextlib.contextmanager
+def running_for(app: Flask):
+    """Run the tasks executed inside in ``app`` (one process, one app in production;
+    the test suite runs several apps in one process and says which one a run is for)."""
+    previous = _state.get("app")
+    _state["app"] = app
+    try:
+        yield
+    finally:
+        _state["app"] = previous
 
 
 def enqueue_after_commit(task, *args) -> None:
