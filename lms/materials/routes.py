@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import unicodedata
-from urllib.parse import quote
 
 from babel.lists import format_list
 from flask import (
@@ -24,8 +22,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from werkzeug.http import dump_options_header
-from werkzeug.wsgi import wrap_file
 
 from lms.catalogue.models import Course, Module
 from lms.catalogue.services import can_manage_course
@@ -37,7 +33,7 @@ from lms.materials import filetypes, services
 from lms.materials.forms import ActionForm, ReplaceForm, material_form
 from lms.materials.models import Material, MaterialKind, MaterialVersion, Visibility
 from lms.materials.services import Access
-from lms.materials.storage import get_storage
+from lms.materials.serving import stored_file_response
 from lms.transactions import commit_change, writes
 
 log = logging.getLogger(__name__)
@@ -133,28 +129,14 @@ def open_link(material_id: int):
 
 
 def send_version(material: Material, version: MaterialVersion, count: bool = True):
-    """Stream a stored file with its type, its original name and conditional/range support."""
-    try:
-        handle = get_storage().open(version.storage_key)
-    except FileNotFoundError:
-        log.error("material file missing from storage: %s (version %s)", version.storage_key, version.id)
-        abort(404)
-    file_type = filetypes.by_mimetype(version.content_type)
-    response = current_app.response_class(
-        wrap_file(request.environ, handle), mimetype=version.content_type, direct_passthrough=True
-    )
-    response.content_length = version.size
-    response.headers["Content-Disposition"] = content_disposition(
-        version.filename, inline=bool(file_type and file_type.inline)
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.last_modified = version.uploaded_at
-    response.set_etag(version.sha256)
-    response.cache_control.private = True
-    response.cache_control.no_cache = True  # check with us each time: a replaced file has new bytes
+    """Stream a stored file (lms.materials.serving), counting a new download."""
+    response = stored_file_response(
+        storage_key=version.storage_key, content_type=version.content_type, filename=version.filename,
+        size=version.size, sha256=version.sha256, last_modified=version.uploaded_at,
+    )  # fmt: skip
     if count and _is_new_download(version):
         commit_change(lambda: services.count_download(material, version))
-    return response.make_conditional(request.environ, accept_ranges=True, complete_length=version.size)
+    return response
 
 
 def _is_new_download(version: MaterialVersion) -> bool:
@@ -163,26 +145,6 @@ def _is_new_download(version: MaterialVersion) -> bool:
         return False
     ranges = request.range
     return ranges is None or ranges.ranges[0][0] == 0
-
-
-def content_disposition(filename: str, inline: bool) -> str:
-    """``inline``/``attachment`` with the original name for every browser (RFC 6266/5987):
-    a plain-ASCII ``filename`` for old clients and the exact UTF-8 ``filename*``."""
-    kind = "inline" if inline else "attachment"
-    fallback = ascii_filename(filename)
-    if fallback == filename:
-        return dump_options_header(kind, {"filename": filename})
-    quoted = quote(filename, safe="!#$&+-.^_`|~")
-    return dump_options_header(kind, {"filename": fallback, "filename*": f"UTF-8''{quoted}"})
-
-
-def ascii_filename(filename: str) -> str:
-    """ "Tài liệu Đà Nẵng.pdf" -> "Tai lieu Da Nang.pdf" (đ has no decomposition, so by hand)."""
-    text = filename.replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = "".join(ch for ch in text if ch.isprintable() and ch not in '"\\')
-    stem, dot, extension = text.rpartition(".")
-    return text if stem.strip() else f"material{dot}{extension}"
 
 
 # -- trainers and organisers -------------------------------------------------------

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from werkzeug.wsgi import wrap_file
 from wtforms import DateField, StringField
 from wtforms.validators import InputRequired
 
@@ -19,9 +18,7 @@ from lms.catalogue.models import Run
 from lms.db import utcnow
 from lms.errors import render_error
 from lms.extensions import db
-from lms.materials import filetypes
-from lms.materials.routes import content_disposition
-from lms.materials.storage import get_storage
+from lms.materials.serving import stored_file_response
 from lms.recordings import services
 from lms.recordings.models import Recording
 from lms.transactions import commit_change
@@ -99,21 +96,7 @@ def watch(recording_id: int):
 
 
 def _send(recording: Recording):
-    try:
-        handle = get_storage().open(recording.storage_key)
-    except FileNotFoundError:
-        current_app.logger.error("recording file missing from storage: %s", recording.storage_key)
-        abort(404)
-    file_type = filetypes.by_mimetype(recording.content_type)
-    response = current_app.response_class(
-        wrap_file(request.environ, handle), mimetype=recording.content_type, direct_passthrough=True
-    )
-    response.content_length = recording.size
-    response.headers["Content-Disposition"] = content_disposition(
-        recording.filename, inline=bool(file_type and file_type.inline)
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.set_etag(recording.sha256)
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
-    return response
+    return stored_file_response(
+        storage_key=recording.storage_key, content_type=recording.content_type, filename=recording.filename,
+        size=recording.size, sha256=recording.sha256,
+    )  # fmt: skip

@@ -410,7 +410,7 @@ def test_downloads_carry_type_disposition_and_the_original_name(
 
 
 def test_the_ascii_fallback_name_reads_well():
-    from lms.materials.routes import ascii_filename
+    from lms.materials.serving import ascii_filename
 
     assert ascii_filename("Tài liệu Đà Nẵng.pdf") == "Tai lieu Da Nang.pdf"
     assert ascii_filename("Đường.pdf") == "Duong.pdf"

@@ -109,6 +109,10 @@ def test_a_file_goes_through_the_materials_checks_and_is_served_after_the_access
     response = client.get(f"/recordings/{recording.id}")
     assert response.status_code == 200 and response.data == MP4 and response.mimetype == "video/mp4"
     response.close()
+    # a video player asks for parts of the file (lms.materials.serving, as for materials)
+    part = client.get(f"/recordings/{recording.id}", headers={"Range": "bytes=4-11"})
+    assert part.status_code == 206 and part.data == MP4[4:12]
+    part.close()
     client.post("/account/logout", data={"csrf_token": client.csrf_token()})
     client.sign_in("stranger@example.org")
     assert client.get(f"/recordings/{recording.id}").status_code == 404
