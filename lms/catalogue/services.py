@@ -78,3 +78,9 @@ def can_manage_course(user, course_id: int) -> bool:
     if user.has_role(Role.ORGANISER):
         return True
     return user.has_role(Role.TRAINER) and teaches_in(user, course_id)
+
+
+def editions_by_id() -> dict[int, Course]:
+    """Every edition, drafts included, keyed by id in the order of their slugs (the
+    organisers' filters on the audit and outgoing-mail pages)."""
+    return {course.id: course for course in db.session.scalars(select(Course).order_by(Course.slug))}

@@ -16,6 +16,7 @@ from lms.accounts.models import User
 from lms.audit.actions import Shown, UndeclaredAction, action_named
 from lms.audit.models import AuditEvent
 from lms.catalogue.models import Course, Module, Run
+from lms.catalogue.services import editions_by_id
 from lms.certificates.models import Certificate
 from lms.certificates.services import display_code
 from lms.completion.models import CompletionException
@@ -273,7 +274,7 @@ def audit_page(course_id: int | None = None, actor_id: int | None = None, page: 
             .offset((page - 1) * PAGE_SIZE)
         )
     )
-    courses = {course.id: course for course in db.session.scalars(select(Course).order_by(Course.slug))}
+    courses = editions_by_id()
     actors = db.session.execute(
         select(User.id, User.full_name)
         .where(User.id.in_(select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None))))

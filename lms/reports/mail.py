@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, select
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.catalogue.models import Course
+from lms.catalogue.services import editions_by_id
 from lms.db import parse_integer
 from lms.extensions import db
 from lms.mail.kinds import declared_kinds
@@ -159,7 +160,7 @@ class MailPage:
 
 
 def course_choices() -> dict[int, Course]:
-    return {course.id: course for course in db.session.scalars(select(Course).order_by(Course.slug))}
+    return editions_by_id()
 
 
 def mail_page(chosen: MailFilter, courses: dict[int, Course]) -> MailPage:
