@@ -140,51 +140,79 @@ def build_calendar(
 
     With ``method="CANCEL"`` every event is marked cancelled, as RFC 5546 asks.
 
-    The same calendar is built once per minute and process: the confirmations of a
-    registration evening carry a few dozen different calendars (which runs, which
-    language) to hundreds of learners, and building one is about half of a confirmation's
-    CPU. What an event shows is all in its key (``EventFacts``), and the minute is its
-    DTSTAMP (when the calendar was made), so a kept calendar is the one built now.
+    Each event is written once per minute and process, and a calendar is its header,
+    time zones and events put together (what ``Calendar.to_ical`` does with its parts):
+    the confirmations of a registration evening carry the same dozen events (runs, in two
+    languages) to hundreds of learners, and writing them was about half of building a
+    confirmation. What an event shows is all in its key (``EventFacts``, the language,
+    the links), and the minute is its DTSTAMP (when the calendar was made), so a kept
+    event is the one that would be written now.
     """
-    facts = tuple(sorted((EventFacts.of(run) for run in runs), key=lambda f: (f.starts_at, f.run_id)))
+    base_url = current_app.config["BASE_URL"]
+    facts = sorted((EventFacts.of(run) for run in runs), key=lambda f: (f.starts_at, f.run_id))
     stamp = utcnow().replace(second=0, microsecond=0)
-    return _calendar(facts, locale, name, include_join_link, method, current_app.config["BASE_URL"], stamp)
+    cancelling = method == "CANCEL"
+    events = [
+        _event_ical(run, locale, include_join_link and not cancelling, cancelling, base_url, stamp)
+        for run in facts
+    ]
+    # Time zone rules for the years the runs span (the default, 1970-2038, would list
+    # decades of daylight-saving changes for zones that have them).
+    span = (
+        (
+            date(facts[0].starts_at.year - 1, 1, 1),
+            max(run.ends_at for run in facts).date() + timedelta(days=366),
+        )
+        if facts
+        else None
+    )
+    tzids = tuple(sorted(set().union(*(tzids for _, tzids in events)))) if facts else ()
+    head = _calendar_head(name, method, tzids, span)
+    return head + b"".join(data for data, _ in events) + CALENDAR_END
 
 
-@lru_cache(maxsize=256)
-def _calendar(
-    facts: tuple[EventFacts, ...],
-    locale: str,
-    name: str,
-    include_join_link: bool,
-    method: str,
-    base_url: str,
-    stamp: datetime,
-) -> bytes:
+CALENDAR_END = b"END:VCALENDAR\r\n"
+
+
+@lru_cache(maxsize=64)
+def _calendar_head(name: str, method: str, tzids: tuple[str, ...], span: tuple[date, date] | None) -> bytes:
+    """The calendar's own properties and the VTIMEZONEs of ``tzids``, without its end."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.method = method
     calendar.calendar_name = name
-    cancelling = method == "CANCEL"
-    for run in facts:
-        event = _event(
-            run,
-            locale,
-            include_join_link=include_join_link and not cancelling,
-            base_url=base_url,
-            stamp=stamp,
-        )
-        if cancelling:
-            event.status = "CANCELLED"
-        calendar.add_component(event)
-    # Time zone rules for the years the runs span (the default, 1970-2038, would list
-    # decades of daylight-saving changes for zones that have them).
-    if facts:
-        first, last = facts[0].starts_at.date(), max(run.ends_at for run in facts).date()
-        add_missing_timezones(calendar, date(first.year - 1, 1, 1), last + timedelta(days=366))
-    return calendar.to_ical()
+    for tzid in tzids:
+        timezone = _timezone(tzid, *span)
+        if timezone is not None:
+            calendar.add_component(copy.deepcopy(timezone))
+    data = calendar.to_ical()
+    if not data.endswith(CALENDAR_END):
+        raise RuntimeError("icalendar no longer ends a calendar with END:VCALENDAR")
+    return data.removesuffix(CALENDAR_END)
+
+
+@lru_cache(maxsize=1024)
+def _event_ical(
+    facts: EventFacts, locale: str, include_join_link: bool, cancelling: bool, base_url: str, stamp: datetime
+) -> tuple[bytes, frozenset[str]]:
+    """A VEVENT's bytes and the time zones it names (UTC needs none)."""
+    event = _event(facts, locale, include_join_link=include_join_link, base_url=base_url, stamp=stamp)
+    if cancelling:
+        event.status = "CANCELLED"
+    tzids = {
+        value.params.get("TZID")
+        for _, value in event.property_items(sorted=False)
+        if hasattr(value, "params")
+    }
+    return event.to_ical(), frozenset(tzids - {None, "UTC"})
+
+
+def forget_written_events() -> None:
+    """Write every calendar anew (tests that watch it being written)."""
+    _event_ical.cache_clear()
+    _calendar_head.cache_clear()
 
 
 def add_missing_timezones(calendar: Calendar, first_date: date, last_date: date) -> None:

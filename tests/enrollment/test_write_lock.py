@@ -73,7 +73,7 @@ class WriteTransactionWatch:
 
 @pytest.fixture
 def watch(app, db, monkeypatch):
-    ical._calendar.cache_clear()  # calendars are kept per minute: this test sees them built
+    ical.forget_written_events()  # events are kept per minute: this test sees them written
     watching = WriteTransactionWatch(app, db.engine, monkeypatch)
     yield watching
     watching.close(app)
