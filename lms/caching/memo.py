@@ -17,7 +17,8 @@ guests are told may be (seats, a countdown: the README, "Caching and HTTP").
 Never kept: an answer that sets a cookie, one not marked by the app (every signed-in
 page), anything other than a 200 or 304 to a GET, and bodies over ``MAX_BODY`` bytes.
 A 304 is answered when If-None-Match names the kept tag; a 200 is replayed when the
-kept answer is one. The memo is per process and bounded (``MAX_ENTRIES``).
+kept answer is one. The memo is per process and bounded (``MAX_ENTRIES`` answers,
+``MAX_BYTES`` of bodies; the oldest kept go first).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from lms.caching.generation import SCOPES
 
 MAX_ENTRIES = 4096
 MAX_BODY = 256 * 1024
+MAX_BYTES = 32 * 1024 * 1024
 MARK = "lms.memo"  # environ key: (strong tag, scopes) set by the app on a shareable answer
 VARIES_BY = (
     "wsgi.url_scheme",
@@ -96,7 +98,8 @@ class ResponseMemo:
         self.lasting = max(lasting, lifetime)
         self.clock = clock
         self.kept: dict[tuple, Kept] = {}
-        self.max_entries = MAX_ENTRIES
+        self.max_entries, self.max_bytes = MAX_ENTRIES, MAX_BYTES
+        self.bytes = 0  # of the bodies kept
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -160,11 +163,18 @@ class ResponseMemo:
 
     def keep(self, variant: tuple, kept: Kept) -> None:
         with self.lock:
-            self.kept.pop(variant, None)
+            self.drop(variant)
             self.kept[variant] = kept
-            while len(self.kept) > self.max_entries:
-                del self.kept[next(iter(self.kept))]
+            self.bytes += len(kept.body or b"")
+            while len(self.kept) > self.max_entries or self.bytes > self.max_bytes:
+                self.drop(next(iter(self.kept)))
+
+    def drop(self, variant: tuple) -> None:
+        gone = self.kept.pop(variant, None)
+        if gone is not None:
+            self.bytes -= len(gone.body or b"")
 
     def forget(self) -> None:
         with self.lock:
             self.kept.clear()
+            self.bytes = 0
