@@ -139,7 +139,21 @@ run_trainer = Table(
 )
 
 
-class Run(db.Model):
+class RunState:
+    """What a run's seats and state mean, shared by the mapped :class:`Run` and the lean
+    copies pages read without the ORM (lms.enrollment.schedule): one home for the rule.
+    Needs ``capacity``, ``taken`` and ``status``."""
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == RunStatus.CANCELLED
+
+
+class Run(RunState, db.Model):
     """One live delivery of a module: learners choose one run of each module."""
 
     __tablename__ = "run"
@@ -170,14 +184,6 @@ class Run(db.Model):
 
     module: Mapped[Module] = relationship(back_populates="runs")
     trainers: Mapped[list[User]] = relationship(secondary=run_trainer, order_by=User.full_name)
-
-    @property
-    def seats_left(self) -> int:
-        return max(self.capacity - self.taken, 0)
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status == RunStatus.CANCELLED
 
     def __repr__(self) -> str:
         return f"<Run {self.module_id}/{self.key} {self.starts_at:%Y-%m-%d %H:%M}Z>"
