@@ -282,7 +282,7 @@ def request_gettext() -> dict:
 
 def _newstyle_gettext(translate):
     @pass_context
-    def gettext(context, string: str, **variables) -> str:
+    def gettext(context, string: str, /, **variables) -> str:
         text = translate(string)
         # As Jinja's own: the catalogs' text is ours, and %-formatting escapes the values.
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704  # nosec B704
@@ -292,9 +292,9 @@ def _newstyle_gettext(translate):
 
 def _newstyle_ngettext(translate):
     @pass_context
-    def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
-        variables.setdefault("num", num)
-        text = translate(singular, plural, num)
+    def ngettext(context, singular: str, plural: str, number: int, /, **variables) -> str:
+        variables.setdefault("num", number)
+        text = translate(singular, plural, number)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704  # nosec B704
 
     return ngettext

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Role, User
@@ -22,13 +24,20 @@ def published_courses() -> list[Course]:
     )
 
 
-def find_published_course(slug: str) -> Course | None:
-    """The published course with its modules, runs and trainers, or None."""
-    return db.session.scalar(
+@lru_cache(maxsize=1)
+def _published_course_statement():
+    # Built once per process: most pages of an edition start here, and building the
+    # statement with its loader options cost about as much as running it.
+    return (
         select(Course)
-        .where(Course.slug == slug, Course.status == CourseStatus.PUBLISHED)
+        .where(Course.slug == bindparam("slug"), Course.status == CourseStatus.PUBLISHED)
         .options(selectinload(Course.modules).selectinload(Module.runs).options(trainers_shown()))
     )
+
+
+def find_published_course(slug: str) -> Course | None:
+    """The published course with its modules, runs and trainers, or None."""
+    return db.session.scalar(_published_course_statement(), {"slug": slug})
 
 
 def trainers_shown():

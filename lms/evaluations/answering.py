@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -94,19 +95,27 @@ def _open_condition(user_id: int, now: datetime):
     )
 
 
-def open_evaluations(user: User, now: datetime) -> list[OpenEvaluation]:
-    """The forms the learner may answer now and has not answered (one query)."""
-    rows = db.session.execute(
+@lru_cache(maxsize=1)
+def _open_evaluations_statement():
+    """Built once per process (its four conditions cost more to build than to run); the
+    learner and the moment are bound when it runs."""
+    user_id, now = bindparam("user_id"), bindparam("now", type_=EvaluationForm.closes_at.type)
+    return (
         select(EvaluationForm, Course, Module)
         .join(Course, Course.id == EvaluationForm.course_id)
         .outerjoin(Module, Module.id == EvaluationForm.module_id)
         .where(
             Course.status != CourseStatus.DRAFT,
-            _open_condition(user.id, now),
-            ~_answered_by(user.id),
+            _open_condition(user_id, now),
+            ~_answered_by(user_id),
         )
         .order_by(Course.id, EvaluationForm.kind, Module.position)
-    ).all()
+    )
+
+
+def open_evaluations(user: User, now: datetime) -> list[OpenEvaluation]:
+    """The forms the learner may answer now and has not answered (one query)."""
+    rows = db.session.execute(_open_evaluations_statement(), {"user_id": user.id, "now": now}).all()
     return [OpenEvaluation(form, course, module) for form, course, module in rows]
 
 

@@ -200,16 +200,16 @@ def test_kept_session_times_follow_the_zone_the_day_and_the_language(app):
 # A template that says the same things through the context's gettext (bound once per
 # render, lms.i18n.request_gettext) and through the environment's (Flask-Babel's, as
 # imported macros see it).
-SAME_TWICE = """{% macro again() %}{{ _("My schedule") }}|{{ _("Module %(num)s", num="<b>") }}|{{ ngettext("Trainer:", "Trainers:", 2) }}|{% trans %}Sign out{% endtrans %}{% endmacro %}
-{{- _("My schedule") }}|{{ _("Module %(num)s", num="<b>") }}|{{ ngettext("Trainer:", "Trainers:", 2) }}|{% trans %}Sign out{% endtrans %}
+SAME_TWICE = """{% macro again() %}{{ _("My schedule") }}|{{ _("Module %(num)s", num="<b>") }}|{{ ngettext("Trainer:", "Trainers:", 2) }}|{{ ngettext("%(num)s seat left", "%(num)s seats left", 3, num="3") }}|{% trans %}Sign out{% endtrans %}{% endmacro %}
+{{- _("My schedule") }}|{{ _("Module %(num)s", num="<b>") }}|{{ ngettext("Trainer:", "Trainers:", 2) }}|{{ ngettext("%(num)s seat left", "%(num)s seats left", 3, num="3") }}|{% trans %}Sign out{% endtrans %}
 {{ again() }}"""
 
 
 @pytest.mark.parametrize(
     "locale, expected",
     [
-        ("vi", "Lịch của tôi|Học phần &lt;b&gt;|Giảng viên:|Đăng xuất"),
-        ("en", "My schedule|Module &lt;b&gt;|Trainers:|Sign out"),
+        ("vi", "Lịch của tôi|Học phần &lt;b&gt;|Giảng viên:|Còn 3 chỗ|Đăng xuất"),
+        ("en", "My schedule|Module &lt;b&gt;|Trainers:|3 seats left|Sign out"),
     ],
 )
 def test_templates_gettext_is_the_requests_translations(app, locale, expected):
