@@ -103,8 +103,8 @@ def course(slug: str):
 @bp.get("/courses/<slug>/modules/<key>")
 @guest_page(module_version)
 def module(slug: str, key: str):
-    course = services.find_published_course(slug) or abort(404)
-    module = services.find_module(course, key) or abort(404)
+    module = services.find_published_module(slug, key) or abort(404)
+    course = module.course
     now = utcnow()
     materials = material_listing(current_user, course, module, now)
     quizzes = quiz_purposes(module)
