@@ -40,7 +40,41 @@ def registration_state_at(opens_at: datetime, closes_at: datetime, now: datetime
     return RegistrationState.CLOSED
 
 
-class Course(db.Model):
+class EditionState:
+    """What an edition's dates, zone and state mean, shared by the mapped :class:`Course`
+    and the lean copy its page reads (lms.catalogue.shown): one home for each rule.
+    Needs ``timezone``, ``registration_opens_at``, ``registration_closes_at``, ``status``
+    and ``modules`` (each with ``runs`` and ``duration_minutes``)."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def registration_state(self, now: datetime) -> RegistrationState:
+        return registration_state_at(self.registration_opens_at, self.registration_closes_at, now)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CourseStatus.PUBLISHED
+
+    @property
+    def runs(self) -> list:
+        return [run for module in self.modules for run in module.runs]
+
+    @property
+    def starts_at(self) -> datetime | None:
+        return min((run.starts_at for run in self.runs), default=None)
+
+    @property
+    def ends_at(self) -> datetime | None:
+        return max((run.ends_at for run in self.runs), default=None)
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(module.duration_minutes for module in self.modules)
+
+
+class Course(EditionState, db.Model):
     """An *edition*: one offering of a course (``family``, e.g. "eip") with its own
     slug, dates, modules and runs. The class keeps the name ``Course`` (the table
     ``course`` and every foreign key to it); the README's glossary says so."""
@@ -73,33 +107,6 @@ class Course(db.Model):
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
     )
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def registration_state(self, now: datetime) -> RegistrationState:
-        return registration_state_at(self.registration_opens_at, self.registration_closes_at, now)
-
-    @property
-    def is_published(self) -> bool:
-        return self.status == CourseStatus.PUBLISHED
-
-    @property
-    def runs(self) -> list[Run]:
-        return [run for module in self.modules for run in module.runs]
-
-    @property
-    def starts_at(self) -> datetime | None:
-        return min((run.starts_at for run in self.runs), default=None)
-
-    @property
-    def ends_at(self) -> datetime | None:
-        return max((run.ends_at for run in self.runs), default=None)
-
-    @property
-    def total_minutes(self) -> int:
-        return sum(module.duration_minutes for module in self.modules)
 
     def __repr__(self) -> str:
         return f"<Course {self.slug}>"

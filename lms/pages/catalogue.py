@@ -18,6 +18,7 @@ from lms.caching.versions import digest, once_per_request
 from lms.catalogue import services
 from lms.catalogue.models import RegistrationState, registration_state_at
 from lms.catalogue.services import can_manage_course
+from lms.catalogue.shown import shown_edition
 from lms.catalogue.versions import (
     EditionVersion,
     edition_version,
@@ -95,7 +96,7 @@ def catalogue():
 @bp.get("/courses/<slug>")
 @guest_page(course_version)
 def course(slug: str):
-    course = services.find_published_course(slug) or abort(404)
+    course = shown_edition(slug) or abort(404)
     registration = find_registration(current_user, course) if current_user.is_authenticated else None
     return render_template("pages/course.html", course=course, registration=registration, now=utcnow())
 
