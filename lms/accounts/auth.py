@@ -32,7 +32,10 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.execute(_user_statement(), {"user_id": int(user_id)}).unique().scalar_one_or_none()
+    # Already loaded in this request (e.g. a feed's owner), as Session.get would find it.
+    user = db.session.identity_map.get(db.session.identity_key(User, int(user_id)))
+    if user is None:
+        user = db.session.execute(_user_statement(), {"user_id": int(user_id)}).unique().scalar_one_or_none()
     if user is None or str(user.session_version) != version:
         return None
     return user
