@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.caching.invalidation import writes_shown
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -95,3 +96,13 @@ class PasswordResetToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+# Signing up and signing in show on no public page or feed (lms.caching.invalidation):
+# a new account and its roles, its sign-in time, a password re-hashed, sessions ended,
+# reset tokens. (A trainer's name shows through the runs they teach, not their role.)
+writes_shown(
+    User.__table__, shown_in=(), columns=("last_login_at", "password_hash", "session_version"), inserts=True
+)
+for _quiet in (UserRole, PasswordResetToken):
+    writes_shown(_quiet.__table__, shown_in=())

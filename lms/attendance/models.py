@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.caching.invalidation import writes_shown
 from lms.catalogue.models import Run
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
@@ -125,3 +126,8 @@ class CheckInFailure(db.Model):
     run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     tried_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Marks, imports, join clicks and check-in tries show on no public page or feed. (lms.caching.invalidation)
+for _quiet in (Attendance, AttendanceChange, AttendanceImport, JoinClick, CheckInFailure):
+    writes_shown(_quiet.__table__, shown_in=())

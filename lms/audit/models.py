@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.audit.actions import action_named, check_details
+from lms.caching.invalidation import writes_shown
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -53,3 +54,8 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+# The audit trail shows on no public page or feed. (lms.caching.invalidation)
+for _quiet in (AuditEvent,):
+    writes_shown(_quiet.__table__, shown_in=())

@@ -23,6 +23,16 @@ SIGNED_IN_PAGE = "private, no-store"
 GZIP_SUFFIX = "-gz"
 
 VersionFunction = Callable[..., str | None]
+# The environ key the response memo (memo.py) reads: this answer may be given again to
+# the same variant of the request while the data of these scopes is unchanged.
+MEMO_MARK = "lms.memo"
+PUBLIC = ("public",)
+
+
+def shareable(etag: str, scopes: tuple[str, ...], timeless: bool) -> None:
+    """``timeless``: the answer changes only through writes the generations announce (no
+    seats read late, nothing worded from the clock), so the memo may keep it longer."""
+    request.environ[MEMO_MARK] = (etag, scopes, timeless)
 
 
 def client_has(etag: str) -> bool:
@@ -48,10 +58,19 @@ def finish(response: Response, etag: str | None, cache_control: str, vary: str) 
     return response
 
 
-def conditional(version: VersionFunction, *, cache_control: str, vary: str = "Accept-Encoding") -> Callable:
+def conditional(
+    version: VersionFunction,
+    *,
+    cache_control: str,
+    vary: str = "Accept-Encoding",
+    scopes: tuple[str, ...] = PUBLIC,
+    timeless: bool = False,
+) -> Callable:
     """Give the view an ETag from ``version(**view_args)`` and answer 304 without
     calling it when the client already holds that version. ``version`` returning None
-    (no such object) lets the view answer as it does (a 404)."""
+    (no such object) lets the view answer as it does (a 404). ``scopes``: the data
+    (generation.py) the answer shows, for the response memo (memo.py), and whether it is
+    ``timeless`` (see ``shareable``)."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
@@ -60,6 +79,7 @@ def conditional(version: VersionFunction, *, cache_control: str, vary: str = "Ac
             if key is None:
                 return view(**kwargs)
             etag = strong_etag(key)
+            shareable(etag, scopes, timeless)
             if client_has(etag):
                 return not_modified(etag, cache_control, vary)
             g.response_etag = etag  # the view may keep what it renders under it
@@ -75,13 +95,14 @@ def may_share() -> bool:
     return not current_user.is_authenticated and not session.get("_flashes")
 
 
-def guest_page(version: VersionFunction, *, headers: dict | None = None) -> Callable:
+def guest_page(version: VersionFunction, *, headers: dict | None = None, timeless: bool = False) -> Callable:
     """Public pages: guests get an ETag, a 304 when unchanged, and otherwise the page
     from the shared cache (rendered once per address, language and version).
 
     ``version(fresh=…, **view_args)`` may read fast-changing parts (seats) from a
     short-lived cache; on a miss it is asked again with ``fresh=True`` so that the page
-    rendered now is kept under the version it shows. ``headers`` go on every answer."""
+    rendered now is kept under the version it shows. ``headers`` go on every answer;
+    ``timeless``: see ``shareable``."""
     vary = "Cookie, Accept-Language, Accept-Encoding"
 
     def decorate(view: Callable) -> Callable:
@@ -99,11 +120,14 @@ def guest_page(version: VersionFunction, *, headers: dict | None = None) -> Call
                 return finish(make_response(view(**kwargs)), None, GUEST_PAGE, vary)
             etag = strong_etag(key)
             if client_has(etag):
+                shareable(etag, PUBLIC, timeless)
                 return not_modified(etag, GUEST_PAGE, vary)
             body = cache.get(page_key(etag))
             if body is not None:
+                shareable(etag, PUBLIC, timeless)
                 return finish(html_response(body), etag, GUEST_PAGE, vary)
             etag = strong_etag(version(fresh=True, **kwargs) or key)
+            shareable(etag, PUBLIC, timeless)
             return finish(cached_page(etag, view, kwargs), etag, GUEST_PAGE, vary)
 
         return wrapper

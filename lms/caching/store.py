@@ -15,12 +15,17 @@ from flask import Flask
 from flask_caching import Cache
 
 cache = Cache()
+KEY_PREFIX = "lms:"
+
+
+def uses_redis(url: str | None) -> bool:
+    return bool(url) and url.startswith(("redis://", "rediss://", "unix://"))
 
 
 def settings(url: str | None, timeout: int) -> dict:
     """Flask-Caching's settings for ``url`` (empty: in-process)."""
-    common = {"CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_KEY_PREFIX": "lms:"}
-    if url and url.startswith(("redis://", "rediss://", "unix://")):
+    common = {"CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_KEY_PREFIX": KEY_PREFIX}
+    if uses_redis(url):
         return common | {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url}
     # Bounded: a flood of distinct addresses (?x=1, ?x=2, …) cannot grow it for ever.
     return common | {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 500}

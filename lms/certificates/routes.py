@@ -47,7 +47,7 @@ def verify_version(code: str, fresh: bool) -> str | None:
 
 
 @bp.get("/verify/<code>")
-@guest_page(verify_version, headers={"X-Robots-Tag": "noindex"})
+@guest_page(verify_version, headers={"X-Robots-Tag": "noindex"}, timeless=True)
 def verify(code: str):
     """Public: is this certificate genuine? Shows only what the paper shows."""
     certificate = services.find_by_code(code)

@@ -17,6 +17,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.caching.invalidation import writes_shown
 from lms.db import Translated, UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -114,3 +115,8 @@ class PurposeChoice:
 def purpose_choices() -> list[PurposeChoice]:
     """The purposes as consent forms show them, required first."""
     return [PurposeChoice(p.value, PURPOSE_LABELS[p], PURPOSE_DESCRIPTIONS[p], p.required) for p in Purpose]
+
+
+# Consents show on no public page or feed. (lms.caching.invalidation)
+for _quiet in (Consent,):
+    writes_shown(_quiet.__table__, shown_in=())

@@ -43,7 +43,7 @@ def course_calendar_version(slug: str) -> str | None:
 
 
 @bp.get("/courses/<slug>/calendar.ics")
-@conditional(course_calendar_version, cache_control=PUBLIC)
+@conditional(course_calendar_version, cache_control=PUBLIC, timeless=True)
 def course_calendar(slug: str):
     """Every run of the course, cancelled ones marked so; no join links. Rendered once
     per version and language (the ETag), then kept in the shared cache."""
@@ -73,7 +73,7 @@ def personal_feed_version(token: str) -> str | None:
 
 
 @bp.get("/calendar/<token>.ics")
-@conditional(personal_feed_version, cache_control=PERSONAL)
+@conditional(personal_feed_version, cache_control=PERSONAL, scopes=("public", "personal"), timeless=True)
 def personal_feed(token: str):
     """The sessions the token's owner holds a seat in, with join links, in their language.
     Rendered once per version, kept under a key of the owner's own."""

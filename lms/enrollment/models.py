@@ -14,6 +14,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.caching.invalidation import writes_shown
 from lms.catalogue.models import Course, Module, Run
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
@@ -125,3 +126,11 @@ def where_holding_seat(statement):
     return statement.join(Registration, Registration.id == RunChoice.registration_id).where(
         RunChoice.status == ChoiceStatus.CONFIRMED, Registration.status == RegistrationStatus.ACTIVE
     )
+
+
+# What guests may be shown late (lms.caching.invalidation, README "Caching and HTTP"):
+# registrations and choices show at once only in their owners' calendar feeds; the
+# seats they take are shown to guests up to GUEST_SEATS_SECONDS old.
+writes_shown(Registration.__table__, shown_in=("personal",))
+writes_shown(RunChoice.__table__, shown_in=("personal",))
+writes_shown(Run.__table__, shown_in=(), columns=("taken",))

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.caching.invalidation import writes_shown
 from lms.db import Translated, UTCDateTime
 from lms.extensions import db
 
@@ -145,3 +146,8 @@ class EvaluationAnswer(db.Model):
     hidden: Mapped[bool] = mapped_column(default=False)
 
     response: Mapped[EvaluationResponse] = relationship(back_populates="answers")
+
+
+# Invitations and (anonymous) answers show on no public page or feed. (lms.caching.invalidation)
+for _quiet in (EvaluationInvitation, EvaluationResponse, EvaluationAnswer):
+    writes_shown(_quiet.__table__, shown_in=())

@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lms.caching.invalidation import writes_shown
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -99,3 +100,8 @@ class BackgroundJob(db.Model):
         if not self.progress_total:
             return None
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+# Job bookkeeping shows on no public page or feed. (lms.caching.invalidation)
+for _quiet in (BackgroundJob,):
+    writes_shown(_quiet.__table__, shown_in=())

@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lms.caching.invalidation import writes_shown
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -61,3 +62,8 @@ class OutboxMessage(db.Model):
     @property
     def is_failed(self) -> bool:
         return self.status == MailStatus.FAILED
+
+
+# Outgoing mail shows on no public page or feed. (lms.caching.invalidation)
+for _quiet in (OutboxMessage,):
+    writes_shown(_quiet.__table__, shown_in=())

@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.caching.invalidation import writes_shown
 from lms.catalogue.models import Course, Module, Run
 from lms.db import Translated, UTCDateTime, utcnow
 from lms.extensions import db
@@ -96,3 +97,8 @@ class MessageOptOut(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Messages and who received them show on no public page or feed. (lms.caching.invalidation)
+for _quiet in (Message, MessageRecipient, MessageOptOut):
+    writes_shown(_quiet.__table__, shown_in=())

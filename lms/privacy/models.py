@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.caching.invalidation import writes_shown
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -59,3 +60,8 @@ class PrivacyRequest(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == RequestStatus.OPEN
+
+
+# Learners' requests show on no public page or feed. (lms.caching.invalidation)
+for _quiet in (PrivacyRequest,):
+    writes_shown(_quiet.__table__, shown_in=())

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.caching.invalidation import writes_shown
 from lms.catalogue.models import Module
 from lms.db import Translated, UTCDateTime, utcnow
 from lms.extensions import db
@@ -189,3 +190,8 @@ class Answer(db.Model):
     @property
     def score(self) -> float | None:
         return self.manual_score if self.snapshot["kind"] == QuestionKind.ESSAY else self.auto_score
+
+
+# Learners' attempts show on no public page or feed. (lms.caching.invalidation)
+for _quiet in (Attempt, Answer):
+    writes_shown(_quiet.__table__, shown_in=())
