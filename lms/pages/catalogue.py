@@ -29,7 +29,7 @@ from lms.catalogue.versions import (
 from lms.consent.services import current_notice, find_notice
 from lms.consent.shipped import shipped_texts
 from lms.db import utcnow
-from lms.enrollment.services import find_registration
+from lms.enrollment.services import is_registered
 from lms.i18n import format_countdown
 from lms.materials.services import listing_for as material_listing
 from lms.materials.versions import published_materials_version
@@ -97,8 +97,8 @@ def catalogue():
 @guest_page(course_version)
 def course(slug: str):
     course = shown_edition(slug) or abort(404)
-    registration = find_registration(current_user, course) if current_user.is_authenticated else None
-    return render_template("pages/course.html", course=course, registration=registration, now=utcnow())
+    registered = is_registered(current_user, course.id)  # the page asks nothing more of it
+    return render_template("pages/course.html", course=course, registered=registered, now=utcnow())
 
 
 @bp.get("/courses/<slug>/modules/<key>")

@@ -165,7 +165,7 @@ def test_main_pages_make_as_many_queries_for_ten_times_the_data(app, client, db)
 BUDGET = {
     "catalogue": 3,
     "course": 4,
-    # user, the edition (lms.catalogue.shown: two), the reader's registration
+    # user, the edition (lms.catalogue.shown: two), whether the reader is registered
     "course, signed in": 4,
     # user, the module with its edition, runs and trainers (one), its materials (their
     # files one more when it has any), its quizzes, its recordings
