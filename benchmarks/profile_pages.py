@@ -104,7 +104,7 @@ def profile(browser, path: str, requests: int, top: int) -> tuple[dict[str, floa
     functions = []
     for (filename, line, name), (_, _, own, _, _) in stats.items():
         areas[area_of(filename)] += own / total
-        short = filename.rsplit("site-packages/", 1)[-1].rsplit("/wt-perf-cost/", 1)[-1]
+        short = filename.rsplit("site-packages/", 1)[-1].removeprefix(f"{serving.ROOT}/")
         functions.append((f"{short}:{line} {name}", own / total))
     functions.sort(key=lambda item: -item[1])
     return dict(areas), functions[:top]

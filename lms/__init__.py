@@ -251,7 +251,7 @@ def register_template_helpers(app: Flask) -> None:
     from lms.accounts.choices import role_labels
     from lms.certificates.services import display_code
     from lms.consent.models import purpose_choices
-    from lms.i18n import template_helpers
+    from lms.i18n import request_gettext, template_helpers
     from lms.markdown import render_markdown
 
     app.jinja_env.globals.update(
@@ -261,6 +261,7 @@ def register_template_helpers(app: Flask) -> None:
         consent_purposes=purpose_choices,
     )
     app.jinja_env.filters["markdown"] = render_markdown
+    app.context_processor(request_gettext)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -17,8 +17,9 @@ from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup
 
 
@@ -126,8 +127,10 @@ def zone(name: str | None) -> ZoneInfo:
 
 def viewer_zone() -> ZoneInfo | None:
     """The signed-in reader's zone, or None for guests."""
-    if current_user and current_user.is_authenticated and current_user.timezone:
-        return zone(current_user.timezone)
+    # One look-up of the proxy: a page asks for every session it shows.
+    user = current_user._get_current_object()
+    if user and user.is_authenticated and user.timezone:
+        return zone(user.timezone)
     return None
 
 
@@ -256,6 +259,45 @@ def url_with_lang(code: str) -> str:
     args = request.args.to_dict(flat=False)
     args["lang"] = [code]
     return request.path + "?" + urlencode(args, doseq=True)
+
+
+# -- the templates' gettext ------------------------------------------------------
+
+
+def request_gettext() -> dict:
+    """Template context processor: ``_``, ``gettext`` and ``ngettext`` bound to the
+    translations in force when the template is rendered.
+
+    Flask-Babel's callables (the Jinja environment's globals, still used by imported
+    macros, which do not see the context) look the request's domain, locale and
+    translations up again on every call: three to four dozen strings a page cost about a
+    tenth of its time. The wrappers behave as Jinja's "newstyle" gettext does (escaped
+    under autoescape, always %-formatted, ``num`` given to ngettext)."""
+    translations = get_translations()
+    return {
+        "gettext": _newstyle_gettext(translations.ugettext),
+        "ngettext": _newstyle_ngettext(translations.ungettext),
+    }
+
+
+def _newstyle_gettext(translate):
+    @pass_context
+    def gettext(context, string: str, /, **variables) -> str:
+        text = translate(string)
+        # As Jinja's own: the catalogs' text is ours, and %-formatting escapes the values.
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704  # nosec B704
+
+    return gettext
+
+
+def _newstyle_ngettext(translate):
+    @pass_context
+    def ngettext(context, singular: str, plural: str, number: int, /, **variables) -> str:
+        variables.setdefault("num", number)
+        text = translate(singular, plural, number)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704  # nosec B704
+
+    return ngettext
 
 
 def template_helpers() -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -16,13 +18,24 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+# The same few texts (an edition's summary, a module's outline and objectives, its
+# materials' descriptions) are rendered on every request for their pages: about a sixth
+# of a module page went to parsing them again. The HTML depends on the text alone, so it
+# is kept per process, keyed by the text itself (only someone holding the text finds it);
+# bounded, least recently used first out.
+_RENDERED = 512
+
+
 def render_markdown(text: str | None) -> Markup:
-    html = _markdown.render(text or "")
-    clean = nh3.clean(
-        html,
+    return Markup(_render(text or ""))  # noqa: S704 (sanitised by nh3 in _render)  # nosec B704
+
+
+@lru_cache(maxsize=_RENDERED)
+def _render(text: str) -> str:
+    return nh3.clean(
+        _markdown.render(text),
         tags=ALLOWED_TAGS,
         attributes={"a": {"href", "title"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)  # noqa: S704 (sanitised by nh3 just above)  # nosec B704

@@ -40,7 +40,41 @@ def registration_state_at(opens_at: datetime, closes_at: datetime, now: datetime
     return RegistrationState.CLOSED
 
 
-class Course(db.Model):
+class EditionState:
+    """What an edition's dates, zone and state mean, shared by the mapped :class:`Course`
+    and the lean copy its page reads (lms.catalogue.shown): one home for each rule.
+    Needs ``timezone``, ``registration_opens_at``, ``registration_closes_at``, ``status``
+    and ``modules`` (each with ``runs`` and ``duration_minutes``)."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def registration_state(self, now: datetime) -> RegistrationState:
+        return registration_state_at(self.registration_opens_at, self.registration_closes_at, now)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CourseStatus.PUBLISHED
+
+    @property
+    def runs(self) -> list:
+        return [run for module in self.modules for run in module.runs]
+
+    @property
+    def starts_at(self) -> datetime | None:
+        return min((run.starts_at for run in self.runs), default=None)
+
+    @property
+    def ends_at(self) -> datetime | None:
+        return max((run.ends_at for run in self.runs), default=None)
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(module.duration_minutes for module in self.modules)
+
+
+class Course(EditionState, db.Model):
     """An *edition*: one offering of a course (``family``, e.g. "eip") with its own
     slug, dates, modules and runs. The class keeps the name ``Course`` (the table
     ``course`` and every foreign key to it); the README's glossary says so."""
@@ -73,33 +107,6 @@ class Course(db.Model):
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
     )
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def registration_state(self, now: datetime) -> RegistrationState:
-        return registration_state_at(self.registration_opens_at, self.registration_closes_at, now)
-
-    @property
-    def is_published(self) -> bool:
-        return self.status == CourseStatus.PUBLISHED
-
-    @property
-    def runs(self) -> list[Run]:
-        return [run for module in self.modules for run in module.runs]
-
-    @property
-    def starts_at(self) -> datetime | None:
-        return min((run.starts_at for run in self.runs), default=None)
-
-    @property
-    def ends_at(self) -> datetime | None:
-        return max((run.ends_at for run in self.runs), default=None)
-
-    @property
-    def total_minutes(self) -> int:
-        return sum(module.duration_minutes for module in self.modules)
 
     def __repr__(self) -> str:
         return f"<Course {self.slug}>"
@@ -139,7 +146,21 @@ run_trainer = Table(
 )
 
 
-class Run(db.Model):
+class RunState:
+    """What a run's seats and state mean, shared by the mapped :class:`Run` and the lean
+    copies pages read without the ORM (lms.enrollment.schedule): one home for the rule.
+    Needs ``capacity``, ``taken`` and ``status``."""
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == RunStatus.CANCELLED
+
+
+class Run(RunState, db.Model):
     """One live delivery of a module: learners choose one run of each module."""
 
     __tablename__ = "run"
@@ -170,14 +191,6 @@ class Run(db.Model):
 
     module: Mapped[Module] = relationship(back_populates="runs")
     trainers: Mapped[list[User]] = relationship(secondary=run_trainer, order_by=User.full_name)
-
-    @property
-    def seats_left(self) -> int:
-        return max(self.capacity - self.taken, 0)
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status == RunStatus.CANCELLED
 
     def __repr__(self) -> str:
         return f"<Run {self.module_id}/{self.key} {self.starts_at:%Y-%m-%d %H:%M}Z>"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from functools import lru_cache
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import Role, User
 from lms.catalogue.models import Course, CourseStatus, Module, Run, run_trainer
@@ -22,13 +24,48 @@ def published_courses() -> list[Course]:
     )
 
 
+@lru_cache(maxsize=1)
+def _published_course_statement():
+    # Built once per process: most pages of an edition start here, and building the
+    # statement with its loader options cost about as much as running it. One query (a
+    # row per run and trainer, a few dozen): on PostgreSQL each query is a round trip.
+    return (
+        select(Course)
+        .where(Course.slug == bindparam("slug"), Course.status == CourseStatus.PUBLISHED)
+        .options(
+            joinedload(Course.modules).joinedload(Module.runs).joinedload(Run.trainers).lazyload(User.roles)
+        )
+    )
+
+
 def find_published_course(slug: str) -> Course | None:
     """The published course with its modules, runs and trainers, or None."""
-    return db.session.scalar(
-        select(Course)
-        .where(Course.slug == slug, Course.status == CourseStatus.PUBLISHED)
-        .options(selectinload(Course.modules).selectinload(Module.runs).options(trainers_shown()))
+    return db.session.execute(_published_course_statement(), {"slug": slug}).unique().scalar_one_or_none()
+
+
+@lru_cache(maxsize=1)
+def _published_module_statement():
+    return (
+        select(Module)
+        .join(Course, Course.id == Module.course_id)
+        .where(
+            Course.slug == bindparam("slug"),
+            Course.status == CourseStatus.PUBLISHED,
+            Module.key == bindparam("key"),
+        )
+        .options(
+            joinedload(Module.course),
+            # One query: a module has two runs or so, each a trainer or two.
+            joinedload(Module.runs).joinedload(Run.trainers).lazyload(User.roles),
+        )
     )
+
+
+def find_published_module(slug: str, key: str) -> Module | None:
+    """A module of a published edition with its edition, its runs and their trainers, or
+    None: what a module's page shows, without the edition's other modules and runs."""
+    found = db.session.execute(_published_module_statement(), {"slug": slug, "key": key})
+    return found.unique().scalar_one_or_none()
 
 
 def trainers_shown():

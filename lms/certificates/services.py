@@ -18,12 +18,13 @@ import secrets
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -136,15 +137,19 @@ def certificates_of_course(course: Course) -> list[Certificate]:
     )
 
 
-def certificates_of_user(user: User) -> list[Certificate]:
-    return list(
-        db.session.scalars(
-            select(Certificate)
-            .where(Certificate.user_id == user.id, Certificate.status == CertificateStatus.VALID)
-            .options(joinedload(Certificate.course))
-            .order_by(Certificate.issued_at)
-        )
+@lru_cache(maxsize=1)
+def _certificates_of_user_statement():
+    # Built once per process: My schedule asks on every request.
+    return (
+        select(Certificate)
+        .where(Certificate.user_id == bindparam("user_id"), Certificate.status == CertificateStatus.VALID)
+        .options(joinedload(Certificate.course))
+        .order_by(Certificate.issued_at)
     )
+
+
+def certificates_of_user(user: User) -> list[Certificate]:
+    return list(db.session.scalars(_certificates_of_user_statement(), {"user_id": user.id}))
 
 
 # ---------------------------------------------------------------------------------------

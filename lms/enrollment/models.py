@@ -33,7 +33,15 @@ class ChoiceStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # the registration (or the run) was cancelled
 
 
-class Registration(db.Model):
+class HoldsChoices:
+    """A registration's current choices, for the mapped :class:`Registration` and the lean
+    copies My schedule reads (lms.enrollment.schedule). Needs ``choices``."""
+
+    def current_choices(self) -> list:
+        return [choice for choice in self.choices if choice.is_current]
+
+
+class Registration(HoldsChoices, db.Model):
     __tablename__ = "registration"
     __table_args__ = (UniqueConstraint("course_id", "user_id"),)
 
@@ -54,11 +62,25 @@ class Registration(db.Model):
     def is_active(self) -> bool:
         return self.status == RegistrationStatus.ACTIVE
 
-    def current_choices(self) -> list[RunChoice]:
-        return [choice for choice in self.choices if choice.is_current]
+
+class ChoiceState:
+    """What a choice's status means, shared by the mapped :class:`RunChoice` and the
+    lean copies My schedule reads (lms.enrollment.schedule). Needs ``status``."""
+
+    @property
+    def is_current(self) -> bool:
+        return self.status in (ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING)
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == ChoiceStatus.CONFIRMED
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == ChoiceStatus.WAITING
 
 
-class RunChoice(db.Model):
+class RunChoice(ChoiceState, db.Model):
     __tablename__ = "run_choice"
     __table_args__ = (
         # A learner holds at most one seat, and waits on at most one run, per module.
@@ -97,18 +119,6 @@ class RunChoice(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     module: Mapped[Module] = relationship()
     run: Mapped[Run] = relationship()
-
-    @property
-    def is_current(self) -> bool:
-        return self.status in (ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING)
-
-    @property
-    def is_confirmed(self) -> bool:
-        return self.status == ChoiceStatus.CONFIRMED
-
-    @property
-    def is_waiting(self) -> bool:
-        return self.status == ChoiceStatus.WAITING
 
 
 def where_holding_seat(statement):

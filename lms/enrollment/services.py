@@ -22,7 +22,6 @@ from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.catalogue.models import Course, Module, RegistrationState, Run, RunStatus
-from lms.catalogue.services import trainers_shown
 from lms.consent.models import How, Purpose
 from lms.consent.services import COURSE_CONSENT_MISSING, consents_to_record, record_consents
 from lms.db import utcnow
@@ -224,26 +223,6 @@ def find_registration(user: User, course: Course) -> Registration | None:
     )
 
 
-def active_registrations(user: User) -> list[Registration]:
-    """The learner's active registrations with everything "My schedule" shows."""
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .where(Registration.user_id == user.id, Registration.status == RegistrationStatus.ACTIVE)
-            .options(
-                selectinload(Registration.course)
-                .selectinload(Course.modules)
-                .selectinload(Module.runs)
-                .options(trainers_shown()),
-                # A choice's run and module are the course's, loaded above: reached
-                # through the identity map without a query.
-                selectinload(Registration.choices),
-            )
-            .order_by(Registration.id)
-        )
-    )
-
-
 @dataclass(frozen=True)
 class Unchosen:
     """A module where the learner holds neither a seat nor a waiting place, because
@@ -255,7 +234,8 @@ class Unchosen:
 
 def modules_to_choose(registration: Registration) -> list[Unchosen]:
     """The modules of an active registration that need a run again (no queries of
-    its own when the registration came from ``active_registrations``)."""
+    its own once the choices, runs and modules are loaded, as lms.enrollment.schedule
+    reads them)."""
     current = {choice.module_id for choice in registration.current_choices()}
     cancelled = {
         choice.module_id: choice
@@ -275,7 +255,8 @@ def runs_to_move_to(registration: Registration, now: datetime) -> dict[int, list
     """{module id: the runs the learner may still take a seat in (or wait for)}, by the
     rules ``switch_run`` applies: not cancelled, not a run they already hold or wait
     in, before the run's change deadline, and none while they hold a seat in the module
-    whose own deadline has passed. No queries of its own after ``active_registrations``."""
+    whose own deadline has passed. No queries of its own once the registration's
+    course, modules, runs and choices are loaded (lms.enrollment.schedule)."""
     course = registration.course
     current = registration.current_choices()
     in_runs = {choice.run_id for choice in current}

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -38,10 +40,31 @@ MAX_TEXT = 4000
 
 
 @dataclass(frozen=True)
+class OpenForm:
+    id: int
+    closes_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OpenCourse:
+    title: dict
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True)
+class OpenModule:
+    position: int
+    title: dict
+
+
+@dataclass(frozen=True)
 class OpenEvaluation:
-    form: EvaluationForm
-    course: Course
-    module: Module | None  # None: the follow-up survey
+    """A form the learner may answer, with what the lists show of it (plain values: My
+    schedule asks on every request, and mapped objects cost more than the query)."""
+
+    form: OpenForm
+    course: OpenCourse
+    module: OpenModule | None  # None: the follow-up survey
 
 
 def _not_closed(now: datetime):
@@ -94,20 +117,36 @@ def _open_condition(user_id: int, now: datetime):
     )
 
 
-def open_evaluations(user: User, now: datetime) -> list[OpenEvaluation]:
-    """The forms the learner may answer now and has not answered (one query)."""
-    rows = db.session.execute(
-        select(EvaluationForm, Course, Module)
+@lru_cache(maxsize=1)
+def _open_evaluations_statement():
+    """Built once per process (its four conditions cost more to build than to run); the
+    learner and the moment are bound when it runs."""
+    user_id, now = bindparam("user_id"), bindparam("now", type_=EvaluationForm.closes_at.type)
+    return (
+        select(EvaluationForm.id, EvaluationForm.closes_at, Course.title, Course.timezone)
+        .add_columns(Module.id, Module.position, Module.title)
         .join(Course, Course.id == EvaluationForm.course_id)
         .outerjoin(Module, Module.id == EvaluationForm.module_id)
         .where(
             Course.status != CourseStatus.DRAFT,
-            _open_condition(user.id, now),
-            ~_answered_by(user.id),
+            _open_condition(user_id, now),
+            ~_answered_by(user_id),
         )
         .order_by(Course.id, EvaluationForm.kind, Module.position)
-    ).all()
-    return [OpenEvaluation(form, course, module) for form, course, module in rows]
+    )
+
+
+def open_evaluations(user: User, now: datetime) -> list[OpenEvaluation]:
+    """The forms the learner may answer now and has not answered (one query)."""
+    rows = db.session.connection().execute(_open_evaluations_statement(), {"user_id": user.id, "now": now})
+    return [
+        OpenEvaluation(
+            OpenForm(form_id, closes_at),
+            OpenCourse(title, ZoneInfo(timezone)),
+            OpenModule(position, module_title) if module_id is not None else None,
+        )
+        for form_id, closes_at, title, timezone, module_id, position, module_title in rows
+    ]
 
 
 def is_open_for(user: User, form: EvaluationForm, now: datetime) -> bool:

@@ -13,13 +13,14 @@ import enum
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from babel.units import format_unit
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
@@ -140,17 +141,21 @@ def access(material: Material, viewer: Viewer) -> Access:
 # -- reading ------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _module_materials_statement():
+    # Built once per process: every module page asks.
+    return (
+        select(Material)
+        .where(Material.module_id == bindparam("module_id"), Material.is_published)
+        .options(joinedload(Material.current_version))
+        .order_by(Material.position, Material.id)
+    )
+
+
 def module_materials(module: Module) -> list[Material]:
     """A module's published materials in the trainers' order, with their current file
-    (two queries however many there are)."""
-    return list(
-        db.session.scalars(
-            select(Material)
-            .where(Material.module_id == module.id, Material.is_published)
-            .options(selectinload(Material.current_version))
-            .order_by(Material.position, Material.id)
-        )
-    )
+    (one query however many there are: a material has one current file at most)."""
+    return list(db.session.scalars(_module_materials_statement(), {"module_id": module.id}))
 
 
 @dataclass

@@ -18,6 +18,7 @@ from lms.caching.versions import digest, once_per_request
 from lms.catalogue import services
 from lms.catalogue.models import RegistrationState, registration_state_at
 from lms.catalogue.services import can_manage_course
+from lms.catalogue.shown import shown_edition
 from lms.catalogue.versions import (
     EditionVersion,
     edition_version,
@@ -28,7 +29,7 @@ from lms.catalogue.versions import (
 from lms.consent.services import current_notice, find_notice
 from lms.consent.shipped import shipped_texts
 from lms.db import utcnow
-from lms.enrollment.services import find_registration
+from lms.enrollment.services import is_registered
 from lms.i18n import format_countdown
 from lms.materials.services import listing_for as material_listing
 from lms.materials.versions import published_materials_version
@@ -95,16 +96,16 @@ def catalogue():
 @bp.get("/courses/<slug>")
 @guest_page(course_version)
 def course(slug: str):
-    course = services.find_published_course(slug) or abort(404)
-    registration = find_registration(current_user, course) if current_user.is_authenticated else None
-    return render_template("pages/course.html", course=course, registration=registration, now=utcnow())
+    course = shown_edition(slug) or abort(404)
+    registered = is_registered(current_user, course.id)  # the page asks nothing more of it
+    return render_template("pages/course.html", course=course, registered=registered, now=utcnow())
 
 
 @bp.get("/courses/<slug>/modules/<key>")
 @guest_page(module_version)
 def module(slug: str, key: str):
-    course = services.find_published_course(slug) or abort(404)
-    module = services.find_module(course, key) or abort(404)
+    module = services.find_published_module(slug, key) or abort(404)
+    course = module.course
     now = utcnow()
     materials = material_listing(current_user, course, module, now)
     quizzes = quiz_purposes(module)

@@ -12,7 +12,7 @@ from lms.attendance.checkin import is_open as checkin_open
 from lms.certificates.services import certificates_of_user
 from lms.db import utcnow
 from lms.enrollment import services as enrollment
-from lms.enrollment.forms import ConfirmForm, SwitchForm
+from lms.enrollment.schedule import schedule_of
 from lms.evaluations.answering import open_evaluations
 from lms.quizzes.services import open_pretests
 
@@ -22,7 +22,7 @@ bp = Blueprint("my", __name__)
 @bp.get("/my/schedule")
 @login_required
 def schedule():
-    registrations = enrollment.active_registrations(current_user)
+    registrations = schedule_of(current_user)
     now = utcnow()
     choices = [choice for registration in registrations for choice in registration.current_choices()]
     return render_template(
@@ -36,8 +36,6 @@ def schedule():
             registration.id: enrollment.runs_to_move_to(registration, now) for registration in registrations
         },
         now=now,
-        switch_form=SwitchForm(),
-        confirm_form=ConfirmForm(),
         join_link_visible=enrollment.join_link_visible,
         checkin_open=checkin_open,
         change_deadline=enrollment.change_deadline,

@@ -6,9 +6,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
@@ -139,62 +141,70 @@ def _aware(value: datetime | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class OpenPretest:
-    quiz: Quiz
+    """A pre-test the learner may take now, as My schedule lists it."""
+
+    title: dict
+    course_slug: str
+    module_key: str
+    zone: ZoneInfo
     closes_at: datetime | None
+
+
+@lru_cache(maxsize=1)
+def _open_pretests_statement():
+    """The learner's pre-tests with what decides whether they are open: attempts used,
+    the start of the run they hold a seat in and of the module's first run (the rule of
+    :func:`pretest_closes_at`), in one query; built once per process."""
+    user_id, now = bindparam("user_id"), bindparam("now", type_=Registration.created_at.type)
+    used = (
+        select(func.count(Attempt.id))
+        .where(Attempt.user_id == user_id, Attempt.quiz_id == Quiz.id)
+        .scalar_subquery()
+    )
+    own_run = (
+        select(Run.starts_at)
+        .join(RunChoice, RunChoice.run_id == Run.id)
+        .where(
+            RunChoice.user_id == user_id,
+            RunChoice.module_id == Quiz.module_id,
+            RunChoice.status == ChoiceStatus.CONFIRMED,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    first_run = (
+        select(func.min(Run.starts_at))
+        .where(Run.module_id == Quiz.module_id, Run.cancelled_at.is_(None))
+        .scalar_subquery()
+    )
+    return (
+        select(Quiz.title, Quiz.opens_at, Quiz.closes_at, Quiz.attempts_allowed)
+        .add_columns(Course.slug, Module.key, Course.timezone, used, own_run, first_run)
+        .join(Module, Module.id == Quiz.module_id)
+        .join(Course, Course.id == Module.course_id)
+        .join(Registration, Registration.course_id == Module.course_id)
+        .where(
+            Quiz.purpose == QuizPurpose.PRETEST,
+            Registration.user_id == user_id,
+            Registration.status == RegistrationStatus.ACTIVE,
+            Registration.created_at <= now,
+        )
+        .order_by(Module.course_id, Module.position)
+    )
 
 
 def open_pretests(user: User, now: datetime) -> list[OpenPretest]:
     """The pre-tests the learner may still take now, across their editions (My schedule),
-    in a fixed number of queries."""
-    pretests = db.session.scalars(
-        select(Quiz)
-        .join(Module, Module.id == Quiz.module_id)
-        .join(Registration, Registration.course_id == Module.course_id)
-        .where(
-            Quiz.purpose == QuizPurpose.PRETEST,
-            Registration.user_id == user.id,
-            Registration.status == RegistrationStatus.ACTIVE,
-            Registration.created_at <= now,
-        )
-        .options(selectinload(Quiz.module).selectinload(Module.course))
-        .order_by(Module.course_id, Module.position)
-    ).all()
-    if not pretests:
-        return []
-    module_ids = [quiz.module_id for quiz in pretests]
-    used = dict(
-        db.session.execute(
-            select(Attempt.quiz_id, func.count(Attempt.id))
-            .where(Attempt.user_id == user.id, Attempt.quiz_id.in_([quiz.id for quiz in pretests]))
-            .group_by(Attempt.quiz_id)
-        ).all()
-    )
-    own_run = dict(
-        db.session.execute(
-            select(RunChoice.module_id, Run.starts_at)
-            .join(Run, Run.id == RunChoice.run_id)
-            .where(
-                RunChoice.user_id == user.id,
-                RunChoice.module_id.in_(module_ids),
-                RunChoice.status == ChoiceStatus.CONFIRMED,
-            )
-        ).all()
-    )
-    first_run = dict(
-        db.session.execute(
-            select(Run.module_id, func.min(Run.starts_at))
-            .where(Run.module_id.in_(module_ids), Run.cancelled_at.is_(None))
-            .group_by(Run.module_id)
-        ).all()
-    )
+    in one query."""
+    rows = db.session.connection().execute(_open_pretests_statement(), {"user_id": user.id, "now": now})
     found = []
-    for quiz in pretests:
-        run_start = own_run.get(quiz.module_id) or _aware(first_run.get(quiz.module_id))
-        closes = min((m for m in (run_start, quiz.closes_at) if m is not None), default=None)
-        opened = quiz.opens_at is None or quiz.opens_at <= now
-        attempts_left = quiz.attempts_allowed == 0 or used.get(quiz.id, 0) < quiz.attempts_allowed
+    for title, opens_at, quiz_closes, allowed, slug, key, timezone, used, own_run, first_run in rows:
+        run_start = _aware(own_run) or _aware(first_run)
+        closes = min((m for m in (run_start, quiz_closes) if m is not None), default=None)
+        opened = opens_at is None or opens_at <= now
+        attempts_left = allowed == 0 or used < allowed
         if opened and attempts_left and (closes is None or now <= closes):
-            found.append(OpenPretest(quiz, closes))
+            found.append(OpenPretest(title, slug, key, ZoneInfo(timezone), closes))
     return found
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.accounts.models import Role, User
 from lms.attendance.models import Attendance, AttendanceStatus
@@ -120,16 +121,17 @@ def learners_who_missed(module: Module) -> list[User]:
     )
 
 
-def seat_in_module(user: User, module: Module):
-    """The user's seats in the module's runs, as a statement to test or to embed."""
+def seat_in_module(user_id, module_id):
+    """The user's seats in the module's runs, as a statement to test or to embed (the ids
+    as values, or as bound parameters in a statement built once)."""
     return where_holding_seat(select(RunChoice.id).join(Run, Run.id == RunChoice.run_id)).where(
-        Run.module_id == module.id, RunChoice.user_id == user.id
+        Run.module_id == module_id, RunChoice.user_id == user_id
     )
 
 
 def registered_for_module(user: User, module: Module) -> bool:
     """Holding a seat in either run of the module."""
-    return db.session.scalar(seat_in_module(user, module).limit(1)) is not None
+    return db.session.scalar(seat_in_module(user.id, module.id).limit(1)) is not None
 
 
 def may_watch(user: User, recording: Recording) -> bool:
@@ -143,15 +145,23 @@ def recordings_of_module(module: Module, user: User, now: datetime) -> list[Reco
     staff see them all, a learner only while holding a seat in one of the module's runs."""
     if not user.is_authenticated:
         return []
+    statement = _recordings_statement(staff=can_manage_course(user, module.course_id))
+    return list(db.session.scalars(statement, {"module_id": module.id, "user_id": user.id, "now": now}))
+
+
+@lru_cache(maxsize=2)
+def _recordings_statement(staff: bool):
+    """Built once per process, for staff and for learners (every module page asks)."""
+    module_id, now = bindparam("module_id"), bindparam("now", type_=Recording.expires_at.type)
     statement = (
         select(Recording)
         .join(Run, Run.id == Recording.run_id)
-        .where(Run.module_id == module.id, Recording.expires_at >= now)
+        .where(Run.module_id == module_id, Recording.expires_at >= now)
         .order_by(Run.starts_at, Recording.id)
     )
-    if not can_manage_course(user, module.course_id):
-        statement = statement.where(seat_in_module(user, module).exists())
-    return list(db.session.scalars(statement))
+    if not staff:
+        statement = statement.where(seat_in_module(bindparam("user_id"), module_id).exists())
+    return statement
 
 
 def recordings_of_run(run: Run) -> list[Recording]:

@@ -195,3 +195,29 @@ def test_kept_session_times_follow_the_zone_the_day_and_the_language(app):
     assert zurich.date == "Wednesday, October 11, 2023" and "GMT+02:00" in zurich.zone
     assert "GMT+01:00" in winter.zone and winter.times.translate(NO_SPACES) == "09:00–10:00"
     assert vietnamese.date == "Thứ Tư, 11 tháng 10, 2023" and vietnamese.zone.startswith("Giờ")
+
+
+# A template that says the same things through the context's gettext (bound once per
+# render, lms.i18n.request_gettext) and through the environment's (Flask-Babel's, as
+# imported macros see it).
+SAME_TWICE = """{% macro again() %}{{ _("My schedule") }}|{{ _("Module %(num)s", num="<b>") }}|{{ ngettext("Trainer:", "Trainers:", 2) }}|{{ ngettext("%(num)s seat left", "%(num)s seats left", 3, num="3") }}|{% trans %}Sign out{% endtrans %}{% endmacro %}
+{{- _("My schedule") }}|{{ _("Module %(num)s", num="<b>") }}|{{ ngettext("Trainer:", "Trainers:", 2) }}|{{ ngettext("%(num)s seat left", "%(num)s seats left", 3, num="3") }}|{% trans %}Sign out{% endtrans %}
+{{ again() }}"""
+
+
+@pytest.mark.parametrize(
+    "locale, expected",
+    [
+        ("vi", "Lịch của tôi|Học phần &lt;b&gt;|Giảng viên:|Còn 3 chỗ|Đăng xuất"),
+        ("en", "My schedule|Module &lt;b&gt;|Trainers:|3 seats left|Sign out"),
+    ],
+)
+def test_templates_gettext_is_the_requests_translations(app, locale, expected):
+    from flask import render_template_string
+
+    with app.test_request_context(f"/?lang={locale}"):
+        bound, environment = render_template_string(SAME_TWICE).split("\n")
+        with force_locale("en" if locale == "vi" else "vi"):
+            forced = render_template_string(SAME_TWICE).split("\n")[0]
+    assert bound == environment == expected
+    assert forced != bound  # rendered under force_locale (emails): that locale's text
