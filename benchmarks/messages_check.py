@@ -105,6 +105,13 @@ def _plain(value):
     return value
 
 
+def _pairs(found) -> list:
+    """Sorted (learner, module) pairs from a set of pairs or a {learner: modules} map."""
+    if isinstance(found, dict):
+        return sorted((user_id, module_id) for user_id, modules in found.items() for module_id in modules)
+    return sorted(found)
+
+
 def dump(app, slug: str, path: str) -> None:
     from lms.completion import edition
     from lms.extensions import db
@@ -135,9 +142,9 @@ def dump(app, slug: str, path: str) -> None:
         found["outcomes"] = {f"{u} {m}": {k: _plain(v) for k, v in asdict(outcome).items()}
                              for (u, m), outcome in sorted(edition.quiz_outcomes(course).items())}  # fmt: skip
         found["quizzes"] = sorted(evidence.quizzes.items())
-        found["exceptions"] = sorted(evidence.exceptions)
+        found["exceptions"] = _pairs(evidence.exceptions)
         found["evaluation_forms"] = sorted(evidence.evaluation_forms.items())
-        found["evaluated"] = sorted(evidence.evaluated)
+        found["evaluated"] = _pairs(evidence.evaluated)
         some = people[::7]
         found["progress of some"] = {
             str(user_id): {k: _plain(v) for k, v in asdict(p).items()}

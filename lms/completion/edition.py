@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import String, and_, bindparam, case, cast, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from lms.accounts.models import User
@@ -23,6 +23,7 @@ from lms.attendance.models import Attendance
 from lms.catalogue.models import Course, Run
 from lms.completion import rules
 from lms.completion.models import CompletionException
+from lms.db import grouped_ids, ids_by_key
 from lms.evaluations import requirements
 from lms.extensions import db
 from lms.quizzes.models import Attempt, AttemptStatus, Quiz, QuizPurpose
@@ -45,17 +46,6 @@ def _run(statements, course: Course, user_ids: list[int] | None):
     if user_ids is None:
         return db.session.execute(every, values)
     return db.session.execute(some, {**values, "learners": list(user_ids) or [0]})
-
-
-def _module_list(column):
-    """The module ids of a learner's rows as one text "3,5,8": one row per learner
-    (10,000) rather than per learner and module (60,000), parsed by ``_by_learner``."""
-    return func.aggregate_strings(cast(column, String), ",")
-
-
-def _by_learner(rows: Iterable) -> dict[int, set[int]]:
-    """{learner: modules} from rows (learner, "3,5,8")."""
-    return {user_id: {int(module_id) for module_id in modules.split(",")} for user_id, modules in rows}
 
 
 # -- attendance -----------------------------------------------------------------------
@@ -100,7 +90,7 @@ STATUSES = _for_learners(
 )
 # Present or Late in one of the module's runs (such a mark is also the best one).
 ATTENDED = _for_learners(
-    select(Attendance.user_id, _module_list(Run.module_id))
+    select(Attendance.user_id, grouped_ids(Run.module_id))
     .join(Run, Run.id == Attendance.run_id)
     .where(Run.module_id.in_(MODULES), Attendance.status.in_(rules.ATTENDED))
     .group_by(Attendance.user_id),
@@ -136,7 +126,7 @@ def best_statuses(course: Course, user_ids: list[int] | None = None) -> dict[tup
 
 def attended_modules(course: Course, user_ids: list[int] | None = None) -> dict[int, set[int]]:
     """{learner: the modules they were marked present or late in (in one of its runs)}."""
-    return _by_learner(_run(ATTENDED, course, user_ids))
+    return ids_by_key(_run(ATTENDED, course, user_ids))
 
 
 # -- quizzes --------------------------------------------------------------------------
@@ -183,7 +173,7 @@ OUTCOMES = _for_learners(
 )
 # A graded attempt that passed the module's own quiz (what ``QuizOutcome.passed`` says).
 PASSED = _for_learners(
-    select(Attempt.user_id, _module_list(Quiz.module_id))
+    select(Attempt.user_id, grouped_ids(Quiz.module_id))
     .join(Quiz, Quiz.id == Attempt.quiz_id)
     .where(
         Quiz.module_id.in_(MODULES),
@@ -206,7 +196,7 @@ def quiz_outcomes(course: Course, user_ids: list[int] | None = None) -> dict[tup
 
 def passed_quizzes(course: Course, user_ids: list[int] | None = None) -> dict[int, set[int]]:
     """{learner: the modules whose quiz they passed}."""
-    return _by_learner(_run(PASSED, course, user_ids))
+    return ids_by_key(_run(PASSED, course, user_ids))
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -251,7 +241,7 @@ class Evidence:
     quizzes: dict[int, int]  # {module: its quiz}
     exceptions: set[tuple[int, int]]
     evaluation_forms: dict[int, int]  # {module: its form} when the evaluation is required
-    evaluated: set[tuple[int, int]]  # (learner, module) who answered it
+    evaluated: dict[int, set[int]]  # {learner: modules whose evaluation they answered}
 
 
 def load_evidence(
@@ -304,11 +294,12 @@ def edition_progress(
         for module_id in module_ids
     ]
     nothing: set[int] = set()
-    exceptions, evaluated = evidence.exceptions, evidence.evaluated
+    exceptions = evidence.exceptions
     table: dict[int, LearnerProgress] = {}
     for user_id in user_ids:
         attended = evidence.attended.get(user_id, nothing) & wanted
         passed = evidence.passed.get(user_id, nothing) & wanted
+        evaluated = evidence.evaluated.get(user_id, nothing)
         progress = table[user_id] = LearnerProgress(attended, passed)
         for module_id, has_quiz, evaluation_required in conditions:
             if rules.module_done(
@@ -317,7 +308,7 @@ def edition_progress(
                 has_quiz=has_quiz,
                 excepted=(user_id, module_id) in exceptions,
                 evaluation_required=evaluation_required,
-                evaluated=(user_id, module_id) in evaluated,
+                evaluated=module_id in evaluated,
             ):
                 progress.done.add(module_id)
     return table

@@ -23,7 +23,7 @@ from lms.attendance.models import Attendance, AttendanceStatus
 from lms.catalogue.models import Course, Module, Run
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.completion import rules
-from lms.completion.edition import best_statuses, edition_progress, load_evidence
+from lms.completion.edition import attended_modules, best_statuses, edition_progress, load_evidence
 from lms.db import utcnow
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.evaluations.answering import not_yet_answered
@@ -150,7 +150,13 @@ def waiting(scope: Scope) -> set[int]:
 
 @audience("attended", _l("Attended (present or late)"))
 def attended(scope: Scope) -> set[int]:
-    return _marked(scope, rules.attended)
+    if scope.run is not None:
+        return _marked(scope, rules.attended)
+    # Present or late in a run of the module is what completion calls attended (the
+    # best mark is then one of them), read without the other marks.
+    wanted = set(scope.module_ids)
+    found = {user_id for user_id, modules in attended_modules(scope.course).items() if modules & wanted}
+    return found & registered(scope)
 
 
 @audience("absent", _l("Marked absent"))
