@@ -101,8 +101,8 @@ def preview_of(form: ComposeForm, course: Course, allowed):
     except ServiceError as refusal:
         error = refusal_message(form, refusal)
     about_seats = services.is_about_seats(draft)
-    # Counted once for the preview and the check (an audience can take a tenth of a
-    # second at 10,000 learners).
+    # Counted once for both the preview and the check: "not yet complete" in an edition
+    # of 10,000 learners takes about a quarter of a second.
     reach = reach_of(draft.scope, draft.audience, about_seats)
     if error is None:
         try:
