@@ -6,7 +6,7 @@ an SMTP server taking 1 s per message.
     .venv/bin/python -m benchmarks.burst [--backend sqlite --backend postgresql]
         [--learners 1000] [--clients 50] [--no-background]
         [--mail folder --mail smtp --mail slow-smtp] [--smtp-delay 1.0]
-        [--job-workers 1] [--job-threads 2]
+        [--job-workers 1] [--job-threads 2] [--job-nice 0]
 
 The evening before the deadline: the database already holds the 10,000-learner edition
 (benchmarks/generate.py; SQLite's file is copied, PostgreSQL is a throwaway server filled
@@ -544,7 +544,13 @@ def run_setup(backend: str, setup: MailSetup, app, url: str, folder: Path, args)
         if setup.delay:
             smtp.slow(setup.delay)
         environment |= {"LMS_SMTP_HOST": smtp.host, "LMS_SMTP_PORT": str(smtp.port), "LMS_SMTP_STARTTLS": "0"}
-    workers = start_job_workers(environment, folder, setup.key, args.job_workers, args.job_threads)
+    workers = start_job_workers(
+        environment | {"LMS_WORKER_NICE": str(args.job_nice)},
+        folder,
+        setup.key,
+        args.job_workers,
+        args.job_threads,
+    )
     server = None
     try:
         server = serving.serve(
@@ -674,6 +680,9 @@ def parse_arguments(argv: list[str] | None):
     parser.add_argument(
         "--job-threads", type=int, default=2, help="threads of each (LMS_WORKER_THREADS' default)"
     )
+    parser.add_argument(
+        "--job-nice", type=int, default=0, help="their lower scheduling priority (LMS_WORKER_NICE, 0 to 19)"
+    )
     return parser.parse_args(argv)
 
 
@@ -684,7 +693,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(
         f"\ngunicorn {args.workers} workers × {args.threads} threads; {args.job_workers} job worker(s) × "
-        f"{args.job_threads} threads; load average at the end: {serving.load_average()}\n"
+        f"{args.job_threads} threads, niceness +{args.job_nice}; load average at the end: "
+        f"{serving.load_average()}\n"
     )
     print("\n".join(summary(results)))
     print()

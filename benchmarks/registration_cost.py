@@ -12,12 +12,18 @@ module as the burst's clients choose them); then the job worker's part, building
 time) and, for the registration POST, how long SQLite's write lock was held (from
 BEGIN IMMEDIATE to COMMIT or ROLLBACK): the CPU spent meanwhile and the wall clock (on
 a busy machine the wall clock mostly measures waiting for a core).
+
+``--profile`` also runs each step under cProfile and prints, per step, the functions
+with the most time of their own and the platform's functions with the most time in all
+(a profiler slows Python down: the shares matter, not its milliseconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import shutil
 import statistics
@@ -51,10 +57,41 @@ class LockWatch:
             self.began = None
 
 
-def cpu(function) -> tuple[float, object]:
+PROFILES: dict[str, cProfile.Profile] = {}  # by step, with --profile
+
+
+def cpu(function, step: str | None = None) -> tuple[float, object]:
+    """CPU ms of ``function()`` and its value; profiled as ``step`` with --profile."""
+    profiler = PROFILES.get(step) if step else None
     started = time.process_time()
+    if profiler is not None:
+        profiler.enable()
     value = function()
+    if profiler is not None:
+        profiler.disable()
     return (time.process_time() - started) * 1000, value
+
+
+def print_profiles(top: int) -> None:
+    for step, profiler in PROFILES.items():
+        stats = pstats.Stats(profiler).stats
+        total = sum(row[2] for row in stats.values()) or 1.0
+        rows = [
+            (f"{_short(filename)}:{line} {name}", own / total, cumulative / total)
+            for (filename, line, name), (_, _, own, cumulative, _) in stats.items()
+        ]
+        print(f"\n## {step}: own time")
+        for name, own, _ in sorted(rows, key=lambda row: -row[1])[:top]:
+            print(f"{own:6.1%}  {name}")
+        print(f"\n## {step}: the platform's functions, time in all")
+        ours = [row for row in rows if row[0].startswith(("lms/", "templates/"))]
+        for name, _, cumulative in sorted(ours, key=lambda row: -row[2])[:top]:
+            print(f"{cumulative:6.1%}  {name}")
+
+
+def _short(filename: str) -> str:
+    filename = filename.rsplit("site-packages/", 1)[-1]
+    return "lms/" + filename.rsplit("/lms/", 1)[1] if "/lms/" in filename else filename
 
 
 def measure(app, emails: list[str]) -> dict[str, list[float]]:
@@ -84,21 +121,23 @@ def measure(app, emails: list[str]) -> dict[str, list[float]]:
                 "/account/login", data={"csrf_token": token, "email": email, "password": serving.PASSWORD}
             )
 
-        spent, response = cpu(sign_in)
+        spent, response = cpu(sign_in, "sign-in (GET + POST)")
         assert response.status_code == 302, response.status_code
         costs["sign-in (GET + POST)"].append(spent)
-        spent, response = cpu(lambda client=client: client.get(path))
+        spent, response = cpu(lambda client=client: client.get(path), "registration form GET")
         costs["registration form GET"].append(spent)
         page = response.get_data(as_text=True)
         form = {
             "csrf_token": serving.CSRF.search(page).group(1),
             "confirm_profile": "y",
-            "accept_privacy": "y",
+            "consent": "course",
         }
         form |= pick_runs(page, random.Random(index))
         watch.held.clear()
         watch.held_cpu.clear()
-        spent, response = cpu(lambda client=client, form=form: client.post(path, data=form))
+        spent, response = cpu(
+            lambda client=client, form=form: client.post(path, data=form), "registration POST"
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
         costs["registration POST"].append(spent)
         costs.setdefault("CPU while holding the write lock, in the POST", []).append(
@@ -116,14 +155,20 @@ def build_confirmations(app, count: int) -> float:
     from lms.mail.delivery import deliver_due
 
     with app.app_context():
-        spent, _ = cpu(deliver_due)
+        spent, _ = cpu(deliver_due, "building the confirmations (job worker)")
     return spent / max(count, 1)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=60)
+    parser.add_argument("--profile", action="store_true", help="profile each step (cProfile)")
+    parser.add_argument("--top", type=int, default=25, help="functions listed per step with --profile")
     args = parser.parse_args(argv)
+    if args.profile:
+        for step in ("sign-in (GET + POST)", "registration form GET", "registration POST"):
+            PROFILES[step] = cProfile.Profile()
+        PROFILES["building the confirmations (job worker)"] = cProfile.Profile()
     # every sign-in comes from this one process: the throttle would refuse them
     os.environ["LMS_LOGIN_RATE_LIMIT"] = "100000 per minute"
     with serving.database("sqlite") as url, serving.workdir("lms-cost-") as folder:
@@ -145,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {statistics.median(values):.1f} | {statistics.fmean(values):.1f} |")
     total = sum(statistics.fmean(costs[name]) for name in costs if "lock" not in name)
     print(f"| one learner's evening: sign-in, form, POST and email (CPU ms) | | {total:.1f} |")
+    print_profiles(args.top)
     return 0
 
 

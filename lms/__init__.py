@@ -201,17 +201,19 @@ def register_request_hooks(app: Flask) -> None:
     from lms.accounts.language import remember_requested_locale
     from lms.consent.gate import require_current_consent
     from lms.db import reset_write_intent, set_write_intent
-    from lms.transactions import view_writes
+    from lms.transactions import view_reads_first, view_writes
 
     @app.before_request
     def declare_write_intent():
         # GET pages read; other methods write and take SQLite's write lock up front, as
-        # do views marked @writes. `?lang=` may save a signed-in user's preference, so
-        # it counts as a write.
+        # do views marked @writes, except views marked @reads_first (their service takes
+        # the lock after reading). `?lang=` may save a signed-in user's preference, so it
+        # counts as a write.
+        view = app.view_functions.get(request.endpoint)
         writes = (
-            request.method not in ("GET", "HEAD", "OPTIONS")
+            (request.method not in ("GET", "HEAD", "OPTIONS") and not view_reads_first(view))
             or "lang" in request.args
-            or view_writes(app.view_functions.get(request.endpoint))
+            or view_writes(view)
         )
         request.environ["lms.write_intent"] = set_write_intent(writes)
 

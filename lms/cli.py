@@ -108,13 +108,20 @@ def send_reminders_command():
               help="Jobs run at once (default: LMS_WORKER_THREADS, 2).")  # fmt: skip
 @click.option("--periodic/--no-periodic", default=True, show_default=True,
               help="Also run the schedule (reminders, retries). Once per machine is enough.")  # fmt: skip
-def worker_command(threads, periodic):
+@click.option("--nice", type=click.IntRange(0, 19), default=None,
+              help="Lower the worker's scheduling priority by this much (default: LMS_WORKER_NICE).")  # fmt: skip
+def worker_command(threads, periodic, nice):
     """Run background jobs (email, reminders, exports) until stopped."""
     from flask import current_app
 
     from lms.jobs.worker import run_worker
 
-    run_worker(threads or current_app.config["WORKER_THREADS"], periodic=periodic)
+    config = current_app.config
+    run_worker(
+        threads or config["WORKER_THREADS"],
+        periodic=periodic,
+        nice=config["WORKER_NICE"] if nice is None else nice,
+    )
 
 
 @lms_group.command("serve")

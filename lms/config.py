@@ -90,6 +90,10 @@ class Config:
         # The job queue: a SQLite file beside the database on one machine, Redis for many.
         self.JOBS_URL = env("JOBS_URL") or f"sqlite:///{folder / 'jobs.sqlite3'}"
         self.WORKER_THREADS = env_int("WORKER_THREADS", 2)
+        # A job worker's scheduling priority, added to its own (os.nice: 0 unchanged, up
+        # to 19 the lowest): above 0, web requests win the cores while both are busy and
+        # email catches up when they are not (benchmarks/README.md, "The registration burst").
+        self.WORKER_NICE = env_int("WORKER_NICE", 0)
         # Organisers' long jobs (ZIPs, exports): a worker's claim lasts this long and is
         # extended as the job reports progress, so a killed worker's job is taken over
         # by another soon after; an unexpected error is tried again after these delays

@@ -99,6 +99,11 @@ def set_write_intent(value: bool) -> contextvars.Token:
     return _sqlite_write_intent.set(value)
 
 
+def write_intent_now() -> bool:
+    """Whether a transaction begun now would write (SQLite: BEGIN IMMEDIATE)."""
+    return _sqlite_write_intent.get()
+
+
 def reset_write_intent(token: contextvars.Token) -> None:
     _sqlite_write_intent.reset(token)
 
@@ -136,7 +141,28 @@ def _configure_sqlite_connection(dbapi_connection, connection_record) -> None:
 def _begin_sqlite_transaction(conn) -> None:
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_write_intent.get() else "BEGIN")
+    writing = _sqlite_write_intent.get()
+    conn.info[_READ_TRANSACTION] = not writing
+    conn.info[_WROTE] = False
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+# Whether a SQLite read transaction (BEGIN deferred) has written since, so that
+# lms.transactions.begin_writing never ends one by committing half a change.
+_READ_TRANSACTION, _WROTE = "lms_read_transaction", "lms_read_transaction_wrote"
+_WRITING_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_write_in_read_transaction(conn, cursor, statement, parameters, context, executemany) -> None:
+    if conn.info.get(_READ_TRANSACTION) and statement.lstrip()[:7].upper().startswith(_WRITING_VERBS):
+        conn.info[_WROTE] = True
+
+
+def read_transaction_wrote(conn) -> bool:
+    """True when ``conn`` (a SQLAlchemy connection) is in a SQLite read transaction that
+    has written (SQLite then holds, or tried to take, the write lock)."""
+    return bool(conn.info.get(_READ_TRANSACTION) and conn.info.get(_WROTE))
 
 
 def _is_sqlite(dbapi_connection) -> bool:
@@ -171,6 +197,18 @@ def note_commit() -> None:
 def committed_in_this_request() -> bool:
     """Whether anything was (or may have been) committed during the current request."""
     return has_request_context() and bool(g.get(_COMMITTED, False))
+
+
+@contextmanager
+def commit_not_counted() -> Iterator[None]:
+    """A COMMIT that ends a transaction which only read: it changed nothing, so the
+    request's record of commits stays as it was."""
+    before = committed_in_this_request()
+    try:
+        yield
+    finally:
+        if has_request_context() and not before:
+            g.pop(_COMMITTED, None)
 
 
 # The range of an INTEGER column (ids, minutes): PostgreSQL refuses a value outside it.

@@ -18,7 +18,7 @@ from lms.accounts.forms import (
 from lms.extensions import limiter
 from lms.i18n import current_locale
 from lms.signals import account_created, signup_checked
-from lms.transactions import commit_change
+from lms.transactions import commit_change, reads_first
 from lms.urls import external_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -97,6 +97,7 @@ def signup():
 @bp.route("/login", methods=["GET", "POST"])
 @_limit("LOGIN_RATE_LIMIT")
 @_limit_per_email("LOGIN_RATE_LIMIT")
+@reads_first  # the password check runs in a read transaction, the sign-in's writes after it
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(url_for("accounts.profile")))

@@ -19,9 +19,10 @@ from lms.accounts import notify
 from lms.accounts.models import PasswordResetToken, Role, User, UserRole
 from lms.audit.actions import Detail, declare_action
 from lms.audit.models import record
-from lms.db import utcnow
+from lms.db import utcnow, write_intent_now
 from lms.errors import ServiceError
 from lms.extensions import db
+from lms.transactions import begin_writing
 from lms.urls import external_url
 
 # The audit log's actions recorded here (lms.audit.actions).
@@ -93,18 +94,22 @@ def create_user(
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (for any reason)."""
+    """The active user with this email and password, or None (for any reason).
+
+    The deliberately slow hash check never runs while this transaction holds SQLite's
+    write lock: in a read transaction (the sign-in view reads first) the user stays
+    loaded and ``begin_writing`` takes the lock for the sign-in's own writes afterwards;
+    a transaction begun IMMEDIATE just to read the user is ended before the check."""
     fresh = not db.session().in_transaction()
     user = find_user_by_email(email)
     user_id, stored, active = (user.id, user.password_hash, user.is_active) if user else (None, None, False)
-    if fresh:
-        # A POST's transaction holds SQLite's write lock from its first query; end this
-        # read-only one so the deliberately slow hash check does not hold up other writers.
+    if fresh and write_intent_now():
         db.session.rollback()
     # an unknown email costs the same check (against a dummy hash): no timing hint
     if not _hash_matches(stored, password) or not active:
         return None
-    user = db.session.get(User, user_id)
+    begin_writing()
+    user = db.session.get(User, user_id)  # still loaded, unless the transaction was ended above
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

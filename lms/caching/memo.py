@@ -30,13 +30,12 @@ from dataclasses import dataclass
 
 from werkzeug.http import parse_etags, quote_etag
 
-from lms.caching.conditional import GZIP_SUFFIX
+from lms.caching.conditional import GZIP_SUFFIX, MEMO_MARK
 from lms.caching.generation import SCOPES
 
 MAX_ENTRIES = 4096
 MAX_BODY = 256 * 1024
 MAX_BYTES = 32 * 1024 * 1024
-MARK = "lms.memo"  # environ key: (strong tag, scopes) set by the app on a shareable answer
 VARIES_BY = (
     "wsgi.url_scheme",
     "HTTP_HOST",
@@ -130,7 +129,7 @@ class ResponseMemo:
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, remember_start)
-        mark = environ.get(MARK)
+        mark = environ.get(MEMO_MARK)  # (tag, scopes, timeless): conditional.shareable
         if mark is None or not self.keepable(environ, seen):
             return result
         tag, scopes, timeless = mark

@@ -16,7 +16,7 @@ from lms.catalogue.services import find_published_course
 from lms.certificates import jobs as certificate_jobs
 from lms.certificates import services
 from lms.certificates.models import Certificate, CertificateStatus
-from lms.certificates.versions import certificate_version
+from lms.certificates.versions import certificate_version, verification
 from lms.db import parse_integer
 from lms.enrollment import services as enrollment
 from lms.extensions import db
@@ -50,7 +50,7 @@ def verify_version(code: str, fresh: bool) -> str | None:
 @guest_page(verify_version, headers={"X-Robots-Tag": "noindex"}, timeless=True)
 def verify(code: str):
     """Public: is this certificate genuine? Shows only what the paper shows."""
-    certificate = services.find_by_code(code)
+    certificate = verification(code)
     status = 200 if certificate is not None else 404
     response = render_template(
         "certificates/verify.html", certificate=certificate, typed=code, searched=True, statuses=CertificateStatus,

@@ -31,7 +31,7 @@ from lms.accounts.models import User
 from lms.accounts.notify import recipient_of
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
-from lms.catalogue.models import Course, Module
+from lms.catalogue.models import Course
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.pdf import CertificateContent, render_certificate
 from lms.completion.edition import edition_progress, load_evidence
@@ -108,18 +108,6 @@ def normalise_code(typed: str) -> str | None:
 
 # ---------------------------------------------------------------------------------------
 # Finding
-
-
-def find_by_code(typed: str) -> Certificate | None:
-    code = normalise_code(typed)
-    if code is None:
-        return None
-    # the page shows the edition's dates, which come from its runs
-    return db.session.scalar(
-        select(Certificate)
-        .where(Certificate.code == code)
-        .options(joinedload(Certificate.course).selectinload(Course.modules).selectinload(Module.runs))
-    )
 
 
 def valid_certificate(user: User, course: Course) -> Certificate | None:

@@ -112,18 +112,39 @@ def give(user: User, purposes: Iterable[Purpose], how: How, now: datetime | None
     """Record consent to each purpose under the notice in force; one already given
     under it is kept as it is (not recorded twice). Without a published notice there is
     nothing to consent to, and nothing is recorded."""
-    notice = current_notice()
-    if notice is None:
-        return []
-    active = _active_purposes(user.id, notice.id)
-    added = []
-    for purpose in sorted(set(purposes) - active):
-        consent = Consent(
-            user_id=user.id, purpose=purpose, notice_id=notice.id, given_at=now or utcnow(), how=how
-        )
-        db.session.add(consent)
-        added.append(consent)
+    added = record_consents(user, consents_to_record(user, purposes), how, now)
     db.session.flush()
+    return added
+
+
+@dataclass(frozen=True)
+class ConsentsToRecord:
+    """What :func:`give` will add, read before writing (the registration reads all it
+    needs before it takes SQLite's write lock)."""
+
+    notice_id: int | None
+    purposes: tuple[Purpose, ...] = ()
+
+
+def consents_to_record(user: User, purposes: Iterable[Purpose]) -> ConsentsToRecord:
+    """The purposes not yet consented to under the notice in force (reads only)."""
+    notice_id = db.session.scalar(select(PrivacyNotice.id).order_by(PrivacyNotice.version.desc()).limit(1))
+    if notice_id is None:
+        return ConsentsToRecord(None)
+    return ConsentsToRecord(notice_id, tuple(sorted(set(purposes) - _active_purposes(user.id, notice_id))))
+
+
+def record_consents(
+    user: User, pending: ConsentsToRecord, how: How, now: datetime | None = None
+) -> list[Consent]:
+    """Add the consents :func:`consents_to_record` found missing (no flush: the caller's
+    next flush writes them)."""
+    given_at = now or utcnow()
+    added = [
+        Consent(user_id=user.id, purpose=purpose, notice_id=pending.notice_id, given_at=given_at, how=how)
+        for purpose in pending.purposes
+    ]
+    db.session.add_all(added)
     return added
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Iterable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -27,6 +29,7 @@ from lms.accounts.models import User
 from lms.caching.versions import digest, read_rows
 from lms.catalogue.models import Course, Module, Run, RunStatus, run_trainer
 from lms.catalogue.services import trainers_shown
+from lms.db import utcnow
 from lms.enrollment.models import (
     ChoiceStatus,
     Registration,
@@ -41,42 +44,92 @@ from lms.urls import external_url
 PRODID = "-//EIP Training//Training platform//EN"
 
 
+@dataclass(frozen=True)
+class EventFacts:
+    """Everything a run's event shows, as plain values: equal facts make the same event,
+    so a calendar of them can be kept (see ``build_calendar``)."""
+
+    run_id: int
+    sequence: int
+    starts_at: datetime
+    ends_at: datetime
+    cancelled: bool
+    has_join_url: bool
+    label: tuple[tuple[str, str], ...]  # a Translated value's items
+    module_key: str
+    module_position: int
+    module_title: tuple[tuple[str, str], ...]
+    course_title: tuple[tuple[str, str], ...]
+    course_slug: str
+    course_timezone: str
+    trainers: tuple[str, ...]
+
+    @classmethod
+    def of(cls, run: Run) -> EventFacts:
+        module = run.module
+        course = module.course
+        return cls(
+            run_id=run.id,
+            sequence=run.sequence,
+            starts_at=run.starts_at,
+            ends_at=run.ends_at,
+            cancelled=run.is_cancelled,
+            has_join_url=bool(run.join_url),
+            label=_items(run.label),
+            module_key=module.key,
+            module_position=module.position,
+            module_title=_items(module.title),
+            course_title=_items(course.title),
+            course_slug=course.slug,
+            course_timezone=course.timezone,
+            trainers=tuple(trainer.full_name for trainer in run.trainers),
+        )
+
+
+def _items(translated: dict | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((translated or {}).items()))
+
+
 def run_event(run: Run, locale: str, *, include_join_link: bool, base_url: str) -> Event:
     """The run as a VEVENT in ``locale``; the join link only with ``include_join_link``."""
-    module = run.module
-    course = module.course
-    course_zone = course.zone
+    return _event(EventFacts.of(run), locale, include_join_link=include_join_link, base_url=base_url)
+
+
+def _event(
+    facts: EventFacts, locale: str, *, include_join_link: bool, base_url: str, stamp: datetime | None = None
+) -> Event:
+    course_zone = ZoneInfo(facts.course_timezone)
     with force_locale(locale):
-        module_title = tr_text(module.title, locale)
-        label = tr_text(run.label, locale)
+        module_title = tr_text(dict(facts.module_title), locale)
+        label = tr_text(dict(facts.label), locale)
         summary = f"{module_title} – {label}" if label else module_title
         lines = [
-            tr_text(course.title, locale),
-            _("Module %(num)s: %(title)s", num=module.position, title=module_title),
+            tr_text(dict(facts.course_title), locale),
+            _("Module %(num)s: %(title)s", num=facts.module_position, title=module_title),
         ]
-        if run.trainers:
-            names = ", ".join(trainer.full_name for trainer in run.trainers)
-            lines.append(_("Trainers: %(names)s", names=names))
-        if run.is_cancelled:
+        if facts.trainers:
+            lines.append(_("Trainers: %(names)s", names=", ".join(facts.trainers)))
+        if facts.cancelled:
             lines.append(_("This session is cancelled."))
         join_url = None
-        if include_join_link and not run.is_cancelled and run.join_url:
+        if include_join_link and not facts.cancelled and facts.has_join_url:
             # The platform's /join address, never the video link itself: it checks the
             # seat and records the click (lms.attendance.joining).
-            join_url = external_url("joining.join", base_url, run_id=run.id)
+            join_url = external_url("joining.join", base_url, run_id=facts.run_id)
             lines.append(_("Join the live session: %(url)s", url=join_url))
-        module_url = external_url("catalogue.module", base_url, slug=course.slug, key=module.key)
+        module_url = external_url("catalogue.module", base_url, slug=facts.course_slug, key=facts.module_key)
         lines.append(_("Module page: %(url)s", url=module_url))
         return Event.new(
-            uid=f"run-{run.id}@{urlsplit(base_url).hostname or 'localhost'}",
-            sequence=run.sequence,
-            start=run.starts_at.astimezone(course_zone),
-            end=run.ends_at.astimezone(course_zone),
+            uid=f"run-{facts.run_id}@{urlsplit(base_url).hostname or 'localhost'}",
+            sequence=facts.sequence,
+            stamp=stamp,
+            start=facts.starts_at.astimezone(course_zone),
+            end=facts.ends_at.astimezone(course_zone),
             summary=summary,
             description="\n".join(lines),
             url=join_url or module_url,
             location=join_url or _("Online"),
-            status="CANCELLED" if run.is_cancelled else "CONFIRMED",
+            status="CANCELLED" if facts.cancelled else "CONFIRMED",
         )
 
 
@@ -86,29 +139,80 @@ def build_calendar(
     """A calendar of ``runs`` (with their time zones) as iCalendar bytes.
 
     With ``method="CANCEL"`` every event is marked cancelled, as RFC 5546 asks.
+
+    Each event is written once per minute and process, and a calendar is its header,
+    time zones and events put together (what ``Calendar.to_ical`` does with its parts):
+    the confirmations of a registration evening carry the same dozen events (runs, in two
+    languages) to hundreds of learners, and writing them was about half of building a
+    confirmation. What an event shows is all in its key (``EventFacts``, the language,
+    the links), and the minute is its DTSTAMP (when the calendar was made), so a kept
+    event is the one that would be written now.
     """
     base_url = current_app.config["BASE_URL"]
-    runs = sorted(runs, key=lambda run: (run.starts_at, run.id))
+    facts = sorted((EventFacts.of(run) for run in runs), key=lambda f: (f.starts_at, f.run_id))
+    stamp = utcnow().replace(second=0, microsecond=0)
+    cancelling = method == "CANCEL"
+    events = [
+        _event_ical(run, locale, include_join_link and not cancelling, cancelling, base_url, stamp)
+        for run in facts
+    ]
+    # Time zone rules for the years the runs span (the default, 1970-2038, would list
+    # decades of daylight-saving changes for zones that have them).
+    span = (
+        (
+            date(facts[0].starts_at.year - 1, 1, 1),
+            max(run.ends_at for run in facts).date() + timedelta(days=366),
+        )
+        if facts
+        else None
+    )
+    tzids = tuple(sorted(set().union(*(tzids for _, tzids in events)))) if facts else ()
+    head = _calendar_head(name, method, tzids, span)
+    return head + b"".join(data for data, _ in events) + CALENDAR_END
+
+
+CALENDAR_END = b"END:VCALENDAR\r\n"
+
+
+@lru_cache(maxsize=64)
+def _calendar_head(name: str, method: str, tzids: tuple[str, ...], span: tuple[date, date] | None) -> bytes:
+    """The calendar's own properties and the VTIMEZONEs of ``tzids``, without its end."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.method = method
     calendar.calendar_name = name
-    cancelling = method == "CANCEL"
-    for run in runs:
-        event = run_event(
-            run, locale, include_join_link=include_join_link and not cancelling, base_url=base_url
-        )
-        if cancelling:
-            event.status = "CANCELLED"
-        calendar.add_component(event)
-    # Time zone rules for the years the runs span (the default, 1970-2038, would list
-    # decades of daylight-saving changes for zones that have them).
-    if runs:
-        first, last = runs[0].starts_at.date(), max(run.ends_at for run in runs).date()
-        add_missing_timezones(calendar, date(first.year - 1, 1, 1), last + timedelta(days=366))
-    return calendar.to_ical()
+    for tzid in tzids:
+        timezone = _timezone(tzid, *span)
+        if timezone is not None:
+            calendar.add_component(copy.deepcopy(timezone))
+    data = calendar.to_ical()
+    if not data.endswith(CALENDAR_END):
+        raise RuntimeError("icalendar no longer ends a calendar with END:VCALENDAR")
+    return data.removesuffix(CALENDAR_END)
+
+
+@lru_cache(maxsize=1024)
+def _event_ical(
+    facts: EventFacts, locale: str, include_join_link: bool, cancelling: bool, base_url: str, stamp: datetime
+) -> tuple[bytes, frozenset[str]]:
+    """A VEVENT's bytes and the time zones it names (UTC needs none)."""
+    event = _event(facts, locale, include_join_link=include_join_link, base_url=base_url, stamp=stamp)
+    if cancelling:
+        event.status = "CANCELLED"
+    tzids = {
+        value.params.get("TZID")
+        for _, value in event.property_items(sorted=False)
+        if hasattr(value, "params")
+    }
+    return event.to_ical(), frozenset(tzids - {None, "UTC"})
+
+
+def forget_written_events() -> None:
+    """Write every calendar anew (tests that watch it being written)."""
+    _event_ical.cache_clear()
+    _calendar_head.cache_clear()
 
 
 def add_missing_timezones(calendar: Calendar, first_date: date, last_date: date) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.accounts.notify import recipient_of
 from lms.catalogue.models import Course, Module, Run
+from lms.catalogue.services import trainers_shown
 from lms.enrollment import ical
 from lms.enrollment.models import Registration, RunChoice
 from lms.extensions import db
@@ -29,16 +30,16 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
 
 def _queue(user, course, kind: str, *, lines: Iterable[RunChoice] = (), calendars=()) -> None:
-    """Record email ``kind``; ``calendars`` are (runs, filename, method) triples."""
+    """Record email ``kind``; ``calendars`` are (run ids, filename, method) triples."""
     queue_email(
         user,
         kind,
         course_id=course.id,
         lines=[{"run_id": choice.run_id, "waiting": choice.is_waiting} for choice in lines],
         calendars=[
-            {"run_ids": [run.id for run in runs], "filename": filename, "method": method}
-            for runs, filename, method in calendars
-            if runs
+            {"run_ids": list(run_ids), "filename": filename, "method": method}
+            for run_ids, filename, method in calendars
+            if run_ids
         ],
     )
 
@@ -49,15 +50,15 @@ def registered(registration: Registration, changes) -> None:
         registration.course,
         "registration_confirmed",
         lines=changes.confirmed + changes.waiting,
-        calendars=[([choice.run for choice in changes.confirmed], "eip-schedule.ics", "PUBLISH")],
+        calendars=[([choice.run_id for choice in changes.confirmed], "eip-schedule.ics", "PUBLISH")],
     )
 
 
 def changed(registration: Registration, changes) -> None:
     user = registration.user
-    new_runs = [choice.run for choice in changes.confirmed]
+    new_runs = [choice.run_id for choice in changes.confirmed]
     left_runs = [
-        choice.run
+        choice.run_id
         for choice in changes.released
         if choice.user_id == user.id and choice.is_confirmed is False and choice.confirmed_at is not None
     ]
@@ -80,14 +81,14 @@ def promoted(changes) -> None:
             choice.run.module.course,
             "waiting_list_promoted",
             lines=[choice],
-            calendars=[([choice.run], "new-session.ics", "PUBLISH")],
+            calendars=[([choice.run_id], "new-session.ics", "PUBLISH")],
         )
 
 
 def cancelled(registration: Registration, changes) -> None:
     user = registration.user
     seats = [
-        choice.run
+        choice.run_id
         for choice in changes.released
         if choice.user_id == user.id and choice.confirmed_at is not None
     ]
@@ -107,7 +108,10 @@ def runs_by_id(ids: Iterable[int]) -> dict[int, Run]:
     if not ids:
         return {}
     runs = db.session.scalars(
-        select(Run).where(Run.id.in_(ids)).options(joinedload(Run.module).joinedload(Module.course))
+        select(Run)
+        .where(Run.id.in_(ids))
+        # the trainers too: the calendar files name them (one query, not one per run)
+        .options(joinedload(Run.module).joinedload(Module.course), trainers_shown())
     ).unique()
     return {run.id: run for run in runs}
 

@@ -27,13 +27,14 @@ from lms.enrollment.forms import (
 )
 from lms.enrollment.models import ChoiceStatus, Registration, RunChoice
 from lms.extensions import db
-from lms.transactions import commit_change
+from lms.transactions import commit_change, reads_first
 
 bp = Blueprint("enrollment", __name__)
 
 
 @bp.route("/courses/<slug>/register", methods=["GET", "POST"])
 @login_required
+@reads_first  # the service takes SQLite's write lock for the seats and rows alone
 def register(slug: str):
     course = find_published_course(slug) or abort(404)
     existing = services.find_registration(current_user, course)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher, extract_parameters
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lms.accounts import services
 from lms.accounts.models import PasswordResetToken, User
@@ -172,24 +172,46 @@ def test_create_user_command_rejects_an_unknown_role(app):
     assert "admin" in result.output
 
 
-def test_the_slow_password_check_runs_outside_any_transaction(client, db, monkeypatch):
-    """Sign-in is a POST, whose first query takes SQLite's write lock: the argon2 check
-    (tens of milliseconds) must not run while it is held, or sign-ins queue up every
-    other writer behind them."""
+def test_the_slow_password_check_never_runs_while_a_write_transaction_is_open(client, db, monkeypatch):
+    """The argon2 check (tens of milliseconds) must not run while this request holds a
+    write transaction (on SQLite the database's only write lock: BEGIN IMMEDIATE, or a
+    write, until COMMIT or ROLLBACK), or sign-ins queue up every other writer behind
+    them. The sign-in reads the user in a read transaction and writes after the check."""
     UserFactory(email="lock@example.org")
     db.session.commit()
+    writing = []
+
+    def statement(conn, cursor, sql, *args) -> None:
+        verb = sql.lstrip().upper()
+        if verb.startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")):
+            writing[:] = [True]
+        elif verb.startswith(("COMMIT", "ROLLBACK", "BEGIN")):
+            writing[:] = [False]
+
+    def ended(conn) -> None:
+        writing[:] = [False]
+
     seen = []
     real = services._hash_matches
 
     def watching(stored, password):
-        seen.append(db.session().in_transaction())
+        seen.append(bool(writing and writing[0]))
         return real(stored, password)
 
     monkeypatch.setattr(services, "_hash_matches", watching)
-    client.sign_in("lock@example.org")
-    client.post("/account/logout", data={"csrf_token": client.csrf_token()})
-    client.submit("/account/login", {"email": "nobody@example.org", "password": "whatever it is"})
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", ended)
+    event.listen(db.engine, "rollback", ended)
+    try:
+        client.sign_in("lock@example.org")
+        client.post("/account/logout", data={"csrf_token": client.csrf_token()})
+        client.submit("/account/login", {"email": "nobody@example.org", "password": "whatever it is"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", ended)
+        event.remove(db.engine, "rollback", ended)
     assert seen == [False, False]
+    assert db.session.scalar(select(User.last_login_at).where(User.email == "lock@example.org")) is not None
 
 
 def _parameters(password_hash: str) -> tuple[str, int, int, int]:

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
+from icalendar import Calendar
 
 from lms.accounts.services import create_user
 from lms.catalogue.models import CourseStatus, RunStatus
-from lms.enrollment.ical import build_calendar, reset_calendar_token, run_event
+from lms.enrollment.ical import build_calendar, forget_written_events, reset_calendar_token, run_event
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus
 from tests.enrollment.calendars import events_by_uid, parse, uid
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, course_with_modules, hold
@@ -362,3 +363,24 @@ def test_an_account_without_a_token_is_offered_to_create_one(client, db):
     assert "webcal://" not in page
     response = client.submit("/account/calendar/reset?lang=en", {})
     assert "webcal://localhost/calendar/" in page_text(response)
+
+
+def test_a_calendar_put_together_from_kept_events_is_what_icalendar_writes(app, db):
+    course = course_with_modules(modules=2, runs_per_module=2, slug="eip-2030")
+    forget_written_events()
+    with app.test_request_context():
+        written = build_calendar(course.runs, "vi", name="Lịch", include_join_link=True)
+        kept = build_calendar(list(reversed(course.runs)), "vi", name="Lịch", include_join_link=True)
+        english = build_calendar(course.runs, "en", name="Lịch", include_join_link=True)
+    calendar = Calendar.from_ical(written)
+    # icalendar reads it and writes it back byte for byte: the parts are where it puts them
+    # (the calendar's properties, its VTIMEZONE, the events in time order, the end).
+    assert calendar.to_ical() == written
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Asia/Ho_Chi_Minh"]
+    assert [str(event["UID"]) for event in calendar.walk("VEVENT")] == [
+        uid(run) for run in sorted(course.runs, key=lambda run: (run.starts_at, run.id))
+    ]
+    # The same runs again (in any order) give the same calendar, apart from its DTSTAMPs'
+    # minute; another language, other events.
+    assert re.sub(rb"DTSTAMP:\d{8}T\d{4}", b"", kept) == re.sub(rb"DTSTAMP:\d{8}T\d{4}", b"", written)
+    assert "Module page" in descriptions(english) and "Module page" not in descriptions(written)
