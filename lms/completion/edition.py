@@ -3,8 +3,9 @@ number of queries whatever the edition's size, and the rule applied to every lea
 together in one pass.
 
 An edition of 10,000 learners has 60,000 marks and 50,000 quiz attempts, so what the rule
-reads is kept lean: plain (learner, module) pairs from column selects, no ORM objects,
-no dates converted, statements built once (``load_evidence``). The detailed rows for
+reads is kept lean: column selects giving one row per learner with their module ids
+(``lms.db.grouped_ids``), no ORM objects, no dates converted, statements built once
+(``load_evidence``). The detailed rows for
 the reports (``best_marks``, ``quiz_outcomes``) are separate and can be handed to
 ``load_evidence`` so that a report reads each table once.
 """
