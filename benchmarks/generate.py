@@ -323,10 +323,11 @@ def _mark_attendance(db, rng, modules, seats, report) -> dict[int, set[int]]:
 
 def _take_quizzes(db, rng, modules, seats, attended, report) -> dict[int, set[int]]:
     """Graded attempts, mostly by those who attended; returns {learner: modules whose quiz they passed}."""
-    from lms.quizzes.models import Attempt, Quiz
+    from lms.quizzes.models import Attempt, Quiz, QuizPurpose
 
+    # The module's own quiz: a module may also have a pre-test, which never counts.
     quizzes = {quiz.module_id: quiz for quiz in db.session.scalars(select(Quiz).where(
-        Quiz.module_id.in_([module.id for module in modules])))}  # fmt: skip
+        Quiz.module_id.in_([module.id for module in modules]), Quiz.purpose == QuizPurpose.MODULE))}  # fmt: skip
     ends = {run.id: run.ends_at for module in modules for run in module.runs}
     done: dict[int, set[int]] = {}
     rows = []

@@ -10,13 +10,13 @@ Rules kept here so every model follows them without thinking:
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, String, cast, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -235,3 +235,24 @@ def parse_integer(text: str | None, signed: bool = False) -> int | None:
         return None
     number = -int(digits) if negative else int(digits)
     return number if MIN_INTEGER <= number <= MAX_INTEGER else None
+
+
+# -- ids grouped per row --------------------------------------------------------------
+
+
+def grouped_ids(column):
+    """An aggregate of a group's integer ids as one text, "3,5,8" (GROUP_CONCAT on SQLite,
+    string_agg on PostgreSQL). A bulk read of (learner, module) pairs grouped by learner
+    becomes one row per learner: 10,000 rows instead of 60,000, and far fewer objects
+    for Python to make and the garbage collector to walk."""
+    return func.aggregate_strings(cast(column, String), ",")
+
+
+def ids_by_key(
+    rows: Iterable[tuple[int, str]], translate: Mapping[int, int] | None = None
+) -> dict[int, set[int]]:
+    """{key: ids} from rows (key, "3,5,8") of ``grouped_ids``; ``translate`` maps each id
+    to another (a form to its module) when given."""
+    if translate is None:
+        return {key: {int(each) for each in ids.split(",")} for key, ids in rows}
+    return {key: {translate[int(each)] for each in ids.split(",")} for key, ids in rows}

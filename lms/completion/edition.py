@@ -1,23 +1,53 @@
 """Completion for a whole edition at once: the rows the rule reads, loaded in a fixed
-number of queries whatever the edition's size (plain rows, no ORM objects: an edition of
-10,000 learners has 60,000 marks), and the rule applied to every learner together."""
+number of queries whatever the edition's size, and the rule applied to every learner
+together in one pass.
+
+An edition of 10,000 learners has 60,000 marks and 50,000 quiz attempts, so what the rule
+reads is kept lean: column selects giving one row per learner with their module ids
+(``lms.db.grouped_ids``), no ORM objects, no dates converted, statements built once
+(``load_evidence``). The detailed rows for
+the reports (``best_marks``, ``quiz_outcomes``) are separate and can be handed to
+``load_evidence`` so that a report reads each table once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from lms.accounts.models import User
 from lms.attendance.models import Attendance
-from lms.catalogue.models import Course, Module, Run
+from lms.catalogue.models import Course, Run
 from lms.completion import rules
 from lms.completion.models import CompletionException
+from lms.db import grouped_ids, ids_by_key
 from lms.evaluations import requirements
 from lms.extensions import db
 from lms.quizzes.models import Attempt, AttemptStatus, Quiz, QuizPurpose
+
+# The statements are built once, each as a pair (every learner, only ``learners``); they
+# take the edition's id (``course``) and module ids (``modules``).
+MODULES = bindparam("modules", expanding=True)
+LEARNERS = bindparam("learners", expanding=True)
+
+
+def _for_learners(statement, column):
+    """(the statement for every learner, the same limited to ``learners``)."""
+    return statement, statement.where(column.in_(LEARNERS))
+
+
+def _run(statements, course: Course, user_ids: list[int] | None):
+    """Execute the edition-wide statement, or the one for ``user_ids``."""
+    every, some = statements
+    values = {"course": course.id, "modules": [module.id for module in course.modules] or [0]}
+    if user_ids is None:
+        return db.session.execute(every, values)
+    return db.session.execute(some, {**values, "learners": list(user_ids) or [0]})
+
 
 # -- attendance -----------------------------------------------------------------------
 
@@ -36,32 +66,68 @@ class Mark:
         return rules.attended(self.status)
 
 
-def best_marks(course: Course, user_ids: list[int] | None = None) -> dict[tuple[int, int], Mark]:
-    """{(learner, module): the best mark over the module's runs}."""
-    marker = aliased(User)
-    rows = db.session.execute(
-        select(
-            Attendance.user_id,
-            Run.module_id,
-            Attendance.run_id,
-            Attendance.status,
-            Attendance.minutes,
-            Attendance.source,
-            marker.full_name,
-            Attendance.marked_at,
-        )
-        .join(Run, Run.id == Attendance.run_id)
-        .join(Module, Module.id == Run.module_id)
-        .outerjoin(marker, marker.id == Attendance.marked_by_id)
-        .where(Module.course_id == course.id, *_only(Attendance.user_id, user_ids))
-    ).all()
-    best: dict[tuple[int, int], Mark] = {}
-    for user_id, module_id, *values in rows:
-        mark = Mark(*values)
-        key = (user_id, module_id)
-        if key not in best or rules.mark_rank(mark.status) > rules.mark_rank(best[key].status):
-            best[key] = mark
+_MARKER = aliased(User)
+MARKS = _for_learners(
+    select(
+        Attendance.user_id,
+        Run.module_id,
+        Attendance.run_id,
+        Attendance.status,
+        Attendance.minutes,
+        Attendance.source,
+        _MARKER.full_name,
+        Attendance.marked_at,
+    )
+    .join(Run, Run.id == Attendance.run_id)
+    .outerjoin(_MARKER, _MARKER.id == Attendance.marked_by_id)
+    .where(Run.module_id.in_(MODULES)),
+    Attendance.user_id,
+)
+STATUSES = _for_learners(
+    select(Attendance.user_id, Run.module_id, Attendance.status)
+    .join(Run, Run.id == Attendance.run_id)
+    .where(Run.module_id.in_(MODULES)),
+    Attendance.user_id,
+)
+# Present or Late in one of the module's runs (such a mark is also the best one).
+ATTENDED = _for_learners(
+    select(Attendance.user_id, grouped_ids(Run.module_id))
+    .join(Run, Run.id == Attendance.run_id)
+    .where(Run.module_id.in_(MODULES), Attendance.status.in_(rules.ATTENDED))
+    .group_by(Attendance.user_id),
+    Attendance.user_id,
+)
+
+
+def _best(rows: Iterable, status_at: int) -> dict[tuple[int, int], tuple]:
+    """{(learner, module): the row with the best status}; rows start with learner, module."""
+    best: dict[tuple[int, int], tuple] = {}
+    ranks: dict[tuple[int, int], int] = {}
+    for row in rows:
+        key = (row[0], row[1])
+        rank = rules.mark_rank(row[status_at])
+        if rank > ranks.get(key, -2):
+            ranks[key] = rank
+            best[key] = row
     return best
+
+
+def best_marks(course: Course, user_ids: list[int] | None = None) -> dict[tuple[int, int], Mark]:
+    """{(learner, module): the best mark over the module's runs}, with who marked it and
+    when (the reports show them)."""
+    rows = _best(_run(MARKS, course, user_ids), 3)
+    return {key: Mark(*row[2:]) for key, row in rows.items()}
+
+
+def best_statuses(course: Course, user_ids: list[int] | None = None) -> dict[tuple[int, int], str]:
+    """{(learner, module): the status of the best mark over the module's runs}: the
+    same choice as ``best_marks``, reading only the statuses."""
+    return {key: row[2] for key, row in _best(_run(STATUSES, course, user_ids), 2).items()}
+
+
+def attended_modules(course: Course, user_ids: list[int] | None = None) -> dict[int, set[int]]:
+    """{learner: the modules they were marked present or late in (in one of its runs)}."""
+    return ids_by_key(_run(ATTENDED, course, user_ids))
 
 
 # -- quizzes --------------------------------------------------------------------------
@@ -76,43 +142,62 @@ class QuizOutcome:
     awaiting: int  # submitted, waiting for a trainer to grade an essay
 
 
+QUIZ_MODULES = select(Quiz.module_id, Quiz.id).where(
+    Quiz.module_id.in_(MODULES), Quiz.purpose == QuizPurpose.MODULE
+)
+
+
 def quiz_modules(course: Course) -> dict[int, int]:
     """{module: its quiz} for the modules that have one."""
-    rows = db.session.execute(
-        select(Quiz.module_id, Quiz.id)
-        .join(Module, Module.id == Quiz.module_id)
-        .where(Module.course_id == course.id, Quiz.purpose == QuizPurpose.MODULE)
+    return dict(db.session.execute(QUIZ_MODULES, {"modules": [m.id for m in course.modules] or [0]}).all())
+
+
+_GRADED = Attempt.status == AttemptStatus.GRADED
+OUTCOMES = _for_learners(
+    select(
+        Attempt.user_id,
+        Quiz.module_id,
+        func.count(Attempt.id),
+        func.max(case((_GRADED, Attempt.percent))),
+        func.max(case((and_(_GRADED, Attempt.passed.is_(True)), 1), else_=0)),
+        func.max(Attempt.submitted_at),
+        func.sum(case((Attempt.status == AttemptStatus.AWAITING_GRADING, 1), else_=0)),
     )
-    return dict(rows.all())
+    .join(Quiz, Quiz.id == Attempt.quiz_id)
+    .where(
+        Quiz.module_id.in_(MODULES),
+        Quiz.purpose == QuizPurpose.MODULE,  # pre-tests never count for completion
+        Attempt.status != AttemptStatus.IN_PROGRESS,
+    )
+    .group_by(Attempt.user_id, Quiz.module_id),
+    Attempt.user_id,
+)
+# A graded attempt that passed the module's own quiz (what ``QuizOutcome.passed`` says).
+PASSED = _for_learners(
+    select(Attempt.user_id, grouped_ids(Quiz.module_id))
+    .join(Quiz, Quiz.id == Attempt.quiz_id)
+    .where(
+        Quiz.module_id.in_(MODULES),
+        Quiz.purpose == QuizPurpose.MODULE,
+        _GRADED,
+        Attempt.passed.is_(True),
+    )
+    .group_by(Attempt.user_id),
+    Attempt.user_id,
+)
 
 
 def quiz_outcomes(course: Course, user_ids: list[int] | None = None) -> dict[tuple[int, int], QuizOutcome]:
     """{(learner, module): their quiz attempts summed up}, for learners who submitted one."""
-    graded = Attempt.status == AttemptStatus.GRADED
-    rows = db.session.execute(
-        select(
-            Attempt.user_id,
-            Quiz.module_id,
-            func.count(Attempt.id),
-            func.max(case((graded, Attempt.percent))),
-            func.max(case((and_(graded, Attempt.passed.is_(True)), 1), else_=0)),
-            func.max(Attempt.submitted_at),
-            func.sum(case((Attempt.status == AttemptStatus.AWAITING_GRADING, 1), else_=0)),
-        )
-        .join(Quiz, Quiz.id == Attempt.quiz_id)
-        .join(Module, Module.id == Quiz.module_id)
-        .where(
-            Module.course_id == course.id,
-            Quiz.purpose == QuizPurpose.MODULE,  # pre-tests never count for completion
-            Attempt.status != AttemptStatus.IN_PROGRESS,
-            *_only(Attempt.user_id, user_ids),
-        )
-        .group_by(Attempt.user_id, Quiz.module_id)
-    )
     return {
         (user_id, module_id): QuizOutcome(count, best, bool(passed), _aware(last), int(awaiting or 0))
-        for user_id, module_id, count, best, passed, last, awaiting in rows
+        for user_id, module_id, count, best, passed, last, awaiting in _run(OUTCOMES, course, user_ids)
     }
+
+
+def passed_quizzes(course: Course, user_ids: list[int] | None = None) -> dict[int, set[int]]:
+    """{learner: the modules whose quiz they passed}."""
+    return ids_by_key(_run(PASSED, course, user_ids))
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -124,16 +209,18 @@ def _aware(value: datetime | None) -> datetime | None:
 
 # -- completion ---------------------------------------------------------------------
 
+EXCEPTIONS = _for_learners(
+    select(CompletionException.user_id, CompletionException.module_id).where(
+        CompletionException.course_id == bindparam("course"),
+        CompletionException.module_id.in_(MODULES),
+        CompletionException.revoked_at.is_(None),
+    ),
+    CompletionException.user_id,
+)
+
 
 def open_exceptions(course: Course, user_ids: list[int] | None = None) -> set[tuple[int, int]]:
-    rows = db.session.execute(
-        select(CompletionException.user_id, CompletionException.module_id).where(
-            CompletionException.course_id == course.id,
-            CompletionException.revoked_at.is_(None),
-            *_only(CompletionException.user_id, user_ids),
-        )
-    )
-    return {tuple(row) for row in rows}
+    return {(user_id, module_id) for user_id, module_id in _run(EXCEPTIONS, course, user_ids)}
 
 
 @dataclass
@@ -150,20 +237,36 @@ class LearnerProgress:
 class Evidence:
     """Everything the rule reads, for every learner of an edition (six queries)."""
 
-    marks: dict[tuple[int, int], Mark]
-    outcomes: dict[tuple[int, int], QuizOutcome]
-    quizzes: dict[int, int]
+    attended: dict[int, set[int]]  # {learner: modules with a Present or Late mark in one of their runs}
+    passed: dict[int, set[int]]  # {learner: modules whose quiz they passed}
+    quizzes: dict[int, int]  # {module: its quiz}
     exceptions: set[tuple[int, int]]
     evaluation_forms: dict[int, int]  # {module: its form} when the evaluation is required
-    evaluated: set[tuple[int, int]]  # (learner, module) who answered it
+    evaluated: dict[int, set[int]]  # {learner: modules whose evaluation they answered}
 
 
-def load_evidence(course: Course, user_ids: list[int] | None = None) -> Evidence:
-    """For every learner of the edition, or only those of ``user_ids``."""
+def load_evidence(
+    course: Course,
+    user_ids: list[int] | None = None,
+    *,
+    marks: dict[tuple[int, int], Mark] | None = None,
+    outcomes: dict[tuple[int, int], QuizOutcome] | None = None,
+) -> Evidence:
+    """For every learner of the edition, or only those of ``user_ids``. A report that
+    loaded the best marks or the quiz outcomes of the same learners passes them, and
+    they are not read again."""
+    if marks is None:
+        attended = attended_modules(course, user_ids)
+    else:
+        attended = _grouped(key for key, mark in marks.items() if mark.attended)
+    if outcomes is None:
+        passed = passed_quizzes(course, user_ids)
+    else:
+        passed = _grouped(key for key, outcome in outcomes.items() if outcome.passed)
     evaluation_forms = requirements.modules_requiring_evaluation(course)
     return Evidence(
-        best_marks(course, user_ids),
-        quiz_outcomes(course, user_ids),
+        attended,
+        passed,
         quiz_modules(course),
         open_exceptions(course, user_ids),
         evaluation_forms,
@@ -171,9 +274,12 @@ def load_evidence(course: Course, user_ids: list[int] | None = None) -> Evidence
     )
 
 
-def _only(column, user_ids: list[int] | None) -> tuple:
-    """A condition limiting ``column`` to ``user_ids`` (none for the whole edition)."""
-    return () if user_ids is None else (column.in_(user_ids or [0]),)
+def _grouped(pairs: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+    """(learner, module) pairs as {learner: modules}."""
+    found: dict[int, set[int]] = {}
+    for user_id, module_id in pairs:
+        found.setdefault(user_id, set()).add(module_id)
+    return found
 
 
 def edition_progress(
@@ -181,25 +287,29 @@ def edition_progress(
 ) -> dict[int, LearnerProgress]:
     """Every listed learner's progress, by the rule of ``lms.completion.rules``."""
     evidence = evidence or load_evidence(course)
-    table: dict[int, LearnerProgress] = {}
     module_ids = [module.id for module in course.modules]
+    wanted = set(module_ids)
+    # What the rule asks of each module, looked up once rather than per learner.
+    conditions = [
+        (module_id, module_id in evidence.quizzes, module_id in evidence.evaluation_forms)
+        for module_id in module_ids
+    ]
+    nothing: set[int] = set()
+    exceptions = evidence.exceptions
+    table: dict[int, LearnerProgress] = {}
     for user_id in user_ids:
-        progress = table[user_id] = LearnerProgress()
-        for module_id in module_ids:
-            key = (user_id, module_id)
-            mark = evidence.marks.get(key)
-            outcome = evidence.outcomes.get(key)
-            if mark is not None and mark.attended:
-                progress.attended.add(module_id)
-            if outcome is not None and outcome.passed:
-                progress.passed.add(module_id)
+        attended = evidence.attended.get(user_id, nothing) & wanted
+        passed = evidence.passed.get(user_id, nothing) & wanted
+        evaluated = evidence.evaluated.get(user_id, nothing)
+        progress = table[user_id] = LearnerProgress(attended, passed)
+        for module_id, has_quiz, evaluation_required in conditions:
             if rules.module_done(
-                attended=module_id in progress.attended,
-                quiz_passed=module_id in progress.passed,
-                has_quiz=module_id in evidence.quizzes,
-                excepted=key in evidence.exceptions,
-                evaluation_required=module_id in evidence.evaluation_forms,
-                evaluated=key in evidence.evaluated,
+                attended=module_id in attended,
+                quiz_passed=module_id in passed,
+                has_quiz=has_quiz,
+                excepted=(user_id, module_id) in exceptions,
+                evaluation_required=evaluation_required,
+                evaluated=module_id in evaluated,
             ):
                 progress.done.add(module_id)
     return table

@@ -122,7 +122,7 @@ def progress(user: User, course: Course) -> Progress:
                 has_quiz=module.id in quizzes,
                 exception=exceptions.get(module.id),
                 evaluation_required=module.id in evaluation_forms,
-                evaluated=(user.id, module.id) in answered,
+                evaluated=module.id in answered.get(user.id, ()),
             )
             for module in course.modules
         ],

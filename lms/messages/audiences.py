@@ -3,7 +3,7 @@
 Each filter is one function registered under its name, returning the ids of the people
 of the scope it selects. Every filter asks the rule's own home: seats and waiting places
 are enrollment's states, attendance marks are judged by ``lms.completion.rules`` (the best
-mark of a module by ``completion.edition.best_marks``), completion by
+mark of a module by ``completion.edition.best_statuses``), completion by
 ``completion.edition.edition_progress``, evaluations by ``lms.evaluations.answering``
 and certificates by their status. A new audience is one more function here.
 
@@ -23,7 +23,7 @@ from lms.attendance.models import Attendance, AttendanceStatus
 from lms.catalogue.models import Course, Module, Run
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.completion import rules
-from lms.completion.edition import best_marks, edition_progress, load_evidence
+from lms.completion.edition import attended_modules, best_statuses, edition_progress, load_evidence
 from lms.db import utcnow
 from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
 from lms.evaluations.answering import not_yet_answered
@@ -124,8 +124,8 @@ def _marked(scope: Scope, judge: Callable[[str], bool]) -> set[int]:
         wanted = set(scope.module_ids)
         found = {
             user_id
-            for (user_id, module_id), mark in best_marks(scope.course).items()
-            if module_id in wanted and judge(mark.status)
+            for (user_id, module_id), status in best_statuses(scope.course).items()
+            if module_id in wanted and judge(status)
         }
     return found & registered(scope)
 
@@ -150,7 +150,13 @@ def waiting(scope: Scope) -> set[int]:
 
 @audience("attended", _l("Attended (present or late)"))
 def attended(scope: Scope) -> set[int]:
-    return _marked(scope, rules.attended)
+    if scope.run is not None:
+        return _marked(scope, rules.attended)
+    # Present or late in a run of the module is what completion calls attended (the
+    # best mark is then one of them), read without the other marks.
+    wanted = set(scope.module_ids)
+    found = {user_id for user_id, modules in attended_modules(scope.course).items() if modules & wanted}
+    return found & registered(scope)
 
 
 @audience("absent", _l("Marked absent"))

@@ -97,12 +97,20 @@ def preview_of(form: ComposeForm, course: Course, allowed):
     error = None
     try:
         services.check_texts(draft)
-        services.check_audience(draft, utcnow())
+        services.check_choices(draft, utcnow())
     except ServiceError as refusal:
         error = refusal_message(form, refusal)
     about_seats = services.is_about_seats(draft)
+    # Counted once for both the preview and the check: "not yet complete" in an edition
+    # of 10,000 learners takes about a quarter of a second.
+    reach = reach_of(draft.scope, draft.audience, about_seats)
+    if error is None:
+        try:
+            services.check_reach(reach)
+        except ServiceError as refusal:
+            error = refusal_message(form, refusal)
     preview = {
-        "reach": reach_of(draft.scope, draft.audience, about_seats),
+        "reach": reach,
         "texts": [(code, *services.texts_in(draft.subject, draft.body, code)) for code in languages()],
         "about_seats": about_seats,
     }

@@ -86,11 +86,20 @@ def check_texts(draft: Draft) -> None:
 
 
 def check_audience(draft: Draft, now: datetime) -> Reach:
+    check_choices(draft, now)
+    return check_reach(reach_of(draft.scope, draft.audience, is_about_seats(draft)))
+
+
+def check_choices(draft: Draft, now: datetime) -> None:
+    """An audience of the list and, when scheduled, a time ahead."""
     if audience_named(draft.audience) is None:
         raise FieldError("audience", _l("Please choose an audience from the list."))
     if draft.send_at is not None and draft.send_at <= now:
         raise FieldError("send_on", _l("The send time has passed. Please choose a later time, or send now."))
-    reach = reach_of(draft.scope, draft.audience, is_about_seats(draft))
+
+
+def check_reach(reach: Reach) -> Reach:
+    """Somebody to send it to."""
     if reach.count == 0:
         raise ServiceError(
             _l(

@@ -62,8 +62,9 @@ def percent_text(part: int, whole: int) -> str:
 def build(course: Course) -> Dashboard:
     learners = data.learners(course)
     user_ids = [learner.user_id for learner in learners]
-    evidence = edition.load_evidence(course)
-    outcomes, quizzes = evidence.outcomes, evidence.quizzes
+    outcomes = edition.quiz_outcomes(course)
+    evidence = edition.load_evidence(course, outcomes=outcomes)
+    quizzes = evidence.quizzes
     progress = edition.edition_progress(course, user_ids, evidence)
     certificates = data.valid_certificates(course)
     figures = [

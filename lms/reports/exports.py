@@ -165,8 +165,8 @@ def attendance(course: Course) -> Table:
 def attendance_wide(course: Course) -> Table:
     """One row per learner: each module's attendance, modules done, complete, certificate."""
     learners = data.learners(course)
-    evidence = edition.load_evidence(course)
-    marks = evidence.marks
+    marks = edition.best_marks(course)
+    evidence = edition.load_evidence(course, marks=marks)
     certificates = data.valid_certificates(course)
     progress = edition.edition_progress(course, [learner.user_id for learner in learners], evidence)
     statuses = labels(ATTENDANCE_LABELS)

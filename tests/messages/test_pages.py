@@ -43,6 +43,20 @@ def test_the_preview_counts_the_recipients_and_shows_each_language(client, db, e
     assert message_count() == 0
 
 
+def test_the_preview_of_an_empty_audience_says_so_and_of_an_unfinished_text_still_counts(client, db, edition):
+    client.sign_in(edition.organiser.email)
+    empty = form(scope=f"run-{edition.run(1, 'b').id}", audience="waiting", action="preview")
+    text = page_text(client.submit(f"{BASE}/new", empty))
+    assert "This message would reach 0 people." in text
+    assert "Nobody would receive this message" in text
+    unfinished = form(audience="incomplete", action="preview", body_vi="", body_en="")
+    text = page_text(client.submit(f"{BASE}/new", unfinished))
+    assert "This message would reach 4 people." in text  # bao chi dung khoa
+    assert "Please write both the subject and the message" in text
+    assert "Nobody would receive" not in text
+    assert message_count() == 0
+
+
 def test_the_preview_says_how_many_turned_optional_messages_off(client, db, edition):
     db.session.add(MessageOptOut(user_id=edition.people["khoa"].id))
     client.sign_in(edition.organiser.email)
