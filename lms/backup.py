@@ -38,6 +38,7 @@ from flask import current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
 
+from lms.caching import announce_everything_changed
 from lms.extensions import db
 
 FORMAT = "eip-lms-backup"
@@ -307,6 +308,7 @@ def restore(source: Path) -> Summary:
         else:
             restore_postgresql(url, dump)
         files = swap_materials(unpacked / MATERIALS, root, previous)
+    announce_everything_changed()  # replaced beneath the engine: its writes were not seen
     return Summary(
         source, manifest["backend"], manifest.get("revision"), manifest["created_at"], files,
         source.stat().st_size, time.perf_counter() - started,

@@ -45,3 +45,15 @@ def init_memo(app: Flask) -> None:
         lasting=app.config.get("CACHE_TIMEOUT", 300),
     )
     app.wsgi_app = app.extensions["lms.memo"]  # type: ignore[method-assign]
+
+
+def announce_everything_changed() -> None:
+    """The data may have changed where the engine did not see it (a backup restored
+    under the running platform): no answer kept by the response memo is trusted any
+    more, in any process of the machine (or machines, with Redis)."""
+    from flask import current_app
+
+    from lms.caching.generation import SCOPES
+    from lms.caching.invalidation import announce
+
+    announce(current_app.extensions["lms.memo"].generations, SCOPES)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from lms import create_app, extensions
 from lms.accounts.models import User
+from lms.caching.generation import SCOPES
 from lms.catalogue.models import Course
 from lms.config import TestConfig
 from lms.enrollment.models import Registration, RunChoice
@@ -80,8 +81,12 @@ def test_a_backup_restored_into_a_fresh_database_holds_everything(app, original,
     assert "1 material file(s)" in made.output
     assert archive.stat().st_mode & 0o077 == 0, "a backup is readable by its owner only"
 
+    generations = fresh_app.extensions["lms.memo"].generations
+    before = generations.current(SCOPES)
     restored = lms_command(fresh_app, "restore", str(archive), "--yes")
     assert restored.exit_code == 0, restored.output
+    # replaced beneath the engine: every answer the response memo kept is distrusted
+    assert all(old != new for old, new in zip(before, generations.current(SCOPES), strict=True))
     assert "restored the database and 1 material file(s)" in restored.output
     assert "db upgrade" not in restored.output  # the backup is at this version's schema
 
