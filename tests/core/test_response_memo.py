@@ -24,6 +24,7 @@ from lms.config import TestConfig
 from lms.enrollment.ical import reset_calendar_token
 from lms.extensions import db as _db
 from lms.organise.runs import RunDetails, update_run
+from tests.core.test_http_caching import public_paths
 from tests.factories import CertificateFactory, UserFactory, course_with_modules, hold
 from tests.helpers import count_queries, page_text
 
@@ -61,18 +62,6 @@ def edition(db):
     certificate = CertificateFactory(user=learner, course=course)
     db.session.commit()
     return course, organiser, learner, certificate
-
-
-def public_paths(course, learner, certificate) -> list[str]:
-    return [
-        "/",
-        "/courses/eip-2030",
-        "/courses/eip-2030/modules/m1",
-        f"/verify/{certificate.code}",
-        "/api/v1/courses/eip-2030",
-        "/courses/eip-2030/calendar.ics",
-        f"/calendar/{learner.calendar_token}.ics",
-    ]
 
 
 # -- a repeated question -------------------------------------------------------------------
