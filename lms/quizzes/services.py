@@ -19,7 +19,12 @@ from lms.audit.models import record
 from lms.catalogue.models import Course, Module, Run
 from lms.catalogue.services import can_manage_course
 from lms.db import utcnow
-from lms.enrollment.models import ChoiceStatus, Registration, RegistrationStatus, RunChoice
+from lms.enrollment.models import (
+    Registration,
+    RegistrationStatus,
+    RunChoice,
+    where_holding_seat,
+)
 from lms.enrollment.services import is_registered
 from lms.errors import ServiceError
 from lms.extensions import db
@@ -96,14 +101,20 @@ def opens_at_for(quiz: Quiz, user: User) -> datetime | None:
                 Registration.status == RegistrationStatus.ACTIVE,
             )
         )
-    return db.session.scalar(
-        select(Run.starts_at)
-        .join(RunChoice, RunChoice.run_id == Run.id)
-        .where(
-            RunChoice.user_id == user.id,
-            RunChoice.module_id == quiz.module_id,
-            RunChoice.status == ChoiceStatus.CONFIRMED,
-        )
+    return own_run_start(quiz, user)
+
+
+def own_run_start(quiz: Quiz, user: User) -> datetime | None:
+    """When the run the learner holds a seat in, in the quiz's module, starts (None
+    without a seat)."""
+    return db.session.scalar(_own_run_start(user.id, quiz.module_id))
+
+
+def _own_run_start(user_id, module_id):
+    """The statement of :func:`own_run_start`, for ids or for columns of an enclosing
+    query; what holding a seat means is enrollment's (where_holding_seat)."""
+    return where_holding_seat(select(Run.starts_at).join(RunChoice, RunChoice.run_id == Run.id)).where(
+        RunChoice.user_id == user_id, RunChoice.module_id == module_id
     )
 
 
@@ -111,16 +122,7 @@ def pretest_closes_at(quiz: Quiz, user: User) -> datetime | None:
     """A pre-test closes when the learner's run of the module starts; without a seat,
     when the module's first run starts (what they knew before is then unknowable).
     The quiz's own closing date, if earlier, wins."""
-    own_run = db.session.scalar(
-        select(Run.starts_at)
-        .join(RunChoice, RunChoice.run_id == Run.id)
-        .where(
-            RunChoice.user_id == user.id,
-            RunChoice.module_id == quiz.module_id,
-            RunChoice.status == ChoiceStatus.CONFIRMED,
-        )
-    )
-    first_run = own_run or db.session.scalar(
+    first_run = own_run_start(quiz, user) or db.session.scalar(
         select(func.min(Run.starts_at)).where(Run.module_id == quiz.module_id, Run.cancelled_at.is_(None))
     )
     first_run = _aware(first_run)
@@ -162,14 +164,9 @@ def _open_pretests_statement():
         .scalar_subquery()
     )
     own_run = (
-        select(Run.starts_at)
-        .join(RunChoice, RunChoice.run_id == Run.id)
-        .where(
-            RunChoice.user_id == user_id,
-            RunChoice.module_id == Quiz.module_id,
-            RunChoice.status == ChoiceStatus.CONFIRMED,
-        )
+        _own_run_start(user_id, Quiz.module_id)
         .limit(1)
+        .correlate_except(Run, RunChoice, Registration)  # its own seat check, not the outer row
         .scalar_subquery()
     )
     first_run = (
