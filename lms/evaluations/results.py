@@ -91,26 +91,23 @@ def _attended(course: Course):
 
 
 def eligible_per_run(course: Course, now) -> dict[int, int]:
-    rows = db.session.execute(
-        select(Run.id, func.count(func.distinct(Attendance.user_id)))
-        .join(Attendance, Attendance.run_id == Run.id)
-        .join(Module, Module.id == Run.module_id)
-        .join(Registration, _attended(course))
-        .where(Module.course_id == course.id, Run.ends_at <= now)
-        .group_by(Run.id)
-    )
-    return dict(rows.all())
+    """Learners present or late in each ended run."""
+    return _eligible_by(Run.id, course, now)
 
 
 def eligible_per_module(course: Course, now) -> dict[int, int]:
     """Learners present or late in any ended run of the module (counted once)."""
+    return _eligible_by(Run.module_id, course, now)
+
+
+def _eligible_by(key, course: Course, now) -> dict[int, int]:
     rows = db.session.execute(
-        select(Run.module_id, func.count(func.distinct(Attendance.user_id)))
+        select(key, func.count(func.distinct(Attendance.user_id)))
         .join(Attendance, Attendance.run_id == Run.id)
         .join(Module, Module.id == Run.module_id)
         .join(Registration, _attended(course))
         .where(Module.course_id == course.id, Run.ends_at <= now)
-        .group_by(Run.module_id)
+        .group_by(key)
     )
     return dict(rows.all())
 
