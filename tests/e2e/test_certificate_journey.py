@@ -20,6 +20,7 @@ from lms.consent.services import give
 from lms.extensions import db
 from lms.quizzes.models import Quiz, QuizPurpose
 from tests.certificates.pdf_reading import qr_matrix_of_pdf
+from tests.e2e.browser import sign_in
 from tests.factories import CompletionExceptionFactory, GradedAttemptFactory, hold
 
 pytestmark = pytest.mark.browser
@@ -54,17 +55,10 @@ def learner_one_session_short_of_completion(app) -> int:
         return run.id
 
 
-def sign_in(page: Page, live_server: str, email: str, password: str) -> None:
-    page.goto(live_server + "/account/login?lang=vi")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
-
-
 def test_import_resolve_download_and_verify(page: Page, live_server, live_app, screenshots, tmp_path):
     run_id = learner_one_session_short_of_completion(live_app)
 
-    sign_in(page, live_server, "organiser@demo.example.org", "eip-demo-2023")
+    sign_in(page, live_server, "organiser@demo.example.org", lang="vi")
     page.goto(f"{live_server}/teach/runs/{run_id}/attendance?lang=vi")
     page.get_by_role("link", name="Nhập báo cáo người tham gia (Zoom, Teams, Meet)").click()
     page.get_by_label("Báo cáo người tham gia (CSV)").set_input_files(str(SAMPLE))
@@ -82,7 +76,7 @@ def test_import_resolve_download_and_verify(page: Page, live_server, live_app, s
     page.screenshot(path=str(screenshots / "import-applied-vi.png"), full_page=True)
 
     page.context.clear_cookies()
-    sign_in(page, live_server, "tuan.le@example.org", PASSWORD)
+    sign_in(page, live_server, "tuan.le@example.org", PASSWORD, lang="vi")
     page.goto(live_server + "/my/schedule?lang=vi")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Tải giấy chứng nhận (PDF)").first.click()

@@ -3,7 +3,6 @@ the mark, with its source, on the attendance sheet. In a real browser."""
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -18,8 +17,9 @@ from lms.accounts.services import find_user_by_email
 from lms.attendance import checkin
 from lms.catalogue.models import Course
 from lms.config import TestConfig
-from lms.demo import DEMO_PASSWORD, load_demo
+from lms.demo import load_demo
 from lms.enrollment.services import Pick, is_registered, register
+from tests.e2e.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -63,14 +63,6 @@ def session_on_now(tmp_path_factory):
         extensions.db.engine.dispose()
 
 
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/account/login?lang=en")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/account/profile"))
-
-
 def test_a_learner_checks_in_on_a_phone_and_the_trainer_sees_the_mark(
     page: Page, session_on_now, screenshots
 ):
@@ -78,7 +70,7 @@ def test_a_learner_checks_in_on_a_phone_and_the_trainer_sees_the_mark(
     page.set_viewport_size({"width": 390, "height": 844})
 
     # The trainer's sheet shows the code (and its QR) while the session is on.
-    sign_in(page, base, TRAINER)
+    sign_in(page, base, TRAINER, lang="en", lands_on_profile=True)
     page.goto(f"{base}/teach/runs/{run_id}/attendance?lang=en")
     code = page.locator(".checkin-code strong").inner_text().strip()
     with app.app_context():
@@ -92,7 +84,7 @@ def test_a_learner_checks_in_on_a_phone_and_the_trainer_sees_the_mark(
     page.locator('form[action$="/account/logout"] button').click()
 
     # The learner types it on My schedule, on a phone-sized screen.
-    sign_in(page, base, LEARNER)
+    sign_in(page, base, LEARNER, lang="en", lands_on_profile=True)
     page.goto(f"{base}/my/schedule?lang=en")
     page.get_by_label("Check-in code shown by the trainer").first.fill(code.lower())
     page.screenshot(path=str(screenshots / "checkin-phone.png"), full_page=True)
@@ -101,7 +93,7 @@ def test_a_learner_checks_in_on_a_phone_and_the_trainer_sees_the_mark(
     page.locator('form[action$="/account/logout"] button').click()
 
     # The trainer reloads the sheet: the learner is present, by check-in.
-    sign_in(page, base, TRAINER)
+    sign_in(page, base, TRAINER, lang="en", lands_on_profile=True)
     page.goto(f"{base}/teach/runs/{run_id}/attendance?lang=en")
     row = page.locator("tr", has_text="learner@demo.example.org")
     expect(row.locator("select")).to_have_value("present")

@@ -22,6 +22,7 @@ from lms.evaluations.forms_setup import forms_of
 from lms.evaluations.models import EvaluationAnswer, EvaluationItem, EvaluationResponse
 from lms.extensions import db
 from lms.jobs import tracking
+from tests.e2e.browser import sign_in
 from tests.evaluations.conftest import full_answers
 from tests.factories import AttendanceFactory, ConsentFactory, registration_for
 
@@ -82,13 +83,6 @@ def run_the_job(app, job_id: int) -> None:
             assert tracking.run_job(job_id) == "done"
         finally:
             db.session.remove()
-
-
-def sign_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
 
 
 def test_a_learner_answers_on_a_phone_and_the_organiser_reads_the_results(

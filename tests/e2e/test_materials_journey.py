@@ -16,8 +16,9 @@ from lms import create_app, extensions
 from lms.accounts.services import find_user_by_email
 from lms.catalogue.models import Course
 from lms.config import TestConfig
-from lms.demo import DEMO_PASSWORD, load_demo
+from lms.demo import load_demo
 from lms.enrollment.services import Pick, is_registered, register
+from tests.e2e.browser import sign_in
 from tests.materials import samples
 
 pytestmark = pytest.mark.browser
@@ -55,14 +56,6 @@ def demo_server(tmp_path_factory):
         extensions.db.engine.dispose()
 
 
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/account/login?lang=en")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/account/profile"))
-
-
 def sign_out(page: Page) -> None:
     page.locator('form[action$="/account/logout"] button').click()
 
@@ -75,7 +68,7 @@ def test_trainer_uploads_a_pdf_and_a_registered_learner_downloads_it(
     module_page = demo_server + "/courses/eip-demo/modules/eip-concepts"
 
     # The trainer adds a PDF for registered learners from the module page.
-    sign_in(page, demo_server, TRAINER)
+    sign_in(page, demo_server, TRAINER, lang="en", lands_on_profile=True)
     page.goto(module_page + "?lang=en")
     page.get_by_role("link", name="Manage materials").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Materials of this module")
@@ -102,7 +95,7 @@ def test_trainer_uploads_a_pdf_and_a_registered_learner_downloads_it(
 
     # The registered learner, reading Vietnamese, finds it among the Vietnamese materials
     # (before the English handout, which is marked) and downloads it.
-    sign_in(page, demo_server, LEARNER)
+    sign_in(page, demo_server, LEARNER, lang="en", lands_on_profile=True)
     page.goto(module_page + "?lang=vi")
     items = page.locator(".material")
     expect(items).to_have_count(3)

@@ -12,21 +12,13 @@ from babel import dates as babel_dates
 from playwright.sync_api import Page, expect
 
 from lms import extensions
-from lms.demo import DEMO_PASSWORD
 from lms.organise.copying import first_day
 from lms.organise.editions import find_edition
+from tests.e2e.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
 ORGANISER = "organiser@demo.example.org"
-
-
-def sign_in(page: Page, base: str) -> None:
-    page.goto(base + "/account/login?lang=vi")
-    page.get_by_label("Email").fill(ORGANISER)
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page).to_have_url(re.compile(r"/account/profile"))
 
 
 def demo_schedule(live_app):
@@ -43,7 +35,7 @@ def demo_schedule(live_app):
 def test_organiser_clones_the_demo_edition_and_sees_its_runs(page: Page, live_server, live_app, screenshots):
     old_first, old_runs = demo_schedule(live_app)
     new_first = old_first + timedelta(weeks=13)  # about three months later, same weekday
-    sign_in(page, live_server)
+    sign_in(page, live_server, ORGANISER, lang="vi", lands_on_profile=True)
 
     page.get_by_role("link", name="Tổ chức").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Các đợt học")

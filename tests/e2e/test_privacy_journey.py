@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from lms.accounts.services import create_user
 from lms.extensions import db
+from tests.e2e.browser import sign_in
 from tests.jobs.background import run_jobs
 
 pytestmark = pytest.mark.browser
@@ -20,19 +21,12 @@ pytestmark = pytest.mark.browser
 PASSWORD = "hoa-learner-password"
 
 
-def sign_in(page: Page, live_server: str, email: str, password: str) -> None:
-    page.goto(live_server + "/account/login?lang=vi")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
-
-
 def test_download_then_deletion(page: Page, live_server, live_app, screenshots):
     with live_app.app_context():
         create_user("hoa.vu@example.org", "Vũ Thị Hoa", password=PASSWORD, locale="vi")
         db.session.commit()
 
-    sign_in(page, live_server, "hoa.vu@example.org", PASSWORD)
+    sign_in(page, live_server, "hoa.vu@example.org", PASSWORD, lang="vi")
     page.goto(live_server + "/account/data")
     page.get_by_role("button", name="Chuẩn bị bản sao dữ liệu của tôi").click()
     expect(page.get_by_text("Chúng tôi đang chuẩn bị dữ liệu của bạn.")).to_be_visible()
@@ -53,7 +47,7 @@ def test_download_then_deletion(page: Page, live_server, live_app, screenshots):
     expect(page.get_by_text("Yêu cầu của bạn đã được ghi nhận.")).to_be_visible()
 
     page.context.clear_cookies()
-    sign_in(page, live_server, "organiser@demo.example.org", "eip-demo-2023")
+    sign_in(page, live_server, "organiser@demo.example.org", lang="vi")
     page.goto(live_server + "/organise/privacy/requests?lang=vi")
     row = page.get_by_role("row").filter(has_text="hoa.vu@example.org")
     expect(row).to_contain_text("còn 15 ngày")
@@ -63,5 +57,5 @@ def test_download_then_deletion(page: Page, live_server, live_app, screenshots):
     expect(page.get_by_text("hoa.vu@example.org")).to_have_count(0)
 
     page.context.clear_cookies()
-    sign_in(page, live_server, "hoa.vu@example.org", PASSWORD)
+    sign_in(page, live_server, "hoa.vu@example.org", PASSWORD, lang="vi")
     expect(page.get_by_text("Email hoặc mật khẩu không đúng.")).to_be_visible()

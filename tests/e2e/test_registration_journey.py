@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from lms.accounts.services import create_user, find_user_by_email
 from lms.extensions import db
+from tests.e2e.browser import sign_in
 from tests.factories import ConsentFactory
 
 pytestmark = pytest.mark.browser
@@ -32,17 +33,10 @@ def a_new_learner(app) -> str:
     return LEARNER
 
 
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-
-
 def test_learner_registers_switches_and_downloads_the_calendar(
     page: Page, live_server, live_app, screenshots, tmp_path
 ):
-    sign_in(page, live_server, a_new_learner(live_app))
+    sign_in(page, live_server, a_new_learner(live_app), PASSWORD)
     page.goto(live_server + "/courses/eip-demo")
     page.get_by_role("link", name="Đăng ký và chọn buổi học").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Đăng ký")
