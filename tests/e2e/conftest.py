@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from lms import create_app, extensions
-from lms.config import TestConfig
-from lms.demo import load_demo
 from tests.conftest import missing_part
+from tests.e2e.browser import demo_served
 
 CHROMIUM = os.environ.get("LMS_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -41,22 +36,9 @@ _LIVE_APPS: list = []
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app with the demo loaded, served by a real HTTP server on a free port."""
-    folder = tmp_path_factory.mktemp("live")
-    app = create_app(TestConfig(f"sqlite:///{folder / 'live.sqlite3'}", folder / "instance"))
-    with app.app_context():
-        upgrade()
-        load_demo()
-        extensions.db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in pages and emails
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _LIVE_APPS.append(app)
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        extensions.db.engine.dispose()
+    with demo_served(tmp_path_factory.mktemp("live")) as (app, base):
+        _LIVE_APPS.append(app)
+        yield base
 
 
 @pytest.fixture

@@ -3,23 +3,17 @@ the mark, with its source, on the attendance sheet. In a real browser."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask_migrate import upgrade
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from lms import create_app, extensions
+from lms import extensions
 from lms.accounts.services import find_user_by_email
 from lms.attendance import checkin
 from lms.catalogue.models import Course
-from lms.config import TestConfig
-from lms.demo import load_demo
-from lms.enrollment.services import Pick, is_registered, register
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import demo_served, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,36 +25,20 @@ LEARNER = "learner@demo.example.org"
 def session_on_now(tmp_path_factory):
     """The demo on its own server; the learner holds a seat in a run that started ten
     minutes ago and that the trainer teaches. Yields (app, base URL, run id)."""
-    folder = tmp_path_factory.mktemp("checkin-live")
-    app = create_app(TestConfig(f"sqlite:///{folder / 'live.sqlite3'}", folder / "instance"))
-    with app.app_context():
-        upgrade()
-        load_demo()
+    arranged = {}
+
+    def start_a_run_now() -> None:
         course = extensions.db.session.scalar(select(Course).where(Course.slug == "eip-demo"))
-        learner = find_user_by_email(LEARNER)
-        if not is_registered(learner, course.id):  # the demo seats its learner in every first run
-            picks = {module.id: Pick(module.runs[0].id) for module in course.modules}
-            with app.test_request_context():
-                register(learner, course, picks, accepted_privacy=True)
-        run = course.modules[0].runs[0]
+        run = course.modules[0].runs[0]  # the demo seats its learner in every first run
         run.starts_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
         run.ends_at = run.starts_at + timedelta(hours=2)
         trainer = find_user_by_email(TRAINER)
         if trainer not in run.trainers:
             run.trainers.append(trainer)
-        run_id = run.id
-        extensions.db.session.commit()
-        extensions.db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, base, run_id
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        extensions.db.engine.dispose()
+        arranged["run_id"] = run.id
+
+    with demo_served(tmp_path_factory.mktemp("checkin-live"), start_a_run_now) as (app, base):
+        yield app, base, arranged["run_id"]
 
 
 def test_a_learner_checks_in_on_a_phone_and_the_trainer_sees_the_mark(

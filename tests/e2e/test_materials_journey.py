@@ -4,21 +4,11 @@ with its Vietnamese file name; a visitor is sent to sign in. In a real browser."
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from flask_migrate import upgrade
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from lms import create_app, extensions
-from lms.accounts.services import find_user_by_email
-from lms.catalogue.models import Course
-from lms.config import TestConfig
-from lms.demo import load_demo
-from lms.enrollment.services import Pick, is_registered, register
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import demo_served, sign_in
 from tests.materials import samples
 
 pytestmark = pytest.mark.browser
@@ -30,30 +20,10 @@ FILENAME = "Bài tập nhóm – Đánh giá khu công nghiệp.pdf"
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
-    """The demo on its own server and database, with the learner registered for eip-demo
-    (the shared live server's registration journey registers that learner itself)."""
-    folder = tmp_path_factory.mktemp("materials-live")
-    app = create_app(TestConfig(f"sqlite:///{folder / 'live.sqlite3'}", folder / "instance"))
-    with app.app_context():
-        upgrade()
-        load_demo()
-        course = extensions.db.session.scalar(select(Course).where(Course.slug == "eip-demo"))
-        learner = find_user_by_email(LEARNER)
-        if not is_registered(learner, course.id):  # the demo seats its learner in every first run
-            picks = {module.id: Pick(module.runs[0].id) for module in course.modules}
-            with app.test_request_context():
-                register(learner, course, picks, accepted_privacy=True)
-        extensions.db.session.commit()
-        extensions.db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        extensions.db.engine.dispose()
+    """The demo on its own server and database (the demo seats its learner in eip-demo;
+    the shared live server's journeys change that learner's registration)."""
+    with demo_served(tmp_path_factory.mktemp("materials-live")) as (_, base):
+        yield base
 
 
 def sign_out(page: Page) -> None:
