@@ -29,12 +29,15 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 # -- recording, in the service's transaction ------------------------------------------
 
 
-def _queue(user, course, kind: str, *, lines: Iterable[RunChoice] = (), calendars=()) -> None:
-    """Record email ``kind``; ``calendars`` are (run ids, filename, method) triples."""
+def _queue(user, course_id: int, kind: str, *, lines: Iterable[RunChoice] = (), calendars=()) -> None:
+    """Record email ``kind``; ``calendars`` are (run ids, filename, method) triples.
+
+    By the edition's id: the registration form reads its edition lean (no mapped Course
+    in the session), and loading one here only for its id cost a query."""
     queue_email(
         user,
         kind,
-        course_id=course.id,
+        course_id=course_id,
         lines=[{"run_id": choice.run_id, "waiting": choice.is_waiting} for choice in lines],
         calendars=[
             {"run_ids": list(run_ids), "filename": filename, "method": method}
@@ -47,7 +50,7 @@ def _queue(user, course, kind: str, *, lines: Iterable[RunChoice] = (), calendar
 def registered(registration: Registration, changes) -> None:
     _queue(
         registration.user,
-        registration.course,
+        registration.course_id,
         "registration_confirmed",
         lines=changes.confirmed + changes.waiting,
         calendars=[([choice.run_id for choice in changes.confirmed], "eip-schedule.ics", "PUBLISH")],
@@ -64,7 +67,7 @@ def changed(registration: Registration, changes) -> None:
     ]
     _queue(
         user,
-        registration.course,
+        registration.course_id,
         "registration_changed",
         lines=changes.confirmed + changes.waiting,
         calendars=[
@@ -78,7 +81,7 @@ def promoted(changes) -> None:
     for choice in changes.promoted:
         _queue(
             choice.user,
-            choice.run.module.course,
+            choice.run.module.course_id,
             "waiting_list_promoted",
             lines=[choice],
             calendars=[([choice.run_id], "new-session.ics", "PUBLISH")],
@@ -94,7 +97,7 @@ def cancelled(registration: Registration, changes) -> None:
     ]
     _queue(
         user,
-        registration.course,
+        registration.course_id,
         "registration_cancelled",
         calendars=[(seats, "cancelled-sessions.ics", "CANCEL")],
     )

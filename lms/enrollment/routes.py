@@ -13,6 +13,7 @@ from lms.accounts.auth import role_required
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
 from lms.catalogue.models import Run
 from lms.catalogue.services import find_published_course
+from lms.catalogue.shown import shown_edition
 from lms.consent.models import Purpose
 from lms.consent.services import active_purposes, parse_purposes
 from lms.db import parse_integer, utcnow
@@ -36,7 +37,10 @@ bp = Blueprint("enrollment", __name__)
 @login_required
 @reads_first  # the service takes SQLite's write lock for the seats and rows alone
 def register(slug: str):
-    course = find_published_course(slug) or abort(404)
+    # Read lean (plain rows, no mapped objects): the form and the service need only the
+    # edition's dates, modules, runs, seats and trainers' names; loading the mapped
+    # edition was a quarter of the POST. Seats are read live, never from a cache.
+    course = shown_edition(slug) or abort(404)
     existing = services.find_registration(current_user, course)
     if existing is not None and existing.is_active:
         flash(_("You are already registered for this course."), "info")

@@ -22,6 +22,7 @@ from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.catalogue.models import Course, Module, RegistrationState, Run, RunStatus
+from lms.catalogue.shown import ShownEdition, ShownModule, ShownRun
 from lms.consent.models import How, Purpose
 from lms.consent.services import COURSE_CONSENT_MISSING, consents_to_record, record_consents
 from lms.db import utcnow
@@ -61,7 +62,7 @@ JOIN_LINK_OPENS_BEFORE = timedelta(minutes=30)
 class RunFull(ServiceError):
     """The chosen run has no seat left (and the learner did not ask to wait)."""
 
-    def __init__(self, module: Module, run: Run) -> None:
+    def __init__(self, module: Module | ShownModule, run: Run | ShownRun) -> None:
         super().__init__(
             _l(
                 "%(run)s of module %(position)s has just filled up. Choose the other run, or the waiting list of this one.",
@@ -215,7 +216,7 @@ def is_registered(user, course_id: int) -> bool:
     )
 
 
-def find_registration(user: User, course: Course) -> Registration | None:
+def find_registration(user: User, course: Course | ShownEdition) -> Registration | None:
     """The learner's registration for the course, without its choices: the pages that
     ask (course page, registration form, progress) only look at whether it is active."""
     return db.session.scalar(
@@ -313,7 +314,7 @@ def change_deadline(course: Course, run: Run) -> datetime:
 # -- registering -------------------------------------------------------------------
 
 
-def check_window(course: Course, now: datetime) -> None:
+def check_window(course: Course | ShownEdition, now: datetime) -> None:
     state = course.registration_state(now)
     if not course.is_published or state == RegistrationState.CLOSED:
         raise ServiceError(
@@ -327,7 +328,7 @@ def check_window(course: Course, now: datetime) -> None:
 
 def register(
     user: User,
-    course: Course,
+    course: Course | ShownEdition,
     picks: dict[int, Pick],
     *,
     accepted_privacy: bool,
@@ -340,7 +341,9 @@ def register(
     when the window is closed, a pick is missing or foreign, a run is cancelled or
     started, or a chosen run is full and the learner did not ask to wait.
     ``accepted_privacy`` is the consent to take part; ``consents`` the optional purposes
-    ticked on the form, recorded with it under the notice in force.
+    ticked on the form, recorded with it under the notice in force. ``course`` may be the
+    mapped edition or its lean copy (the registration form's): only its dates, modules,
+    runs and ids are read.
 
     Everything is read first, then the writes begin (``begin_writing``: on SQLite the
     write lock is held for them alone). What was read may be a moment old by then, so
@@ -384,14 +387,14 @@ def register(
 ALREADY_REGISTERED = _l("You are already registered for this course. Your choices are on My schedule.")
 
 
-def _check_not_cancelled_since(module: Module, run: Run) -> None:
+def _check_not_cancelled_since(module: Module | ShownModule, run: Run | ShownRun) -> None:
     """A run found full may have been cancelled since the picks were checked (a
     cancelled run takes no seat): nobody waits for a cancelled run."""
     if db.session.scalar(select(Run.status).where(Run.id == run.id)) == RunStatus.CANCELLED:
         raise ServiceError(_run_cancelled(module, run))
 
 
-def _run_cancelled(module: Module, run: Run):
+def _run_cancelled(module: Module | ShownModule, run: Run | ShownRun):
     return _l(
         "%(run)s of module %(position)s has been cancelled. Please choose the other run.",
         run=tr_text(run.label) or run.key,
@@ -399,7 +402,9 @@ def _run_cancelled(module: Module, run: Run):
     )
 
 
-def _validate_picks(course: Course, picks: dict[int, Pick], now: datetime) -> dict[int, Run]:
+def _validate_picks(
+    course: Course | ShownEdition, picks: dict[int, Pick], now: datetime
+) -> dict[int, Run | ShownRun]:
     runs_by_module = {}
     for module in course.modules:
         pick = picks.get(module.id)
@@ -433,7 +438,7 @@ def _validate_picks(course: Course, picks: dict[int, Pick], now: datetime) -> di
 
 
 def _open_registration(
-    user: User, course: Course, existing: Registration | None, now: datetime
+    user: User, course: Course | ShownEdition, existing: Registration | None, now: datetime
 ) -> Registration:
     """A new registration, or ``existing`` (cancelled when it was read) reopened."""
     if existing is None:
@@ -458,7 +463,11 @@ def _open_registration(
 
 
 def _add_choice(
-    registration: Registration, module: Module, run: Run, status: ChoiceStatus, now: datetime
+    registration: Registration,
+    module: Module | ShownModule,
+    run: Run | ShownRun,
+    status: ChoiceStatus,
+    now: datetime,
 ) -> RunChoice:
     choice = RunChoice(
         registration=registration,
@@ -605,7 +614,7 @@ def set_capacity(run: Run, capacity: int, actor: User, now: datetime | None = No
     return changes
 
 
-def waiting_counts(course: Course) -> dict[int, int]:
+def waiting_counts(course: Course | ShownEdition) -> dict[int, int]:
     """How many people wait for each run of the course: {run id: count}.
 
     By the course's run ids (its modules and runs are loaded with it), through the
