@@ -8,8 +8,9 @@ waiting list). A job worker later calls :func:`build_schedule_email` to write it
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.notify import recipient_of
@@ -119,23 +120,34 @@ def runs_by_id(ids: Iterable[int]) -> dict[int, Run]:
     return {run.id: run for run in runs}
 
 
+@lru_cache(maxsize=1)
+def _edition_statement():
+    return select(Course.title, Course.slug, Course.timezone).where(Course.id == bindparam("course_id"))
+
+
 def build_schedule_email(payload: dict) -> Composition:
-    """Any of the registration emails: the learner's places and calendar files."""
+    """Any of the registration emails: the learner's places and calendar files.
+
+    Reads plain rows (the runs' event facts in one query, the edition's title, slug and
+    zone in another): a registration evening builds one of these per learner."""
     user = recipient_of(payload)
     locale = current_locale()
-    course = db.session.get(Course, payload["course_id"])
-    runs = runs_by_id(
+    title_of, slug, timezone = (
+        db.session.connection().execute(_edition_statement(), {"course_id": payload["course_id"]}).one()
+    )
+    runs = ical.facts_of_runs(
         [line["run_id"] for line in payload["lines"]]
         + [run_id for calendar in payload["calendars"] for run_id in calendar["run_ids"]]
     )
-    title = tr_text(course.title, locale)
+    title = tr_text(title_of, locale)
+    course_zone = zone(timezone)
     viewer = zone(user.timezone)
-    lines = [_line(runs[line["run_id"]], line["waiting"], course, viewer) for line in payload["lines"]]
+    lines = [_line(runs[line["run_id"]], line["waiting"], course_zone, viewer) for line in payload["lines"]]
     attachments = tuple(
         Attachment(
             calendar["filename"],
             CALENDAR_TYPE,
-            ical.build_calendar(
+            ical.calendar_of(
                 [runs[run_id] for run_id in calendar["run_ids"]],
                 locale,
                 name=title,
@@ -151,19 +163,19 @@ def build_schedule_email(payload: dict) -> Composition:
             "course_title": title,
             "lines": sorted(lines, key=lambda line: line["position"]),
             "schedule_url": external_url("my.schedule"),
-            "course_url": external_url("catalogue.course", slug=course.slug),
+            "course_url": external_url("catalogue.course", slug=slug),
         },
         attachments=attachments,
     )
 
 
-def _line(run: Run, waiting: bool, course: Course, viewer) -> dict:
+def _line(run: ical.EventFacts, waiting: bool, course_zone, viewer) -> dict:
     """What an email shows for one place, formatted for the recipient."""
     return {
-        "position": run.module.position,
-        "module": tr_text(run.module.title),
-        "run": tr_text(run.label) or run.key,
-        "times": session_times(run.starts_at, run.ends_at, course.zone, viewer),
+        "position": run.module_position,
+        "module": tr_text(dict(run.module_title)),
+        "run": tr_text(dict(run.label)) or run.run_key,
+        "times": session_times(run.starts_at, run.ends_at, course_zone, viewer),
         "waiting": waiting,
     }
 
