@@ -41,8 +41,7 @@ def register(slug: str):
     # edition's dates, modules, runs, seats and trainers' names; loading the mapped
     # edition was a quarter of the POST. Seats are read live, never from a cache.
     course = shown_edition(slug) or abort(404)
-    existing = services.find_registration(current_user, course)
-    if existing is not None and existing.is_active:
+    if services.is_registered(current_user, course.id):
         flash(_("You are already registered for this course."), "info")
         return redirect(url_for("my.schedule"))
     form = RegistrationForm()
@@ -86,7 +85,8 @@ def register(slug: str):
         ticked=ticked,
         consent_error=consent_error,
         active=active_purposes(current_user),
-        waiting=services.waiting_counts(course),
+        # the form tells how many wait only where a run is full (often none: no query)
+        waiting=services.waiting_counts_of(run.id for run in course.runs if run.seats_left == 0),
         now=utcnow(),
         profile=profile_summary(current_user),
     )
