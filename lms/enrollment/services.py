@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
@@ -111,14 +112,23 @@ def take_seats(run_ids: Iterable[int]) -> set[int]:
     ids = sorted(set(run_ids))
     if not ids:
         return set()
-    return set(
-        db.session.scalars(
-            update(Run)
-            .where(Run.id.in_(ids), Run.taken < Run.capacity, Run.status == RunStatus.SCHEDULED)
-            .values(taken=Run.taken + 1)
-            .returning(Run.id)
-            .execution_options(synchronize_session=False)
-        )
+    # Pending rows first (the registration's audit event), as the session would before
+    # a statement of its own; then the statement on the session's connection.
+    db.session.flush()
+    return set(db.session.connection().execute(_take_seats_statement(), {"ids": ids}).scalars())
+
+
+@lru_cache(maxsize=1)
+def _take_seats_statement():
+    # Built once per process, and run as plain SQL: the ORM's bulk UPDATE machinery
+    # (the session need not learn anything: counters are read fresh where shown) cost
+    # more than the statement.
+    return (
+        update(Run)
+        .where(Run.id.in_(bindparam("ids", expanding=True)), Run.taken < Run.capacity)
+        .where(Run.status == RunStatus.SCHEDULED)
+        .values(taken=Run.taken + 1)
+        .returning(Run.id)
     )
 
 
