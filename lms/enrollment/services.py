@@ -214,23 +214,31 @@ def is_registered(user, course_id: int) -> bool:
     """True when the signed-in ``user`` has an active registration for the course."""
     if user is None or not user.is_authenticated:
         return False
-    return (
-        db.session.scalar(
-            select(Registration.id).where(
-                Registration.user_id == user.id,
-                Registration.course_id == course_id,
-                Registration.status == RegistrationStatus.ACTIVE,
-            )
-        )
-        is not None
+    found = db.session.scalar(_is_registered_statement(), {"user_id": user.id, "course_id": course_id})
+    return found is not None
+
+
+# The statements below are built once per process (the course page, the registration
+# form and its POST ask): building one cost more than running it.
+@lru_cache(maxsize=1)
+def _is_registered_statement():
+    return select(Registration.id).where(
+        Registration.user_id == bindparam("user_id"),
+        Registration.course_id == bindparam("course_id"),
+        Registration.status == RegistrationStatus.ACTIVE,
     )
 
 
 def find_registration(user: User, course: Course | ShownEdition) -> Registration | None:
     """The learner's registration for the course, without its choices: the pages that
     ask (course page, registration form, progress) only look at whether it is active."""
-    return db.session.scalar(
-        select(Registration).where(Registration.user_id == user.id, Registration.course_id == course.id)
+    return db.session.scalar(_registration_statement(), {"user_id": user.id, "course_id": course.id})
+
+
+@lru_cache(maxsize=1)
+def _registration_statement():
+    return select(Registration).where(
+        Registration.user_id == bindparam("user_id"), Registration.course_id == bindparam("course_id")
     )
 
 
