@@ -32,8 +32,11 @@ def language_name(code: str, in_locale: str | None = None) -> str:
     return name[:1].upper() + name[1:] if name else code
 
 
+@lru_cache(maxsize=64)
 def endonym(code: str) -> str:
-    """The language's name in itself ("Tiếng Việt", "English"), for the switcher."""
+    """The language's name in itself ("Tiếng Việt", "English"), for the switcher: every
+    page shows each one, and Babel parses the locale again on each call (kept per
+    process; Babel's data does not change while it runs)."""
     return language_name(code, in_locale=code)
 
 
@@ -77,7 +80,14 @@ def request_locale() -> str:
 
 
 def current_locale() -> str:
-    return str(get_locale() or supported_locales()[0])
+    locale = get_locale()
+    return _identifier(locale) if locale is not None else supported_locales()[0]
+
+
+@lru_cache(maxsize=64)
+def _identifier(locale: Locale) -> str:
+    # str() of a Babel locale rebuilds its identifier; a page asks three dozen times.
+    return str(locale)
 
 
 # -- translated fields ------------------------------------------------------------
