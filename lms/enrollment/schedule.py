@@ -17,10 +17,11 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Text, bindparam, cast, select
 
 from lms.accounts.models import User
 from lms.catalogue.models import Course, Module, Run, RunState, run_trainer
+from lms.db import Translated
 from lms.enrollment.models import (
     ChoiceState,
     ChoiceStatus,
@@ -92,13 +93,19 @@ class ScheduledRegistration(HoldsChoices):
     choices: list[ScheduledChoice] = field(default_factory=list)  # in the order made
 
 
-_COURSE = (Course.id, Course.slug, Course.title, Course.timezone, Course.change_cutoff_hours)
-_MODULE = (Module.id, Module.key, Module.position, Module.title)
+def _text_of(column):
+    # Translated columns are read as their JSON text: the rows repeat an edition's and a
+    # module's texts on every run, and decoding every copy was half of reading them.
+    return cast(column, Text)
+
+
+_COURSE = (Course.id, Course.slug, _text_of(Course.title), Course.timezone, Course.change_cutoff_hours)
+_MODULE = (Module.id, Module.key, Module.position, _text_of(Module.title))
 _RUN = (
     Run.id,
     Run.module_id,
     Run.key,
-    Run.label,
+    _text_of(Run.label),
     Run.starts_at,
     Run.ends_at,
     Run.capacity,
@@ -106,7 +113,7 @@ _RUN = (
     Run.join_url,
     Run.status,
     Run.cancelled_at,
-    Run.cancellation_reason,
+    _text_of(Run.cancellation_reason),
 )
 _SHOWN_CHOICES = (ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING, ChoiceStatus.CANCELLED)
 
@@ -166,20 +173,30 @@ def schedule_of(user: User) -> list[ScheduledRegistration]:
     registrations: dict[int, ScheduledRegistration] = {}
     modules: dict[int, ScheduledModule] = {}
     runs: dict[int, ScheduledRun] = {}
+    decoded: dict[str | None, dict] = {}  # runs' labels repeat across modules
+
+    def translated(text: str | None) -> dict:
+        if text not in decoded:
+            decoded[text] = Translated.from_json(text)
+        return decoded[text]
+
     for row in _rows(_editions_statement(), user.id):
         registration_id, course_row, module_row = row[0], row[1:6], row[6:10]
         run_row, (trainer_id, trainer_name) = row[10:22], row[22:24]
         registration = registrations.get(registration_id)
         if registration is None:
-            registration = registrations[registration_id] = ScheduledRegistration(
-                registration_id, ScheduledCourse(*course_row)
-            )
+            course_id, slug, title, *zone_and_cutoff = course_row
+            course = ScheduledCourse(course_id, slug, translated(title), *zone_and_cutoff)
+            registration = registrations[registration_id] = ScheduledRegistration(registration_id, course)
         module_id, run_id = module_row[0], run_row[0]
         if module_id is not None and module_id not in modules:
-            modules[module_id] = ScheduledModule(*module_row)
+            *identity, title = module_row
+            modules[module_id] = ScheduledModule(*identity, translated(title))
             registration.course.modules.append(modules[module_id])
         if run_id is not None and run_id not in runs:
-            runs[run_id] = ScheduledRun(*run_row)
+            *details, reason = run_row
+            details[3] = translated(details[3])  # the label
+            runs[run_id] = ScheduledRun(*details, translated(reason))
             modules[module_id].runs.append(runs[run_id])
         if trainer_id is not None:
             runs[run_id].trainer_names.append(trainer_name)
