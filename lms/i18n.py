@@ -19,7 +19,7 @@ from babel import numbers as babel_numbers
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 
@@ -32,8 +32,11 @@ def language_name(code: str, in_locale: str | None = None) -> str:
     return name[:1].upper() + name[1:] if name else code
 
 
+@lru_cache(maxsize=64)
 def endonym(code: str) -> str:
-    """The language's name in itself ("Tiếng Việt", "English"), for the switcher."""
+    """The language's name in itself ("Tiếng Việt", "English"), for the switcher: every
+    page shows each one, and Babel parses the locale again on each call (kept per
+    process; Babel's data does not change while it runs)."""
     return language_name(code, in_locale=code)
 
 
@@ -77,7 +80,14 @@ def request_locale() -> str:
 
 
 def current_locale() -> str:
-    return str(get_locale() or supported_locales()[0])
+    locale = get_locale()
+    return _identifier(locale) if locale is not None else supported_locales()[0]
+
+
+@lru_cache(maxsize=64)
+def _identifier(locale: Locale) -> str:
+    # str() of a Babel locale rebuilds its identifier; a page asks three dozen times.
+    return str(locale)
 
 
 # -- translated fields ------------------------------------------------------------
@@ -274,28 +284,30 @@ def request_gettext() -> dict:
     tenth of its time. The wrappers behave as Jinja's "newstyle" gettext does (escaped
     under autoescape, always %-formatted, ``num`` given to ngettext)."""
     translations = get_translations()
-    return {
-        "gettext": _newstyle_gettext(translations.ugettext),
-        "ngettext": _newstyle_ngettext(translations.ungettext),
-    }
+    gettext = _newstyle_gettext(translations.ugettext)
+    # ``_`` too: Jinja's i18n extension makes it an alias that resolves ``gettext`` in the
+    # context and calls it, two template calls for each of a page's forty strings.
+    return {"_": gettext, "gettext": gettext, "ngettext": _newstyle_ngettext(translations.ungettext)}
 
 
 def _newstyle_gettext(translate):
-    @pass_context
-    def gettext(context, string: str, /, **variables) -> str:
+    # The evaluation context, not the template context: a function taking the template
+    # context is given a copy of it with the loop's variables at each call in a loop.
+    @pass_eval_context
+    def gettext(eval_ctx, string: str, /, **variables) -> str:
         text = translate(string)
         # As Jinja's own: the catalogs' text is ours, and %-formatting escapes the values.
-        return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704  # nosec B704
+        return (Markup(text) if eval_ctx.autoescape else text) % variables  # noqa: S704  # nosec B704
 
     return gettext
 
 
 def _newstyle_ngettext(translate):
-    @pass_context
-    def ngettext(context, singular: str, plural: str, number: int, /, **variables) -> str:
+    @pass_eval_context
+    def ngettext(eval_ctx, singular: str, plural: str, number: int, /, **variables) -> str:
         variables.setdefault("num", number)
         text = translate(singular, plural, number)
-        return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704  # nosec B704
+        return (Markup(text) if eval_ctx.autoescape else text) % variables  # noqa: S704  # nosec B704
 
     return ngettext
 

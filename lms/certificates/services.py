@@ -17,10 +17,12 @@ import logging
 import secrets
 import zipfile
 from collections.abc import Callable, Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -137,19 +139,53 @@ def certificates_of_course(course: Course) -> list[Certificate]:
     )
 
 
+@dataclass(frozen=True)
+class HeldCourse:
+    title: dict
+    timezone: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class HeldCertificate:
+    """A valid certificate as its holder's pages show it (My schedule, My certificates):
+    plain columns, because loading the mapped certificate and its whole edition (texts,
+    organisers, issuers) cost My schedule a quarter of a millisecond per request."""
+
+    id: int
+    code: str
+    learner_name: str
+    issued_at: datetime
+    course: HeldCourse
+
+
 @lru_cache(maxsize=1)
 def _certificates_of_user_statement():
     # Built once per process: My schedule asks on every request.
     return (
-        select(Certificate)
+        select(
+            Certificate.id,
+            Certificate.code,
+            Certificate.learner_name,
+            Certificate.issued_at,
+            Course.title,
+            Course.timezone,
+        )
+        .join(Course, Course.id == Certificate.course_id)
         .where(Certificate.user_id == bindparam("user_id"), Certificate.status == CertificateStatus.VALID)
-        .options(joinedload(Certificate.course))
         .order_by(Certificate.issued_at)
     )
 
 
-def certificates_of_user(user: User) -> list[Certificate]:
-    return list(db.session.scalars(_certificates_of_user_statement(), {"user_id": user.id}))
+def certificates_of_user(user: User) -> list[HeldCertificate]:
+    rows = db.session.connection().execute(_certificates_of_user_statement(), {"user_id": user.id})
+    return [
+        HeldCertificate(certificate_id, code, name, issued_at, HeldCourse(title, timezone))
+        for certificate_id, code, name, issued_at, title, timezone in rows
+    ]
 
 
 # ---------------------------------------------------------------------------------------

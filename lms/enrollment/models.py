@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.accounts.models import User
 from lms.caching.invalidation import writes_shown
 from lms.catalogue.models import Course, Module, Run
-from lms.db import UTCDateTime, utcnow
+from lms.db import UTCDateTime, utcnow, written_in
 from lms.extensions import db
 
 
@@ -124,7 +124,8 @@ class RunChoice(ChoiceState, db.Model):
 def where_holding_seat(statement):
     """Narrow a query that includes RunChoice to seats held in active registrations."""
     return statement.join(Registration, Registration.id == RunChoice.registration_id).where(
-        RunChoice.status == ChoiceStatus.CONFIRMED, Registration.status == RegistrationStatus.ACTIVE
+        RunChoice.status == written_in(ChoiceStatus.CONFIRMED),
+        Registration.status == RegistrationStatus.ACTIVE,
     )
 
 

@@ -170,9 +170,9 @@ BUDGET = {
     # user, the module with its edition, runs and trainers (one), its materials (their
     # files one more when it has any), its quizzes, its recordings
     "module": 5,
-    # user, the schedule (lms.enrollment.schedule: three), open pre-tests, open
+    # user, the schedule (lms.enrollment.schedule: two), open pre-tests, open
     # evaluations, certificates (and waiting positions, for a learner who waits)
-    "my schedule": 7,
+    "my schedule": 6,
     "personal calendar": 4,  # and its version (lms.caching), read before rendering
 }
 

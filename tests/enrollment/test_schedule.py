@@ -78,12 +78,12 @@ def test_the_lean_schedule_answers_as_the_mapped_registrations_do(db, course):
     assert shown["positions"] and shown["trainers"][runs["m2b"].id] == ["Lê Văn An", "Vũ Thị Bích"]
 
 
-def test_the_schedule_takes_three_queries_whatever_it_holds(app, db, course):
+def test_the_schedule_takes_two_queries_whatever_it_holds(app, db, course):
     learner = a_learner_in_every_state(db, course)
     assert learner.id  # loaded again after the set-up's commit, before counting
     with count_queries(app) as counter:
         schedule_of(learner)
-    assert counter.count == 3
+    assert counter.count == 2
     nobody = UserFactory()
     assert nobody.id
     with count_queries(app) as counter:
