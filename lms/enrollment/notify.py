@@ -120,6 +120,14 @@ def runs_by_id(ids: Iterable[int]) -> dict[int, Run]:
     return {run.id: run for run in runs}
 
 
+def _edition(course_id: int, runs: Iterable[ical.EventFacts]) -> tuple[dict, str, str]:
+    """The edition's title, slug and zone: as its runs' facts name them (the runs of an
+    email are all of its edition), read on their own only for an email without runs."""
+    for run in runs:
+        return dict(run.course_title), run.course_slug, run.course_timezone
+    return db.session.connection().execute(_edition_statement(), {"course_id": course_id}).one()
+
+
 @lru_cache(maxsize=1)
 def _edition_statement():
     return select(Course.title, Course.slug, Course.timezone).where(Course.id == bindparam("course_id"))
@@ -132,13 +140,11 @@ def build_schedule_email(payload: dict) -> Composition:
     zone in another): a registration evening builds one of these per learner."""
     user = recipient_of(payload)
     locale = current_locale()
-    title_of, slug, timezone = (
-        db.session.connection().execute(_edition_statement(), {"course_id": payload["course_id"]}).one()
-    )
     runs = ical.facts_of_runs(
         [line["run_id"] for line in payload["lines"]]
         + [run_id for calendar in payload["calendars"] for run_id in calendar["run_ids"]]
     )
+    title_of, slug, timezone = _edition(payload["course_id"], runs.values())
     title = tr_text(title_of, locale)
     course_zone = zone(timezone)
     viewer = zone(user.timezone)
