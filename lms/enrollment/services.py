@@ -141,7 +141,14 @@ def lock_runs(run_ids) -> None:
     """
     ids = sorted(set(run_ids))
     if ids and db.engine.dialect.name != "sqlite":
-        db.session.execute(select(Run.id).where(Run.id.in_(ids)).order_by(Run.id).with_for_update())
+        db.session.execute(_lock_runs_statement(), {"ids": ids})
+
+
+@lru_cache(maxsize=1)
+def _lock_runs_statement():
+    return (
+        select(Run.id).where(Run.id.in_(bindparam("ids", expanding=True))).order_by(Run.id).with_for_update()
+    )
 
 
 def give_back_seat(run_id: int) -> None:
