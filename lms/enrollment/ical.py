@@ -22,14 +22,14 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
-from sqlalchemy import Text, bindparam, select, type_coerce
+from sqlalchemy import Text, bindparam, cast, select, type_coerce
 from sqlalchemy.orm import joinedload, lazyload
 
 from lms.accounts.models import User
 from lms.caching.versions import digest, read_rows
 from lms.catalogue.models import Course, Module, Run, RunStatus, run_trainer
 from lms.catalogue.services import trainers_shown
-from lms.db import utcnow
+from lms.db import Translated, utcnow
 from lms.enrollment.models import (
     ChoiceStatus,
     Registration,
@@ -104,11 +104,12 @@ def _facts_statement():
             Run.ends_at,
             Run.status,
             Run.join_url,
-            Run.label,
+            # translated texts as their JSON: the rows repeat them (decoded once each)
+            cast(Run.label, Text),
             Module.key,
             Module.position,
-            Module.title,
-            Course.title,
+            cast(Module.title, Text),
+            cast(Course.title, Text),
             Course.slug,
             Course.timezone,
             User.full_name,
@@ -139,12 +140,20 @@ def facts_of_runs(run_ids: Iterable[int]) -> dict[int, EventFacts]:
         names = trainers.setdefault(row[0], [])
         if row[14] is not None:
             names.append(row[14])
-    return {run_id: _facts_of_row(row, trainers[run_id]) for run_id, row in rows.items()}
+    texts: dict[str | None, tuple[tuple[str, str], ...]] = {}
+    return {run_id: _facts_of_row(row, trainers[run_id], texts) for run_id, row in rows.items()}
 
 
-def _facts_of_row(row, trainers: list[str]) -> EventFacts:
+def _facts_of_row(row, trainers: list[str], texts: dict) -> EventFacts:
+    """``texts``: the translated texts decoded so far, by their JSON."""
     (run_id, run_key, sequence, starts_at, ends_at, status, join_url, label, module_key,
      module_position, module_title, course_title, course_slug, course_timezone, _trainer) = row  # fmt: skip
+
+    def items(text: str | None) -> tuple[tuple[str, str], ...]:
+        if text not in texts:
+            texts[text] = _items(Translated.from_json(text))
+        return texts[text]
+
     return EventFacts(
         run_id=run_id,
         run_key=run_key,
@@ -153,11 +162,11 @@ def _facts_of_row(row, trainers: list[str]) -> EventFacts:
         ends_at=ends_at,
         cancelled=status == RunStatus.CANCELLED,  # as RunState.is_cancelled
         has_join_url=bool(join_url),
-        label=_items(label),
+        label=items(label),
         module_key=module_key,
         module_position=module_position,
-        module_title=_items(module_title),
-        course_title=_items(course_title),
+        module_title=items(module_title),
+        course_title=items(course_title),
         course_slug=course_slug,
         course_timezone=course_timezone,
         trainers=tuple(trainers),
