@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Text, bindparam, cast, select
 
 from lms.accounts.models import User
 from lms.catalogue.models import Course, CourseStatus, EditionState, Module, Run, RunState, run_trainer
+from lms.db import Translated
 from lms.extensions import db
 
 
@@ -78,8 +79,20 @@ _EDITION = (
     Course.registration_closes_at,
     Course.status,
 )
-_MODULE = (Module.id, Module.key, Module.position, Module.title, Module.duration_minutes)
-_RUN = (Run.id, Run.key, Run.label, Run.starts_at, Run.ends_at, Run.capacity, Run.taken, Run.status)
+# The modules' titles and runs' labels as their JSON text: every row repeats its module's
+# title (a row per run and trainer) and the runs' labels repeat across modules; each
+# distinct text is decoded once (Translated.from_json), not every copy.
+_MODULE = (Module.id, Module.key, Module.position, cast(Module.title, Text), Module.duration_minutes)
+_RUN = (
+    Run.id,
+    Run.key,
+    cast(Run.label, Text),
+    Run.starts_at,
+    Run.ends_at,
+    Run.capacity,
+    Run.taken,
+    Run.status,
+)
 
 
 @lru_cache(maxsize=1)
@@ -109,14 +122,23 @@ def shown_edition(slug: str) -> ShownEdition | None:
     edition = ShownEdition(*row)
     modules: dict[int, ShownModule] = {}
     runs: dict[int, ShownRun] = {}
+    decoded: dict[str | None, dict] = {}
+
+    def translated(text: str | None) -> dict:
+        if text not in decoded:
+            decoded[text] = Translated.from_json(text)
+        return decoded[text]
+
     for row in connection.execute(_runs_statement(), {"course_id": edition.id}):
         module_row, run_row, trainer = row[:5], row[5:13], row[13]
         if module_row[0] not in modules:
-            modules[module_row[0]] = ShownModule(*module_row)
-            edition.modules.append(modules[module_row[0]])
+            module_id, key, position, title, minutes = module_row
+            modules[module_id] = ShownModule(module_id, key, position, translated(title), minutes)
+            edition.modules.append(modules[module_id])
         if run_row[0] is not None and run_row[0] not in runs:
-            runs[run_row[0]] = ShownRun(*run_row)
-            modules[module_row[0]].runs.append(runs[run_row[0]])
+            run_id, run_key, label, *times_and_seats = run_row
+            runs[run_id] = ShownRun(run_id, run_key, translated(label), *times_and_seats)
+            modules[module_row[0]].runs.append(runs[run_id])
         if trainer is not None:
             runs[run_row[0]].trainers.append(ShownTrainer(trainer))
     return edition

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
@@ -128,7 +129,7 @@ class ConsentsToRecord:
 
 def consents_to_record(user: User, purposes: Iterable[Purpose]) -> ConsentsToRecord:
     """The purposes not yet consented to under the notice in force (reads only)."""
-    notice_id = db.session.scalar(select(PrivacyNotice.id).order_by(PrivacyNotice.version.desc()).limit(1))
+    notice_id = db.session.scalar(_notice_id_statement())
     if notice_id is None:
         return ConsentsToRecord(None)
     return ConsentsToRecord(notice_id, tuple(sorted(set(purposes) - _active_purposes(user.id, notice_id))))
@@ -198,19 +199,29 @@ def _current_notice_id():
     return select(PrivacyNotice.id).order_by(PrivacyNotice.version.desc()).limit(1).scalar_subquery()
 
 
-def _active_purposes(user_id: int, notice_id: int) -> set[str]:
-    return set(
-        db.session.scalars(
-            select(Consent.purpose).where(
-                Consent.user_id == user_id, Consent.notice_id == notice_id, Consent.withdrawn_at.is_(None)
-            )
-        )
+@lru_cache(maxsize=1)
+def _notice_id_statement():
+    # These statements are built once per process: the registration form and its POST
+    # ask both questions, and building a statement cost more than running it.
+    return select(PrivacyNotice.id).order_by(PrivacyNotice.version.desc()).limit(1)
+
+
+@lru_cache(maxsize=1)
+def _active_purposes_statement():
+    return select(Consent.purpose).where(
+        Consent.user_id == bindparam("user_id"),
+        Consent.notice_id == bindparam("notice_id"),
+        Consent.withdrawn_at.is_(None),
     )
+
+
+def _active_purposes(user_id: int, notice_id: int) -> set[str]:
+    return set(db.session.scalars(_active_purposes_statement(), {"user_id": user_id, "notice_id": notice_id}))
 
 
 def active_purposes(user: User) -> set[str]:
     """The purposes the learner consents to under the notice in force."""
-    notice_id = db.session.scalar(select(PrivacyNotice.id).order_by(PrivacyNotice.version.desc()).limit(1))
+    notice_id = db.session.scalar(_notice_id_statement())
     return set() if notice_id is None else _active_purposes(user.id, notice_id)
 
 

@@ -13,6 +13,7 @@ from lms.accounts.auth import role_required
 from lms.accounts.choices import GENDERS, ORGANISATION_TYPES, PROVINCES, label_for
 from lms.catalogue.models import Run
 from lms.catalogue.services import find_published_course
+from lms.catalogue.shown import shown_edition
 from lms.consent.models import Purpose
 from lms.consent.services import active_purposes, parse_purposes
 from lms.db import parse_integer, utcnow
@@ -36,9 +37,11 @@ bp = Blueprint("enrollment", __name__)
 @login_required
 @reads_first  # the service takes SQLite's write lock for the seats and rows alone
 def register(slug: str):
-    course = find_published_course(slug) or abort(404)
-    existing = services.find_registration(current_user, course)
-    if existing is not None and existing.is_active:
+    # Read lean (plain rows, no mapped objects): the form and the service need only the
+    # edition's dates, modules, runs, seats and trainers' names; loading the mapped
+    # edition was a quarter of the POST. Seats are read live, never from a cache.
+    course = shown_edition(slug) or abort(404)
+    if services.is_registered(current_user, course.id):
         flash(_("You are already registered for this course."), "info")
         return redirect(url_for("my.schedule"))
     form = RegistrationForm()
@@ -82,7 +85,8 @@ def register(slug: str):
         ticked=ticked,
         consent_error=consent_error,
         active=active_purposes(current_user),
-        waiting=services.waiting_counts(course),
+        # the form tells how many wait only where a run is full (often none: no query)
+        waiting=services.waiting_counts_of(run.id for run in course.runs if run.seats_left == 0),
         now=utcnow(),
         profile=profile_summary(current_user),
     )

@@ -13,15 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.audit.actions import Detail, Shown, declare_action
 from lms.audit.models import record
 from lms.catalogue.models import Course, Module, RegistrationState, Run, RunStatus
+from lms.catalogue.shown import ShownEdition, ShownModule, ShownRun
 from lms.consent.models import How, Purpose
 from lms.consent.services import COURSE_CONSENT_MISSING, consents_to_record, record_consents
 from lms.db import utcnow
@@ -61,7 +63,7 @@ JOIN_LINK_OPENS_BEFORE = timedelta(minutes=30)
 class RunFull(ServiceError):
     """The chosen run has no seat left (and the learner did not ask to wait)."""
 
-    def __init__(self, module: Module, run: Run) -> None:
+    def __init__(self, module: Module | ShownModule, run: Run | ShownRun) -> None:
         super().__init__(
             _l(
                 "%(run)s of module %(position)s has just filled up. Choose the other run, or the waiting list of this one.",
@@ -110,14 +112,23 @@ def take_seats(run_ids: Iterable[int]) -> set[int]:
     ids = sorted(set(run_ids))
     if not ids:
         return set()
-    return set(
-        db.session.scalars(
-            update(Run)
-            .where(Run.id.in_(ids), Run.taken < Run.capacity, Run.status == RunStatus.SCHEDULED)
-            .values(taken=Run.taken + 1)
-            .returning(Run.id)
-            .execution_options(synchronize_session=False)
-        )
+    # Pending rows first (the registration's audit event), as the session would before
+    # a statement of its own; then the statement on the session's connection.
+    db.session.flush()
+    return set(db.session.connection().execute(_take_seats_statement(), {"ids": ids}).scalars())
+
+
+@lru_cache(maxsize=1)
+def _take_seats_statement():
+    # Built once per process, and run as plain SQL: the ORM's bulk UPDATE machinery
+    # (the session need not learn anything: counters are read fresh where shown) cost
+    # more than the statement.
+    return (
+        update(Run)
+        .where(Run.id.in_(bindparam("ids", expanding=True)), Run.taken < Run.capacity)
+        .where(Run.status == RunStatus.SCHEDULED)
+        .values(taken=Run.taken + 1)
+        .returning(Run.id)
     )
 
 
@@ -130,7 +141,14 @@ def lock_runs(run_ids) -> None:
     """
     ids = sorted(set(run_ids))
     if ids and db.engine.dialect.name != "sqlite":
-        db.session.execute(select(Run.id).where(Run.id.in_(ids)).order_by(Run.id).with_for_update())
+        db.session.execute(_lock_runs_statement(), {"ids": ids})
+
+
+@lru_cache(maxsize=1)
+def _lock_runs_statement():
+    return (
+        select(Run.id).where(Run.id.in_(bindparam("ids", expanding=True))).order_by(Run.id).with_for_update()
+    )
 
 
 def give_back_seat(run_id: int) -> None:
@@ -203,23 +221,31 @@ def is_registered(user, course_id: int) -> bool:
     """True when the signed-in ``user`` has an active registration for the course."""
     if user is None or not user.is_authenticated:
         return False
-    return (
-        db.session.scalar(
-            select(Registration.id).where(
-                Registration.user_id == user.id,
-                Registration.course_id == course_id,
-                Registration.status == RegistrationStatus.ACTIVE,
-            )
-        )
-        is not None
+    found = db.session.scalar(_is_registered_statement(), {"user_id": user.id, "course_id": course_id})
+    return found is not None
+
+
+# The statements below are built once per process (the course page, the registration
+# form and its POST ask): building one cost more than running it.
+@lru_cache(maxsize=1)
+def _is_registered_statement():
+    return select(Registration.id).where(
+        Registration.user_id == bindparam("user_id"),
+        Registration.course_id == bindparam("course_id"),
+        Registration.status == RegistrationStatus.ACTIVE,
     )
 
 
-def find_registration(user: User, course: Course) -> Registration | None:
+def find_registration(user: User, course: Course | ShownEdition) -> Registration | None:
     """The learner's registration for the course, without its choices: the pages that
     ask (course page, registration form, progress) only look at whether it is active."""
-    return db.session.scalar(
-        select(Registration).where(Registration.user_id == user.id, Registration.course_id == course.id)
+    return db.session.scalar(_registration_statement(), {"user_id": user.id, "course_id": course.id})
+
+
+@lru_cache(maxsize=1)
+def _registration_statement():
+    return select(Registration).where(
+        Registration.user_id == bindparam("user_id"), Registration.course_id == bindparam("course_id")
     )
 
 
@@ -313,7 +339,7 @@ def change_deadline(course: Course, run: Run) -> datetime:
 # -- registering -------------------------------------------------------------------
 
 
-def check_window(course: Course, now: datetime) -> None:
+def check_window(course: Course | ShownEdition, now: datetime) -> None:
     state = course.registration_state(now)
     if not course.is_published or state == RegistrationState.CLOSED:
         raise ServiceError(
@@ -327,7 +353,7 @@ def check_window(course: Course, now: datetime) -> None:
 
 def register(
     user: User,
-    course: Course,
+    course: Course | ShownEdition,
     picks: dict[int, Pick],
     *,
     accepted_privacy: bool,
@@ -340,7 +366,9 @@ def register(
     when the window is closed, a pick is missing or foreign, a run is cancelled or
     started, or a chosen run is full and the learner did not ask to wait.
     ``accepted_privacy`` is the consent to take part; ``consents`` the optional purposes
-    ticked on the form, recorded with it under the notice in force.
+    ticked on the form, recorded with it under the notice in force. ``course`` may be the
+    mapped edition or its lean copy (the registration form's): only its dates, modules,
+    runs and ids are read.
 
     Everything is read first, then the writes begin (``begin_writing``: on SQLite the
     write lock is held for them alone). What was read may be a moment old by then, so
@@ -384,14 +412,14 @@ def register(
 ALREADY_REGISTERED = _l("You are already registered for this course. Your choices are on My schedule.")
 
 
-def _check_not_cancelled_since(module: Module, run: Run) -> None:
+def _check_not_cancelled_since(module: Module | ShownModule, run: Run | ShownRun) -> None:
     """A run found full may have been cancelled since the picks were checked (a
     cancelled run takes no seat): nobody waits for a cancelled run."""
     if db.session.scalar(select(Run.status).where(Run.id == run.id)) == RunStatus.CANCELLED:
         raise ServiceError(_run_cancelled(module, run))
 
 
-def _run_cancelled(module: Module, run: Run):
+def _run_cancelled(module: Module | ShownModule, run: Run | ShownRun):
     return _l(
         "%(run)s of module %(position)s has been cancelled. Please choose the other run.",
         run=tr_text(run.label) or run.key,
@@ -399,7 +427,9 @@ def _run_cancelled(module: Module, run: Run):
     )
 
 
-def _validate_picks(course: Course, picks: dict[int, Pick], now: datetime) -> dict[int, Run]:
+def _validate_picks(
+    course: Course | ShownEdition, picks: dict[int, Pick], now: datetime
+) -> dict[int, Run | ShownRun]:
     runs_by_module = {}
     for module in course.modules:
         pick = picks.get(module.id)
@@ -433,7 +463,7 @@ def _validate_picks(course: Course, picks: dict[int, Pick], now: datetime) -> di
 
 
 def _open_registration(
-    user: User, course: Course, existing: Registration | None, now: datetime
+    user: User, course: Course | ShownEdition, existing: Registration | None, now: datetime
 ) -> Registration:
     """A new registration, or ``existing`` (cancelled when it was read) reopened."""
     if existing is None:
@@ -458,7 +488,11 @@ def _open_registration(
 
 
 def _add_choice(
-    registration: Registration, module: Module, run: Run, status: ChoiceStatus, now: datetime
+    registration: Registration,
+    module: Module | ShownModule,
+    run: Run | ShownRun,
+    status: ChoiceStatus,
+    now: datetime,
 ) -> RunChoice:
     choice = RunChoice(
         registration=registration,
@@ -605,18 +639,25 @@ def set_capacity(run: Run, capacity: int, actor: User, now: datetime | None = No
     return changes
 
 
-def waiting_counts(course: Course) -> dict[int, int]:
+def waiting_counts(course: Course | ShownEdition) -> dict[int, int]:
     """How many people wait for each run of the course: {run id: count}.
 
-    By the course's run ids (its modules and runs are loaded with it), through the
-    (run, status) index: joining the modules made SQLite read every waiting choice of
-    every edition, a sixth of the registration form's time with 10,000 learners."""
-    run_ids = [run.id for module in course.modules for run in module.runs]
-    if not run_ids:
+    By the course's run ids (its modules and runs are loaded with it)."""
+    return waiting_counts_of(run.id for module in course.modules for run in module.runs)
+
+
+def waiting_counts_of(run_ids: Iterable[int]) -> dict[int, int]:
+    """How many people wait for each of these runs: {run id: count}, runs nobody waits
+    for left out; no query for no runs.
+
+    Through the (run, status) index: joining the modules made SQLite read every waiting
+    choice of every edition, a sixth of the registration form's time with 10,000 learners."""
+    ids = sorted(set(run_ids))
+    if not ids:
         return {}
     rows = db.session.execute(
         select(RunChoice.run_id, db.func.count(RunChoice.id))
-        .where(RunChoice.run_id.in_(run_ids), RunChoice.status == ChoiceStatus.WAITING)
+        .where(RunChoice.run_id.in_(ids), RunChoice.status == ChoiceStatus.WAITING)
         .group_by(RunChoice.run_id)
     ).all()
     return dict(rows)

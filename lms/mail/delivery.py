@@ -20,9 +20,10 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from lms.db import utcnow, write_intent
 from lms.extensions import db
@@ -269,11 +270,22 @@ def record_failure(
 
 def _update(token: str, message: Claimed, commit: bool = True, **values) -> None:
     """Change the message only while this worker still holds its claim."""
+    parameters = {f"new_{column}": value for column, value in values.items()}
     db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == token)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        _update_statement(tuple(sorted(values))), {"outbox_id": message.id, "claim": token, **parameters}
     )
     if commit:
         db.session.commit()
+
+
+@lru_cache(maxsize=16)
+def _update_statement(columns: tuple[str, ...]):
+    # One statement per set of columns, built once per process: every message is
+    # updated twice (kept, sent), and building the statement cost as much as running it.
+    table = OutboxMessage.__table__
+    return (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.claim_token == bindparam("claim"))
+        .values({column: bindparam(f"new_{column}", type_=table.c[column].type) for column in columns})
+        .execution_options(synchronize_session=False)
+    )

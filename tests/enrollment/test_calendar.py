@@ -14,7 +14,14 @@ from icalendar import Calendar
 
 from lms.accounts.services import create_user
 from lms.catalogue.models import CourseStatus, RunStatus
-from lms.enrollment.ical import build_calendar, forget_written_events, reset_calendar_token, run_event
+from lms.enrollment.ical import (
+    EventFacts,
+    build_calendar,
+    facts_of_runs,
+    forget_written_events,
+    reset_calendar_token,
+    run_event,
+)
 from lms.enrollment.models import ChoiceStatus, RegistrationStatus
 from tests.enrollment.calendars import events_by_uid, parse, uid
 from tests.factories import CourseFactory, ModuleFactory, RunFactory, UserFactory, course_with_modules, hold
@@ -384,3 +391,23 @@ def test_a_calendar_put_together_from_kept_events_is_what_icalendar_writes(app, 
     # minute; another language, other events.
     assert re.sub(rb"DTSTAMP:\d{8}T\d{4}", b"", kept) == re.sub(rb"DTSTAMP:\d{8}T\d{4}", b"", written)
     assert "Module page" in descriptions(english) and "Module page" not in descriptions(written)
+
+
+def test_facts_read_lean_are_those_of_the_mapped_runs(app, db):
+    """The confirmations read their runs' event facts as plain rows (facts_of_runs):
+    the same facts as EventFacts.of takes from the mapped runs, trainers in their order,
+    a join link, a cancelled run and a run without trainers included."""
+    course = course_with_modules(modules=2, runs_per_module=2, slug="eip-2030")
+    first, second, third, fourth = course.runs
+    first.trainers = [UserFactory(full_name="Trần Văn Bình"), UserFactory(full_name="Lê Thị An")]
+    second.join_url = JOIN_URL
+    second.trainers = [UserFactory(full_name="Phạm Minh")]
+    third.status, third.sequence = RunStatus.CANCELLED, 2
+    third.label = {"vi": "Lớp C", "en": "Run C"}
+    db.session.commit()
+    with app.test_request_context():
+        lean = facts_of_runs([run.id for run in course.runs] + [first.id])
+        assert lean == {run.id: EventFacts.of(run) for run in course.runs}
+        assert lean[first.id].trainers == ("Lê Thị An", "Trần Văn Bình")
+        assert lean[fourth.id].trainers == ()
+        assert facts_of_runs([]) == {}

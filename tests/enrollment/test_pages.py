@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from lms.enrollment import services
 from lms.enrollment.models import ChoiceStatus, Registration, RunChoice
 from tests.enrollment.conftest import assert_seat_counters_match, picks, runs_of
-from tests.factories import UserFactory, course_with_modules
+from tests.factories import UserFactory, course_with_modules, hold
 from tests.helpers import count_queries, page_text
 
 
@@ -111,6 +111,23 @@ def test_a_full_run_is_offered_as_a_waiting_list(client, course, learner, db):
     text = page_text(client.get("/courses/eip-test/register?lang=en"))
     assert f'value="wait-{runs["m1a"].id}"' in text
     assert "join the waiting list" in text
+
+
+def test_the_form_counts_who_waits_only_for_full_runs(app, client, course, learner, db):
+    runs = runs_of(course)
+    client.sign_in(learner.email)
+    with count_queries(app) as counter:
+        assert client.get("/courses/eip-test/register?lang=en").status_code == 200
+    assert not any("run_choice" in statement for statement in counter.statements)  # none is full
+    runs["m1a"].taken = runs["m1a"].capacity
+    for index in range(2):
+        hold(UserFactory(email=f"waits{index}@example.org"), runs["m1a"], ChoiceStatus.WAITING)
+    db.session.commit()
+    with count_queries(app) as counter:
+        text = page_text(client.get("/courses/eip-test/register?lang=en"))
+    assert "(2 waiting before you)" in text
+    [waiting] = [statement for statement in counter.statements if "run_choice" in statement]
+    assert "count" in waiting.lower()
 
 
 def test_switch_and_cancel_from_my_schedule(client, course, learner, db):
