@@ -261,7 +261,13 @@ def format_countdown(delta: timedelta) -> str:
 
 
 def format_number(value: int | float) -> str:
-    return babel_numbers.format_decimal(value, locale=current_locale())
+    return _format_number(value, current_locale())
+
+
+@lru_cache(maxsize=_FORMATTED, typed=True)  # 1 and 1.0 apart
+def _format_number(value: int | float, locale: str) -> str:
+    # Kept as the dates are (above): the registration form shows a dozen seat counts.
+    return babel_numbers.format_decimal(value, locale=locale)
 
 
 def url_with_lang(code: str) -> str:
