@@ -14,9 +14,12 @@ period. Printed per page: requests per second, 95th-percentile latency, both as 
 to the baseline measured right before and right after it (averaged), errors
 (non-2xx or no answer), its size, and, measured in-process with the Flask test client one
 request at a time, the SQL statements it runs and its milliseconds per request (what the
-app costs without server, network or concurrency; the baseline's too). "client CPU" is
-the load generator's own share of one core, "other jobs" the cores that processes other
-than the benchmark's used meanwhile (the machine may be shared).
+app costs without server, network or concurrency; the baseline's too). "server CPU ms"
+and "database CPU ms" are what gunicorn's processes and (on PostgreSQL) the database
+server's used per request while the page was asked, read from /proc: on two shared cores
+both count. "client CPU" is the load generator's own share of one core, "other jobs" the
+cores that processes other than the benchmark's used meanwhile (the machine may be
+shared).
 
 Pages are asked as a guest (no cookie), signed in (the learner's cookie) and, for the
 responses with an ETag, again with ``If-None-Match`` (each client keeps the tag of its
@@ -70,6 +73,9 @@ class Measurement:
     body_bytes: int = 0
     client_cpu: float = 0.0
     other_jobs: float = 0.0  # cores used by processes other than the benchmark's
+    asked: int = 0  # requests sent, the warm-up's included (what the servers' CPU served)
+    server_ms: float = 0.0  # gunicorn's CPU per request (its master and workers)
+    database_ms: float | None = None  # the PostgreSQL server's CPU per request (SQLite: None)
 
     @property
     def requests(self) -> int:
@@ -277,6 +283,7 @@ def hammer(clients: list[serving.Client], page: Page, warmup: float, duration: f
                     if failure:
                         failures[failure] = failures.get(failure, 0) + 1
         with lock:
+            measurement.asked += i
             measurement.latencies.extend(latencies)
             measurement.errors += errors
             measurement.body_bytes += size
@@ -393,7 +400,7 @@ def run_backend(backend: str, args) -> BackendResult:
             baselines = [hammer(plain, home, args.warmup, args.baseline_duration)]
             measured = []
             for page in targets:
-                measured.append(hammer(clients, page, args.warmup, args.duration))
+                measured.append(measured_with_servers_cpu(platform, clients, page, args))
                 baselines.append(hammer(plain, home, args.warmup, args.baseline_duration))
                 print(
                     f"[{backend}]   {page.name}: {measured[-1].rps:.0f} requests/s "
@@ -411,14 +418,29 @@ def run_backend(backend: str, args) -> BackendResult:
         return BackendResult(backend, load_before, baselines, measured, measured_in_process)
 
 
+def measured_with_servers_cpu(platform: serving.Server, clients, page: Page, args) -> Measurement:
+    """The page hammered, with the CPU that gunicorn and (on PostgreSQL) the database
+    server spent per request meanwhile: on two shared cores the database server's share
+    is part of what a page costs."""
+    servers = {"roots": {platform.process.pid}}, {"markers": serving.OWN_PROCESS_MARKERS}
+    before = [serving.cpu_seconds(**which) for which in servers]
+    measurement = hammer(clients, page, args.warmup, args.duration)
+    after = [serving.cpu_seconds(**which) for which in servers]
+    asked = max(1, measurement.asked)
+    measurement.server_ms = (after[0] - before[0]) / asked * 1000
+    if serving.OWN_PROCESS_MARKERS:
+        measurement.database_ms = (after[1] - before[1]) / asked * 1000
+    return measurement
+
+
 # -- the report -----------------------------------------------------------------------------
 
 
 def table(results: list[BackendResult], aims: dict[str, float]) -> list[str]:
     lines = [
         "| backend | page | requests/s | p95 ms | baseline requests/s | throughput × baseline | aim | p95 × baseline "
-        "| errors | queries | in-process ms | KB | client CPU | other jobs (cores) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| errors | queries | in-process ms | server CPU ms | database CPU ms | KB | client CPU | other jobs (cores) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         alone = result.in_process["baseline"]
@@ -426,7 +448,7 @@ def table(results: list[BackendResult], aims: dict[str, float]) -> list[str]:
         lines.append(
             f"| {result.backend} | baseline ({len(rates)}×) | {statistics.fmean(rates):,.0f} "
             f"| {statistics.fmean(m.p95_ms for m in result.baselines):.1f} | {min(rates):,.0f}–{max(rates):,.0f} "
-            f"| | | | {sum(m.errors for m in result.baselines)} | 0 | {alone.milliseconds:.2f} "
+            f"| | | | {sum(m.errors for m in result.baselines)} | 0 | {alone.milliseconds:.2f} | | "
             f"| {result.baselines[0].average_bytes / 1024:.1f} "
             f"| {statistics.fmean(m.client_cpu for m in result.baselines):.0%} "
             f"| {statistics.fmean(m.other_jobs for m in result.baselines):.2f} |"
@@ -439,7 +461,9 @@ def table(results: list[BackendResult], aims: dict[str, float]) -> list[str]:
                 f"| {result.backend} | {m.name} | {m.rps:,.0f} | {m.p95_ms:.1f} | {c.baseline_rps:,.0f} "
                 f"| {c.ratio:.2f}{flag} | {'' if aim is None else f'≥ {aim:.2f}'} "
                 f"| {m.p95_ms / c.baseline_p95:.1f} | {m.errors} | {alone.queries} "
-                f"| {alone.milliseconds:.2f} | {m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} | {m.other_jobs:.2f} |"
+                f"| {alone.milliseconds:.2f} | {m.server_ms:.2f} "
+                f"| {'–' if m.database_ms is None else f'{m.database_ms:.2f}'} "
+                f"| {m.average_bytes / 1024:.1f} | {m.client_cpu:.0%} | {m.other_jobs:.2f} |"
             )
     return lines
 

@@ -225,19 +225,32 @@ def _processes() -> dict[int, tuple[int, int, str]]:
     return found
 
 
+def _with_descendants(processes: dict[int, tuple[int, int, str]], roots: set[int]) -> set[int]:
+    found = set(roots)
+    while True:  # gunicorn's workers, PostgreSQL's backends
+        children = {pid for pid, (parent, _, _) in processes.items() if parent in found} - found
+        if not children:
+            return found
+        found |= children
+
+
+def _marked(processes: dict[int, tuple[int, int, str]], markers: set[str]) -> set[int]:
+    return {pid for pid, (_, _, command) in processes.items() if any(marker in command for marker in markers)}
+
+
 def _others_ticks() -> dict[int, int]:
     processes = _processes()
-    own = set(OWN_PARENTS) | {
-        pid
-        for pid, (_, _, command) in processes.items()
-        if any(marker in command for marker in OWN_PROCESS_MARKERS)
-    }
-    while True:  # and their descendants (gunicorn's workers, PostgreSQL's backends)
-        children = {pid for pid, (parent, _, _) in processes.items() if parent in own} - own
-        if not children:
-            break
-        own |= children
+    own = _with_descendants(processes, set(OWN_PARENTS) | _marked(processes, OWN_PROCESS_MARKERS))
     return {pid: ticks for pid, (_, ticks, _) in processes.items() if pid not in own}
+
+
+def cpu_seconds(roots: set[int] = frozenset(), markers: set[str] = frozenset()) -> float:
+    """CPU seconds used so far by the processes ``roots`` and those whose command line
+    holds one of ``markers`` (the throwaway PostgreSQL's folder), with their descendants:
+    what a server costs per request, read before and after a measurement."""
+    processes = _processes()
+    found = _with_descendants(processes, set(roots) | _marked(processes, set(markers)))
+    return sum(processes[pid][1] for pid in found if pid in processes) / TICKS
 
 
 class OtherJobs:
