@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import JSON, DateTime, MetaData, String, bindparam, cast, event, func
+from sqlalchemy import JSON, DateTime, MetaData, String, Text, bindparam, cast, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -97,9 +97,32 @@ class Translated(TypeDecorator):
 
     @classmethod
     def from_json(cls, text: str | None) -> dict:
-        """The value of a column read as its stored JSON text (``cast(column, Text)``):
-        for lean reads whose rows repeat the same texts, decoded once per distinct text."""
+        """The value of a column read as its stored JSON text (:func:`stored_json`)."""
         return dict((json.loads(text) if text else None) or {})
+
+
+# Lean reads (plain rows, no mapped objects) repeat the same translated texts on many rows:
+# an edition's title on each of its runs, a module's title on each run and trainer, the
+# runs' labels across modules. Decoding every copy was half of reading My schedule; read
+# as their stored JSON, each distinct text is decoded once.
+
+
+def stored_json(column):
+    """A Translated column as its stored JSON text, for :class:`TranslatedTexts`."""
+    return cast(column, Text)
+
+
+class TranslatedTexts:
+    """The values of one read's :func:`stored_json` columns, each distinct text decoded
+    once. Objects showing the same text share its dict: read them, never change them."""
+
+    def __init__(self) -> None:
+        self._decoded: dict[str | None, dict] = {}
+
+    def __call__(self, text: str | None) -> dict:
+        if text not in self._decoded:
+            self._decoded[text] = Translated.from_json(text)
+        return self._decoded[text]
 
 
 # SQLite: one writer at a time. A write transaction that starts DEFERRED and upgrades

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Text, bindparam, cast, select
+from sqlalchemy import bindparam, select
 
 from lms.accounts.models import User
 from lms.catalogue.models import Course, CourseStatus, EditionState, Module, Run, RunState, run_trainer
-from lms.db import Translated
+from lms.db import TranslatedTexts, stored_json
 from lms.extensions import db
 
 
@@ -79,14 +79,13 @@ _EDITION = (
     Course.registration_closes_at,
     Course.status,
 )
-# The modules' titles and runs' labels as their JSON text: every row repeats its module's
-# title (a row per run and trainer) and the runs' labels repeat across modules; each
-# distinct text is decoded once (Translated.from_json), not every copy.
-_MODULE = (Module.id, Module.key, Module.position, cast(Module.title, Text), Module.duration_minutes)
+# The modules' titles and runs' labels as stored JSON: every row repeats its module's
+# title (a row per run and trainer), and runs' labels repeat across modules.
+_MODULE = (Module.id, Module.key, Module.position, stored_json(Module.title), Module.duration_minutes)
 _RUN = (
     Run.id,
     Run.key,
-    cast(Run.label, Text),
+    stored_json(Run.label),
     Run.starts_at,
     Run.ends_at,
     Run.capacity,
@@ -122,13 +121,7 @@ def shown_edition(slug: str) -> ShownEdition | None:
     edition = ShownEdition(*row)
     modules: dict[int, ShownModule] = {}
     runs: dict[int, ShownRun] = {}
-    decoded: dict[str | None, dict] = {}
-
-    def translated(text: str | None) -> dict:
-        if text not in decoded:
-            decoded[text] = Translated.from_json(text)
-        return decoded[text]
-
+    translated = TranslatedTexts()
     for row in connection.execute(_runs_statement(), {"course_id": edition.id}):
         module_row, run_row, trainer = row[:5], row[5:13], row[13]
         if module_row[0] not in modules:

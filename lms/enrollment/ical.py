@@ -22,14 +22,14 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
-from sqlalchemy import Text, bindparam, cast, select, type_coerce
+from sqlalchemy import Text, bindparam, select, type_coerce
 from sqlalchemy.orm import joinedload, lazyload
 
 from lms.accounts.models import User
 from lms.caching.versions import digest, read_rows
 from lms.catalogue.models import Course, Module, Run, RunStatus, run_trainer
 from lms.catalogue.services import trainers_shown
-from lms.db import Translated, utcnow
+from lms.db import TranslatedTexts, stored_json, utcnow
 from lms.enrollment.models import (
     ChoiceStatus,
     Registration,
@@ -104,12 +104,12 @@ def _facts_statement():
             Run.ends_at,
             Run.status,
             Run.join_url,
-            # translated texts as their JSON: the rows repeat them (decoded once each)
-            cast(Run.label, Text),
+            # translated texts as stored JSON: the rows repeat them (decoded once each)
+            stored_json(Run.label),
             Module.key,
             Module.position,
-            cast(Module.title, Text),
-            cast(Course.title, Text),
+            stored_json(Module.title),
+            stored_json(Course.title),
             Course.slug,
             Course.timezone,
             User.full_name,
@@ -140,19 +140,16 @@ def facts_of_runs(run_ids: Iterable[int]) -> dict[int, EventFacts]:
         names = trainers.setdefault(row[0], [])
         if row[14] is not None:
             names.append(row[14])
-    texts: dict[str | None, tuple[tuple[str, str], ...]] = {}
+    texts = TranslatedTexts()
     return {run_id: _facts_of_row(row, trainers[run_id], texts) for run_id, row in rows.items()}
 
 
-def _facts_of_row(row, trainers: list[str], texts: dict) -> EventFacts:
-    """``texts``: the translated texts decoded so far, by their JSON."""
+def _facts_of_row(row, trainers: list[str], texts: TranslatedTexts) -> EventFacts:
     (run_id, run_key, sequence, starts_at, ends_at, status, join_url, label, module_key,
      module_position, module_title, course_title, course_slug, course_timezone, _trainer) = row  # fmt: skip
 
     def items(text: str | None) -> tuple[tuple[str, str], ...]:
-        if text not in texts:
-            texts[text] = _items(Translated.from_json(text))
-        return texts[text]
+        return _items(texts(text))
 
     return EventFacts(
         run_id=run_id,

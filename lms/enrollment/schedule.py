@@ -17,11 +17,11 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, bindparam, cast, select
+from sqlalchemy import bindparam, select
 
 from lms.accounts.models import User
 from lms.catalogue.models import Course, Module, Run, RunState, run_trainer
-from lms.db import Translated
+from lms.db import TranslatedTexts, stored_json
 from lms.enrollment.models import (
     ChoiceState,
     ChoiceStatus,
@@ -93,19 +93,13 @@ class ScheduledRegistration(HoldsChoices):
     choices: list[ScheduledChoice] = field(default_factory=list)  # in the order made
 
 
-def _text_of(column):
-    # Translated columns are read as their JSON text: the rows repeat an edition's and a
-    # module's texts on every run, and decoding every copy was half of reading them.
-    return cast(column, Text)
-
-
-_COURSE = (Course.id, Course.slug, _text_of(Course.title), Course.timezone, Course.change_cutoff_hours)
-_MODULE = (Module.id, Module.key, Module.position, _text_of(Module.title))
+_COURSE = (Course.id, Course.slug, stored_json(Course.title), Course.timezone, Course.change_cutoff_hours)
+_MODULE = (Module.id, Module.key, Module.position, stored_json(Module.title))
 _RUN = (
     Run.id,
     Run.module_id,
     Run.key,
-    _text_of(Run.label),
+    stored_json(Run.label),
     Run.starts_at,
     Run.ends_at,
     Run.capacity,
@@ -113,7 +107,7 @@ _RUN = (
     Run.join_url,
     Run.status,
     Run.cancelled_at,
-    _text_of(Run.cancellation_reason),
+    stored_json(Run.cancellation_reason),
 )
 _SHOWN_CHOICES = (ChoiceStatus.CONFIRMED, ChoiceStatus.WAITING, ChoiceStatus.CANCELLED)
 
@@ -173,13 +167,7 @@ def schedule_of(user: User) -> list[ScheduledRegistration]:
     registrations: dict[int, ScheduledRegistration] = {}
     modules: dict[int, ScheduledModule] = {}
     runs: dict[int, ScheduledRun] = {}
-    decoded: dict[str | None, dict] = {}  # runs' labels repeat across modules
-
-    def translated(text: str | None) -> dict:
-        if text not in decoded:
-            decoded[text] = Translated.from_json(text)
-        return decoded[text]
-
+    translated = TranslatedTexts()
     for row in _rows(_editions_statement(), user.id):
         registration_id, course_row, module_row = row[0], row[1:6], row[6:10]
         run_row, (trainer_id, trainer_name) = row[10:22], row[22:24]
